@@ -1,0 +1,154 @@
+//! Render plans: what the GPU executes for one scene.
+//!
+//! A plan is a flat list of passes in dependency order. Each pass writes one canvas-sized slot
+//! texture and reads slots written earlier or *external* textures (images, camera and Scope
+//! frames, which have their own sizes). Reading goes through a [`Sample`]: an affine map from
+//! canvas pixels to the source's UV plus a crop window, so fit modes and transforms cost no pass
+//! of their own. Slots are reused once nothing reads them any more.
+
+use crate::color::Rgba;
+use crate::id::NodeId;
+use crate::node::{
+    BlendMode, ChromaKey, ColorAdjust, GarbageMatte, Gradient, LumaKey, MatteSource, TestPattern,
+};
+
+/// The most textures one pass may read. Larger blends are split into several passes.
+pub const MAX_PASS_INPUTS: usize = 8;
+
+/// Index of a canvas-sized intermediate texture.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SlotId(pub u32);
+
+/// What a pass samples.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Operand {
+    /// A slot written by an earlier pass (canvas-sized).
+    Slot(SlotId),
+    /// A source node's own texture (image file, camera, Scope output), at its own size.
+    External(NodeId),
+}
+
+/// Maps a canvas pixel centre `p = (x, y)` to source UV: `uv = m * p + t`, i.e.
+/// `u = m[0]*x + m[1]*y + t[0]`, `v = m[2]*x + m[3]*y + t[1]`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Affine {
+    pub m: [f32; 4],
+    pub t: [f32; 2],
+}
+
+impl Affine {
+    /// Canvas pixels to UV for a canvas-sized slot: the plain 1:1 mapping.
+    pub fn canvas(canvas: (u32, u32)) -> Affine {
+        Affine {
+            m: [1.0 / canvas.0 as f32, 0.0, 0.0, 1.0 / canvas.1 as f32],
+            t: [0.0, 0.0],
+        }
+    }
+}
+
+/// One texture read: where from, mapped how, and which UV window counts (outside it is
+/// transparent).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sample {
+    pub from: Operand,
+    pub xform: Affine,
+    /// UV rectangle `[u0, v0, u1, v1]` that is visible; outside samples are transparent.
+    pub crop: [f32; 4],
+}
+
+/// What a pass computes.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PassOp {
+    // Generators: no inputs.
+    Solid(Rgba),
+    Gradient(Gradient),
+    /// `time` and `frame` come from the frame uniforms.
+    TestPattern(TestPattern),
+    GarbageMatte(GarbageMatte),
+    /// Copies (and so fits/transforms) its one input.
+    Copy,
+    /// Stacks inputs bottom to top; `layers[i]` goes with `inputs[i]`. Layer 0 is composited
+    /// over transparent.
+    Blend(Vec<(BlendMode, f32)>),
+    ChromaKey(ChromaKey),
+    LumaKey {
+        low: f32,
+        high: f32,
+        smoothness: f32,
+        invert: bool,
+    },
+    Matte(MatteSource),
+    Invert,
+    /// One direction of a separable Gaussian blur of a matte. `radius` in canvas pixels.
+    BlurH {
+        radius: f32,
+    },
+    BlurV {
+        radius: f32,
+    },
+    /// `inputs[0]` (image) times `inputs[1]` (matte).
+    Mask,
+    ColorAdjust(ColorAdjust),
+}
+
+impl From<LumaKey> for PassOp {
+    fn from(k: LumaKey) -> Self {
+        PassOp::LumaKey {
+            low: k.low,
+            high: k.high,
+            smoothness: k.smoothness,
+            invert: k.invert,
+        }
+    }
+}
+
+/// One render pass.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pass {
+    /// The node this pass belongs to (for errors, stats and previews).
+    pub node: NodeId,
+    pub op: PassOp,
+    pub inputs: Vec<Sample>,
+    pub target: SlotId,
+}
+
+/// External textures a plan reads, so the compositor knows what to load or connect.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExternalSource {
+    pub node: NodeId,
+    /// The source's size in pixels as the plan assumed it (for fit maths). The compositor
+    /// recompiles the plan when a live source changes size.
+    pub size: (u32, u32),
+}
+
+/// A compiled scene.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RenderPlan {
+    pub canvas: (u32, u32),
+    pub passes: Vec<Pass>,
+    /// How many slot textures the passes use (slots are reused).
+    pub slot_count: u32,
+    /// The program picture.
+    pub output: Sample,
+    pub externals: Vec<ExternalSource>,
+    /// Frames to send to Scope nodes (compiled from their input edges).
+    pub feeds: Vec<ScopeFeed>,
+}
+
+/// Where a Scope node's outgoing frames come from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FeedFrom {
+    /// Straight from a camera node's CPU frame: no GPU readback.
+    Camera(NodeId),
+    /// The input is rendered on the GPU at the pipeline's size and read back.
+    Rendered(Sample),
+}
+
+/// What one Scope node sends to its server this frame.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScopeFeed {
+    pub scope: NodeId,
+    pub from: FeedFrom,
+    /// Pixel size the server expects (the pipeline's load size).
+    pub size: (u32, u32),
+}
