@@ -1,0 +1,1 @@
+//! Camera capture (placeholder: see the camera helper).
