@@ -1,3 +1,5 @@
+#![allow(clippy::unwrap_used, reason = "test helpers fail loudly")]
+
 //! The REST client against tiny in-test HTTP stubs that answer badly on purpose: every failure
 //! must be a clear error naming the URL, never a panic.
 
