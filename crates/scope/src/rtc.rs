@@ -749,8 +749,9 @@ impl EncodeCtx {
                 _ => nominal,
             };
             last_captured = Some(frame.captured);
-            let ticks = (gap * CLOCK).round() + f64::from(dither_ticks(seq));
-            let duration = Duration::from_secs_f64(ticks / CLOCK);
+            let ticks = (gap * CLOCK).round() as u64 + u64::from(dither_ticks(seq));
+            // Rounded up to the next nanosecond so the packetizer's truncation gives `ticks`.
+            let duration = Duration::from_nanos((ticks * 1_000_000_000).div_ceil(90_000));
             // Same arithmetic as the packetizer, so our numbering matches its timestamps.
             let advanced = (duration.as_secs_f64() * CLOCK) as u32;
             seq += 1;

@@ -4,14 +4,18 @@
 //! for pipelines that keep input timestamps (passthrough does: aiortc re-stamps output with a
 //! random origin but keeps the input pts, so timestamp *differences* survive, not absolute
 //! values). We therefore number our samples with deliberately irregular RTP durations (the real
-//! capture gap plus a 0–15 tick pseudo-random dither, < 0.17 ms), remember each frame's RTP
-//! offset and send instant, and on receive look for the single constant offset that maps
-//! received timestamps onto sent ones. The dither makes a wrong offset fail within a frame or
-//! two; once one offset has explained 3 frames in a row it is locked, and every received frame
-//! then yields `now − send instant` of the same frame. Limits: pipelines that generate their own
-//! timing (diffusion at measured throughput) never lock, so the round trip stays `None`; a
-//! server that re-times frames breaks the match the same way; frames older than the last 512
-//! sent cannot be matched.
+//! capture gap plus a 0–63 tick pseudo-random dither, < 0.7 ms), remember each frame's RTP
+//! offset and send instant, and on receive look for the single offset that maps received
+//! timestamps onto sent ones. The dither makes a wrong offset fail within a few frames; once one
+//! offset has explained 6 frames it is locked, and every received frame then yields
+//! `now − send instant` of the same frame. Matching allows ±2 ticks and follows a slow drift, so
+//! a server that converts timestamps through a lossy clock (µs rounding) still matches.
+//!
+//! Limits: pipelines that generate their own timing (diffusion at measured throughput) never
+//! lock, so the round trip stays `None`; a server that re-times frames breaks the match the same
+//! way; a server that shifts timestamps by whole frames (stamping frame k with frame k−1's
+//! time) is indistinguishable from a constant extra frame of latency; only the last 512 sent
+//! frames can be matched.
 
 use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
@@ -21,13 +25,18 @@ const SENT_HISTORY: usize = 512;
 /// Round-trip samples kept for the median/p95 (20 s at 30 fps, so a bench run is covered).
 const RTT_HISTORY: usize = 1024;
 
-/// Deterministic dither in 0..16 ticks for frame `seq` (a 32-bit mix; no RNG dependency).
+/// Ticks of slack when matching (lossy server clocks).
+const TOLERANCE: u32 = 2;
+/// Confirmations before an offset is trusted.
+const CONFIRMATIONS: u32 = 6;
+
+/// Deterministic dither in 0..64 ticks for frame `seq` (a 32-bit mix; no RNG dependency).
 pub fn dither_ticks(seq: u64) -> u32 {
     let mut x = seq.wrapping_mul(0x9E37_79B9_7F4A_7C15);
     x ^= x >> 29;
     x = x.wrapping_mul(0xBF58_476D_1CE4_E5B9);
     x ^= x >> 32;
-    (x & 0xF) as u32
+    (x & 0x3F) as u32
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -84,55 +93,64 @@ impl RttMatcher {
         }
     }
 
+    /// The sent frame whose timestamp is within the tolerance of `key`, sent before `now`.
+    fn find(&self, key: u32, now: Instant) -> Option<(u32, Sent)> {
+        (0..=2 * TOLERANCE).find_map(|i| {
+            // Order: exact first, then ±1, ±2.
+            let delta = (i as i64 + 1) / 2 * if i % 2 == 0 { 1 } else { -1 };
+            let k = key.wrapping_add(delta as u32);
+            self.sent.get(&k).filter(|s| s.at <= now).map(|s| (k, *s))
+        })
+    }
+
     /// A frame with RTP timestamp `rtp_ts` arrived at `now`: returns its round trip and the
     /// capture time of the matching sent frame, once the offset is known.
     pub fn on_received(&mut self, rtp_ts: u32, now: Instant) -> Option<(Duration, Duration)> {
-        match &mut self.lock {
+        match &self.lock {
             Lock::Locked { offset, misses } => {
-                let key = rtp_ts.wrapping_sub(*offset);
-                match self.sent.get(&key) {
-                    Some(s) if s.at <= now => {
-                        *misses = 0;
+                let (offset, misses) = (*offset, *misses);
+                match self.find(rtp_ts.wrapping_sub(offset), now) {
+                    Some((k, s)) => {
+                        // Follow drift: re-anchor on the exact match.
+                        self.lock = Lock::Locked { offset: rtp_ts.wrapping_sub(k), misses: 0 };
                         Some((now - s.at, s.captured))
                     }
-                    _ => {
-                        *misses += 1;
-                        if *misses > 30 {
-                            self.lock = Lock::Searching {
-                                candidates: Vec::new(),
-                                confirmations: 0,
-                            };
-                        }
+                    None => {
+                        self.lock = if misses >= 30 {
+                            Lock::Searching { candidates: Vec::new(), confirmations: 0 }
+                        } else {
+                            Lock::Locked { offset, misses: misses + 1 }
+                        };
                         None
                     }
                 }
             }
-            Lock::Searching {
-                candidates,
-                confirmations,
-            } => {
+            Lock::Searching { candidates, confirmations } => {
                 if candidates.is_empty() {
-                    *candidates = self
+                    let candidates = self
                         .sent
                         .iter()
                         .filter(|(_, s)| s.at <= now)
                         .map(|(ts, _)| rtp_ts.wrapping_sub(*ts))
                         .collect();
-                    *confirmations = 0;
+                    self.lock = Lock::Searching { candidates, confirmations: 0 };
                     return None;
                 }
-                let sent = &self.sent;
-                candidates.retain(|off| {
-                    sent.get(&rtp_ts.wrapping_sub(*off))
-                        .is_some_and(|s| s.at <= now)
-                });
-                *confirmations += 1;
-                if candidates.len() == 1 && *confirmations >= 3 {
-                    let offset = candidates[0];
+                let confirmations = confirmations + 1;
+                let survivors: Vec<u32> = candidates
+                    .iter()
+                    .filter_map(|off| self.find(rtp_ts.wrapping_sub(*off), now).map(|(k, _)| rtp_ts.wrapping_sub(k)))
+                    .collect();
+                let mut survivors = survivors;
+                survivors.sort_unstable();
+                survivors.dedup();
+                if survivors.len() == 1 && confirmations >= CONFIRMATIONS {
+                    let offset = survivors[0];
                     self.lock = Lock::Locked { offset, misses: 0 };
-                    let s = self.sent.get(&rtp_ts.wrapping_sub(offset))?;
+                    let (_, s) = self.find(rtp_ts.wrapping_sub(offset), now)?;
                     return Some((now - s.at, s.captured));
                 }
+                self.lock = Lock::Searching { candidates: survivors, confirmations };
                 None
             }
         }
@@ -271,6 +289,32 @@ mod tests {
             }
         }
         assert!(matched > 80, "matched {matched}");
+    }
+
+    /// A server that converts timestamps through whole microseconds (drifting by up to a tick
+    /// per frame) still matches.
+    #[test]
+    fn follows_lossy_server_clock() {
+        let t0 = Instant::now();
+        let mut m = RttMatcher::default();
+        let mut rel = 0u32;
+        let mut out_ts = 12_345u32;
+        let mut matched = 0;
+        for seq in 0..200u64 {
+            let at = t0 + Duration::from_millis(33 * seq);
+            m.on_sent(rel, Duration::ZERO, at);
+            let step = 3000 + dither_ticks(seq);
+            // Server: ticks → whole µs → ticks, truncating (loses up to one tick per frame).
+            let us = u64::from(step) * 1000 / 90;
+            let back = (Duration::from_micros(us).as_secs_f64() * 90_000.0) as u32;
+            if let Some((rtt, _)) = m.on_received(out_ts, at + Duration::from_millis(150)) {
+                assert_eq!(rtt, Duration::from_millis(150));
+                matched += 1;
+            }
+            rel = rel.wrapping_add(step);
+            out_ts = out_ts.wrapping_add(back);
+        }
+        assert!(matched > 180, "matched {matched}");
     }
 
     /// Identical spacing cannot be disambiguated: the matcher must not guess.
