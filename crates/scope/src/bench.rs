@@ -29,7 +29,11 @@ impl FromStr for Size {
         let (w, h) = s
             .split_once(['x', 'X'])
             .ok_or_else(|| format!("size {s:?} must look like 640x360"))?;
-        let parse = |v: &str| v.trim().parse::<u32>().map_err(|e| format!("size {s:?}: {e}"));
+        let parse = |v: &str| {
+            v.trim()
+                .parse::<u32>()
+                .map_err(|e| format!("size {s:?}: {e}"))
+        };
         let (width, height) = (parse(w)?, parse(h)?);
         if width < 16 || height < 16 || width > 4096 || height > 4096 {
             return Err(format!("size {s:?} must be between 16x16 and 4096x4096"));
@@ -102,12 +106,36 @@ pub struct BenchScopeReport {
 impl fmt::Display for BenchScopeReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let ms = |v: Option<f64>| v.map_or("n/a".to_owned(), |v| format!("{v:.1} ms"));
-        writeln!(f, "bench-scope {} pipeline={} codec={} size={} @ {} fps for {:.1} s", self.url, self.pipeline, self.codec, self.size, self.target_fps, self.seconds)?;
-        writeln!(f, "  frames sent {} / received {} (output {})", self.frames_sent, self.frames_received, self.output_size.as_deref().unwrap_or("none"))?;
+        writeln!(
+            f,
+            "bench-scope {} pipeline={} codec={} size={} @ {} fps for {:.1} s",
+            self.url, self.pipeline, self.codec, self.size, self.target_fps, self.seconds
+        )?;
+        writeln!(
+            f,
+            "  frames sent {} / received {} (output {})",
+            self.frames_sent,
+            self.frames_received,
+            self.output_size.as_deref().unwrap_or("none")
+        )?;
         writeln!(f, "  fps in {:.1} / out {:.1}", self.fps_in, self.fps_out)?;
-        writeln!(f, "  round trip median {} p95 {} ({} matched frames)", ms(self.rtt_median_ms), ms(self.rtt_p95_ms), self.rtt_samples)?;
-        writeln!(f, "  client encode {:.2} ms/frame, decode {:.2} ms/frame", self.encode_ms, self.decode_ms)?;
-        write!(f, "  time to first frame {:.0} ms, reconnects {}", self.time_to_first_frame_ms, self.reconnects)
+        writeln!(
+            f,
+            "  round trip median {} p95 {} ({} matched frames)",
+            ms(self.rtt_median_ms),
+            ms(self.rtt_p95_ms),
+            self.rtt_samples
+        )?;
+        writeln!(
+            f,
+            "  client encode {:.2} ms/frame, decode {:.2} ms/frame",
+            self.encode_ms, self.decode_ms
+        )?;
+        write!(
+            f,
+            "  time to first frame {:.0} ms, reconnects {}",
+            self.time_to_first_frame_ms, self.reconnects
+        )
     }
 }
 
@@ -126,7 +154,14 @@ fn synthetic(size: Size, n: u64) -> anyhow::Result<VideoFrame> {
             data[i + 3] = 255;
         }
     }
-    Ok(VideoFrame::new(size.width, size.height, PixelFormat::Rgba8, data, epoch().elapsed(), n)?)
+    Ok(VideoFrame::new(
+        size.width,
+        size.height,
+        PixelFormat::Rgba8,
+        data,
+        epoch().elapsed(),
+        n,
+    )?)
 }
 
 /// Runs the benchmark; blocks for about `seconds` plus connection time.
@@ -147,13 +182,19 @@ pub fn run(args: BenchScopeArgs) -> anyhow::Result<BenchScopeReport> {
         ..ScopeConfig::default()
     };
     // Pre-render a loop of frames so picture generation does not count as client cost.
-    let frames: Vec<VideoFrame> =
-        (0..60).map(|n| synthetic(args.size, n)).collect::<anyhow::Result<_>>()?;
+    let frames: Vec<VideoFrame> = (0..60)
+        .map(|n| synthetic(args.size, n))
+        .collect::<anyhow::Result<_>>()?;
     let handle = ScopeHandle::start(config);
     let period = Duration::from_secs_f64(1.0 / f64::from(args.fps));
     let send = |n: u64| {
         let base = &frames[(n % frames.len() as u64) as usize];
-        handle.send_frame(VideoFrame { captured: epoch().elapsed(), seq: n, data: Arc::clone(&base.data), ..base.clone() });
+        handle.send_frame(VideoFrame {
+            captured: epoch().elapsed(),
+            seq: n,
+            data: Arc::clone(&base.data),
+            ..base.clone()
+        });
     };
 
     // Warm-up: send until the first frame comes back (bounded).
@@ -169,8 +210,15 @@ pub fn run(args: BenchScopeArgs) -> anyhow::Result<BenchScopeReport> {
             bail!("Scope node failed: {reason}");
         }
         if t0.elapsed() > Duration::from_secs(60) {
-            let errors: Vec<String> = handle.poll_events().into_iter().map(|e| format!("{e:?}")).collect();
-            bail!("no frame back from {url} within 60 s (state {:?}; events {errors:?})", stats.state);
+            let errors: Vec<String> = handle
+                .poll_events()
+                .into_iter()
+                .map(|e| format!("{e:?}"))
+                .collect();
+            bail!(
+                "no frame back from {url} within 60 s (state {:?}; events {errors:?})",
+                stats.state
+            );
         }
         send(n);
         n += 1;
@@ -221,7 +269,13 @@ mod tests {
 
     #[test]
     fn parses_sizes() {
-        assert_eq!("640x360".parse::<Size>(), Ok(Size { width: 640, height: 360 }));
+        assert_eq!(
+            "640x360".parse::<Size>(),
+            Ok(Size {
+                width: 640,
+                height: 360
+            })
+        );
         assert!("640".parse::<Size>().unwrap_err().contains("640x360"));
         assert!("0x10".parse::<Size>().is_err());
     }

@@ -15,11 +15,16 @@ pub fn resolve_url(url: &str) -> Result<(String, Option<Arc<EmbeddedServer>>), S
         return Ok((url.to_owned(), None));
     }
     static SHARED: Mutex<Weak<EmbeddedServer>> = Mutex::new(Weak::new());
-    let mut slot = SHARED.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut slot = SHARED
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     if let Some(server) = slot.upgrade() {
         return Ok((server.url(), Some(server)));
     }
-    let server = Arc::new(EmbeddedServer::start(ServerOptions { port: 0, ..ServerOptions::default() })?);
+    let server = Arc::new(EmbeddedServer::start(ServerOptions {
+        port: 0,
+        ..ServerOptions::default()
+    })?);
     *slot = Arc::downgrade(&server);
     Ok((server.url(), Some(server)))
 }

@@ -4,7 +4,9 @@
 //! Threads per node: `scope-worker` (tokio runtime: REST, signalling, RTP, state machine),
 //! `scope-encode` and `scope-decode` (codecs, per session). The app never blocks.
 
+pub mod bench;
 pub mod config;
+pub mod embedded;
 pub mod error;
 mod handle;
 pub mod rest;

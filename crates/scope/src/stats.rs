@@ -112,20 +112,32 @@ impl RttMatcher {
                 match self.find(rtp_ts.wrapping_sub(offset), now) {
                     Some((k, s)) => {
                         // Follow drift: re-anchor on the exact match.
-                        self.lock = Lock::Locked { offset: rtp_ts.wrapping_sub(k), misses: 0 };
+                        self.lock = Lock::Locked {
+                            offset: rtp_ts.wrapping_sub(k),
+                            misses: 0,
+                        };
                         Some((now - s.at, s.captured))
                     }
                     None => {
                         self.lock = if misses >= 30 {
-                            Lock::Searching { candidates: Vec::new(), confirmations: 0 }
+                            Lock::Searching {
+                                candidates: Vec::new(),
+                                confirmations: 0,
+                            }
                         } else {
-                            Lock::Locked { offset, misses: misses + 1 }
+                            Lock::Locked {
+                                offset,
+                                misses: misses + 1,
+                            }
                         };
                         None
                     }
                 }
             }
-            Lock::Searching { candidates, confirmations } => {
+            Lock::Searching {
+                candidates,
+                confirmations,
+            } => {
                 if candidates.is_empty() {
                     let candidates = self
                         .sent
@@ -133,13 +145,19 @@ impl RttMatcher {
                         .filter(|(_, s)| s.at <= now)
                         .map(|(ts, _)| rtp_ts.wrapping_sub(*ts))
                         .collect();
-                    self.lock = Lock::Searching { candidates, confirmations: 0 };
+                    self.lock = Lock::Searching {
+                        candidates,
+                        confirmations: 0,
+                    };
                     return None;
                 }
                 let confirmations = confirmations + 1;
                 let survivors: Vec<u32> = candidates
                     .iter()
-                    .filter_map(|off| self.find(rtp_ts.wrapping_sub(*off), now).map(|(k, _)| rtp_ts.wrapping_sub(k)))
+                    .filter_map(|off| {
+                        self.find(rtp_ts.wrapping_sub(*off), now)
+                            .map(|(k, _)| rtp_ts.wrapping_sub(k))
+                    })
                     .collect();
                 let mut survivors = survivors;
                 survivors.sort_unstable();
@@ -150,7 +168,10 @@ impl RttMatcher {
                     let (_, s) = self.find(rtp_ts.wrapping_sub(offset), now)?;
                     return Some((now - s.at, s.captured));
                 }
-                self.lock = Lock::Searching { candidates: survivors, confirmations };
+                self.lock = Lock::Searching {
+                    candidates: survivors,
+                    confirmations,
+                };
                 None
             }
         }

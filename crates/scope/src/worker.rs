@@ -50,6 +50,9 @@ pub(crate) struct Worker {
     pub config: watch::Receiver<ScopeConfig>,
     pub stop: watch::Receiver<bool>,
     rest: Option<Arc<RestClient>>,
+    /// Keeps the shared in-process server alive while this node uses `embedded`.
+    embedded: Option<Arc<scope_server::EmbeddedServer>>,
+    embedded_url: Option<String>,
     start_time: Option<f64>,
     asset_paths: Vec<String>,
     assets_for: Vec<PathBuf>,
@@ -93,6 +96,8 @@ impl Worker {
             config,
             stop,
             rest: None,
+            embedded: None,
+            embedded_url: None,
             start_time: None,
             asset_paths: Vec::new(),
             assets_for: Vec::new(),
@@ -125,12 +130,28 @@ impl Worker {
 
     /// The REST client for `url`, re-created when the URL changes (new asset cache too).
     fn rest(&mut self, cfg: &ScopeConfig) -> Result<Arc<RestClient>, ScopeError> {
+        let url = if cfg.url.trim() == crate::embedded::EMBEDDED {
+            if self.embedded.is_none() {
+                let (url, server) =
+                    crate::embedded::resolve_url(&cfg.url).map_err(|e| ScopeError::BadUrl {
+                        url: cfg.url.clone(),
+                        reason: format!("cannot start the embedded server: {e}"),
+                    })?;
+                self.embedded = server;
+                self.embedded_url = Some(url);
+            }
+            self.embedded_url.clone().unwrap_or_default()
+        } else {
+            self.embedded = None;
+            self.embedded_url = None;
+            cfg.url.clone()
+        };
         if let Some(r) = &self.rest
-            && r.base() == cfg.url.trim().trim_end_matches('/')
+            && r.base() == url.trim().trim_end_matches('/')
         {
             return Ok(r.clone());
         }
-        let r = Arc::new(RestClient::new(&cfg.url, cfg.request_timeout)?);
+        let r = Arc::new(RestClient::new(&url, cfg.request_timeout)?);
         self.rest = Some(r.clone());
         self.start_time = None;
         self.assets_for.clear();
