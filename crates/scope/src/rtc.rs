@@ -681,6 +681,14 @@ struct EncodeCtx {
 }
 
 impl EncodeCtx {
+    /// Surfaces an encoder error at most every 5 s (a bad frame size fails every frame).
+    fn report(&self, last: &mut Option<Instant>, message: String) {
+        if last.is_none_or(|t| t.elapsed() > Duration::from_secs(5)) {
+            *last = Some(Instant::now());
+            let _ = self.events.try_send(SessionEvent::Error(message));
+        }
+    }
+
     /// Encoder thread: newest app frame → encode → RTP, only while connected and not paused.
     fn run(self) {
         let mut encoder: Option<Encoder> = None;
@@ -689,6 +697,7 @@ impl EncodeCtx {
         let mut last_key = Instant::now();
         let mut seq: u64 = 0;
         let nominal = 1.0 / f64::from(self.fps.max(1));
+        let mut last_error: Option<Instant> = None;
         while self.alive.load(Ordering::Relaxed) {
             if !self.connected.load(Ordering::Relaxed) {
                 std::thread::sleep(Duration::from_millis(5));
@@ -713,9 +722,7 @@ impl EncodeCtx {
                 ) {
                     Ok(e) => encoder = Some(e),
                     Err(e) => {
-                        let _ = self
-                            .events
-                            .try_send(SessionEvent::Error(format!("{} encoder: {e}", self.codec)));
+                        self.report(&mut last_error, format!("{} encoder: {e}", self.codec));
                         continue;
                     }
                 }
@@ -728,9 +735,7 @@ impl EncodeCtx {
             let data = match enc.encode(&frame, force) {
                 Ok(d) => d,
                 Err(e) => {
-                    let _ = self
-                        .events
-                        .try_send(SessionEvent::Error(format!("{} encode: {e}", self.codec)));
+                    self.report(&mut last_error, format!("{} encode: {e}", self.codec));
                     continue;
                 }
             };

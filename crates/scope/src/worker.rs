@@ -375,6 +375,8 @@ impl Worker {
         let mut channel_open = false;
         let mut last_send = Instant::now() - applied.param_interval;
         let mut last_health = Instant::now();
+        let mut health: Option<tokio::task::JoinHandle<Result<crate::rest::Health, ScopeError>>> =
+            None;
         let mut tick = tokio::time::interval(Duration::from_millis(20));
         let next = loop {
             tokio::select! {
@@ -434,19 +436,27 @@ impl Worker {
                         self.set_state(ScopeState::Stalled);
                         break Phase::Backoff { reload: false };
                     }
-                    if last_health.elapsed() > Duration::from_secs(5) {
+                    // Restart detection runs in the background, so a hanging server never
+                    // delays the watchdog or parameter sends.
+                    if let Some(task) = health.take_if(|t| t.is_finished())
+                        && let Ok(Ok(h)) = task.await
+                        && self.start_time.is_some_and(|t| t != h.server_start_time)
+                    {
+                        self.emit(ScopeEvent::ServerRestarted);
+                        self.rest = None;
+                        break Phase::Load;
+                    }
+                    if health.is_none() && last_health.elapsed() > Duration::from_secs(5) {
                         last_health = Instant::now();
-                        if let Ok(h) = rest.health().await
-                            && self.start_time.is_some_and(|t| t != h.server_start_time)
-                        {
-                            self.emit(ScopeEvent::ServerRestarted);
-                            self.rest = None;
-                            break Phase::Load;
-                        }
+                        let rest = rest.clone();
+                        health = Some(tokio::spawn(async move { rest.health().await }));
                     }
                 }
             }
         };
+        if let Some(task) = health {
+            task.abort();
+        }
         // After a restart the old session id means nothing; otherwise say goodbye explicitly.
         let delete = self.rest.is_some();
         session.close(delete).await;

@@ -445,3 +445,17 @@ fn drop_is_a_clean_stop() {
             .is_empty()
     );
 }
+
+#[test]
+fn embedded_url_starts_the_in_process_server() {
+    let h = ScopeHandle::start(config("embedded"));
+    let mut p = Pump::new();
+    assert!(p.until(&h, Duration::from_secs(20), live), "{:?}", p.events);
+    let got = h.latest_frame().or_else(|| {
+        p.until(&h, Duration::from_secs(2), |h, _| {
+            h.stats().frames_received > 5
+        });
+        h.latest_frame()
+    });
+    assert_eq!(got.map(|f| (f.width, f.height)), Some((W, H)));
+}
