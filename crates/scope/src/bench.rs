@@ -2,6 +2,7 @@
 //! measures what the node would see: fps in/out, round-trip latency (median, p95; see `stats`
 //! for the method), and the client's own encode/decode cost per frame.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
@@ -101,6 +102,10 @@ pub struct BenchScopeReport {
     pub time_to_first_frame_ms: f64,
     pub output_size: Option<String>,
     pub reconnects: u32,
+    /// Decoded frames whose RTP-matched input frame was checked against the id coded in the
+    /// pixels, and how many agreed (validates the round-trip method; see `stats`).
+    pub rtt_match_checked: u64,
+    pub rtt_match_agree: u64,
 }
 
 impl fmt::Display for BenchScopeReport {
@@ -139,7 +144,11 @@ impl fmt::Display for BenchScopeReport {
     }
 }
 
-/// A moving test picture: gradient, a bar sweeping across, a block per frame number.
+/// Distinct pictures in the loop; each carries its id in the blue channel (`id × 8`).
+const LOOP: u64 = 32;
+
+/// A moving test picture: gradient, a bar sweeping across, blue = frame id × 8 (so the frame
+/// that comes back can be identified from its pixels and checked against the RTP match).
 fn synthetic(size: Size, n: u64) -> anyhow::Result<VideoFrame> {
     let (w, h) = (size.width as usize, size.height as usize);
     let mut data = vec![0u8; w * h * 4];
@@ -150,7 +159,7 @@ fn synthetic(size: Size, n: u64) -> anyhow::Result<VideoFrame> {
             let on_bar = x.abs_diff(bar) < 12;
             data[i] = if on_bar { 255 } else { (x * 255 / w) as u8 };
             data[i + 1] = if on_bar { 255 } else { (y * 255 / h) as u8 };
-            data[i + 2] = ((n * 3) % 256) as u8;
+            data[i + 2] = ((n % LOOP) * 8) as u8;
             data[i + 3] = 255;
         }
     }
@@ -182,15 +191,19 @@ pub fn run(args: BenchScopeArgs) -> anyhow::Result<BenchScopeReport> {
         ..ScopeConfig::default()
     };
     // Pre-render a loop of frames so picture generation does not count as client cost.
-    let frames: Vec<VideoFrame> = (0..60)
+    let frames: Vec<VideoFrame> = (0..LOOP)
         .map(|n| synthetic(args.size, n))
         .collect::<anyhow::Result<_>>()?;
+    // captured time → frame number, to check the RTP match against the pixel-coded id.
+    let sent_at: std::cell::RefCell<HashMap<Duration, u64>> = Default::default();
     let handle = ScopeHandle::start(config);
     let period = Duration::from_secs_f64(1.0 / f64::from(args.fps));
     let send = |n: u64| {
-        let base = &frames[(n % frames.len() as u64) as usize];
+        let base = &frames[(n % LOOP) as usize];
+        let captured = epoch().elapsed();
+        sent_at.borrow_mut().insert(captured, n);
         handle.send_frame(VideoFrame {
-            captured: epoch().elapsed(),
+            captured,
             seq: n,
             data: Arc::clone(&base.data),
             ..base.clone()
@@ -228,13 +241,22 @@ pub fn run(args: BenchScopeArgs) -> anyhow::Result<BenchScopeReport> {
     let time_to_first_frame = t0.elapsed();
 
     let start = handle.stats();
+    let mut check = MatchCheck::default();
     let measure = Instant::now();
     let end_at = measure + Duration::from_secs(args.seconds.max(1));
     while Instant::now() < end_at {
         send(n);
         n += 1;
         next += period;
-        let _ = handle.latest_frame();
+        if let Some(f) = handle.latest_frame()
+            && let Some(n) = sent_at.borrow().get(&f.captured)
+            && let Some(id) = pixel_id(&f)
+        {
+            check.checked += 1;
+            if id == n % LOOP {
+                check.agree += 1;
+            }
+        }
         std::thread::sleep(next.saturating_duration_since(Instant::now()));
     }
     let elapsed = measure.elapsed().as_secs_f64();
@@ -260,7 +282,26 @@ pub fn run(args: BenchScopeArgs) -> anyhow::Result<BenchScopeReport> {
         time_to_first_frame_ms: time_to_first_frame.as_secs_f64() * 1000.0,
         output_size: end.output_size.map(|(w, h)| format!("{w}x{h}")),
         reconnects: end.reconnects,
+        rtt_match_checked: check.checked,
+        rtt_match_agree: check.agree,
     })
+}
+
+#[derive(Debug, Default)]
+struct MatchCheck {
+    checked: u64,
+    agree: u64,
+}
+
+/// The frame id coded in the blue channel: median over the middle row (the bar is an outlier).
+fn pixel_id(frame: &VideoFrame) -> Option<u64> {
+    let rgba = frame.to_rgba().ok()?;
+    let (w, h) = (rgba.width as usize, rgba.height as usize);
+    let row = h / 2;
+    let mut blue: Vec<u8> = (0..w).map(|x| rgba.data[(row * w + x) * 4 + 2]).collect();
+    blue.sort_unstable();
+    let median = f64::from(*blue.get(w / 2)?);
+    Some(((median / 8.0).round() as u64) % LOOP)
 }
 
 #[cfg(test)]

@@ -276,9 +276,11 @@ impl Session {
             pc.on_peer_connection_state_change(Box::new(move |state: RTCPeerConnectionState| {
                 match state {
                     RTCPeerConnectionState::Connected => connected.store(true, Ordering::Relaxed),
-                    RTCPeerConnectionState::Failed
-                    | RTCPeerConnectionState::Closed
-                    | RTCPeerConnectionState::Disconnected => {
+                    // `Disconnected` may recover by itself; the watchdog covers it if not.
+                    RTCPeerConnectionState::Disconnected => {
+                        connected.store(false, Ordering::Relaxed)
+                    }
+                    RTCPeerConnectionState::Failed | RTCPeerConnectionState::Closed => {
                         connected.store(false, Ordering::Relaxed);
                         let _ =
                             tx.try_send(SessionEvent::Closed(format!("peer connection {state}")));

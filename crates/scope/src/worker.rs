@@ -64,19 +64,16 @@ fn backoff(attempt: u32) -> Duration {
     Duration::from_secs(1u64 << attempt.saturating_sub(1).min(3))
 }
 
-/// Transport-level failures are worth retrying; anything else needs a config change.
+/// Transport-level failures and server-side hiccups are worth retrying; a server that is not
+/// Scope-shaped (HTML, malformed JSON, 404/422) or a bad local setting needs a config change.
 fn retryable(e: &ScopeError) -> bool {
     match e {
         ScopeError::Connect { .. }
         | ScopeError::Timeout { .. }
         | ScopeError::Transport { .. }
-        | ScopeError::BadJson { .. }
-        | ScopeError::ContentType { .. }
         | ScopeError::BadSdp { .. }
         | ScopeError::Webrtc { .. } => true,
-        ScopeError::Status { status, .. } => {
-            *status >= 500 || *status == 400 || *status == 404 || *status == 409
-        }
+        ScopeError::Status { status, .. } => *status >= 500 || *status == 400 || *status == 409,
         _ => false,
     }
 }
