@@ -459,3 +459,24 @@ fn embedded_url_starts_the_in_process_server() {
     });
     assert_eq!(got.map(|f| (f.width, f.height)), Some((W, H)));
 }
+
+#[test]
+fn unknown_pipeline_fails_with_the_list_of_available_ones() {
+    let srv = server();
+    let h = ScopeHandle::start(ScopeConfig {
+        pipeline_id: "longlive".into(),
+        ..config(&srv.url())
+    });
+    let mut p = Pump::new();
+    assert!(p.until(&h, Duration::from_secs(10), |h, _| matches!(
+        h.stats().state,
+        ScopeState::Failed { .. }
+    )));
+    let ScopeState::Failed { reason } = h.stats().state else {
+        unreachable!()
+    };
+    assert!(
+        reason.contains("\"longlive\"") && reason.contains("passthrough"),
+        "{reason}"
+    );
+}
