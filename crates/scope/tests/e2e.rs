@@ -282,6 +282,17 @@ fn parameters_and_assets_reach_the_server() {
         json!({"target_prompts":[{"text":"a blue heron","weight":1.0}],"num_steps":6,"temporal_interpolation_method":"slerp"})
     );
 
+    // A REST update reaches us on the data channel as `parameters_updated`.
+    let rest_update = json!({"noise_scale": 0.42}).as_object().cloned().unwrap();
+    block(rest(&url).set_session_parameters(&rest_update)).unwrap();
+    let told = p.until(&h, Duration::from_secs(5), |_, ev| {
+        ev.iter().any(|e| {
+            matches!(e, ScopeEvent::ServerMessage(v)
+                if v["type"] == "parameters_updated" && v["parameters"]["noise_scale"] == json!(0.42))
+        })
+    });
+    assert!(told, "{:?}", p.events);
+
     cfg.params.insert("paused".into(), json!(true));
     h.configure(cfg.clone());
     std::thread::sleep(Duration::from_millis(300));
