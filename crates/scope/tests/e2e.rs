@@ -491,3 +491,29 @@ fn unknown_pipeline_fails_with_the_list_of_available_ones() {
         "{reason}"
     );
 }
+
+#[test]
+fn output_follows_an_input_size_change() {
+    let srv = server();
+    let h = ScopeHandle::start(config(&srv.url()));
+    let mut p = Pump::new();
+    assert!(p.until(&h, Duration::from_secs(20), live), "{:?}", p.events);
+    // Switch to 160×128 frames mid-stream: no renegotiation, passthrough follows.
+    let small: Vec<VideoFrame> = (0..30)
+        .map(|n| {
+            let f = frame(n);
+            let mut data = Vec::with_capacity(160 * 128 * 4);
+            for y in 0..128 {
+                let row = (y * W * 4) as usize;
+                data.extend_from_slice(&f.data[row..row + 160 * 4]);
+            }
+            VideoFrame::new(160, 128, PixelFormat::Rgba8, data, epoch().elapsed(), n).unwrap()
+        })
+        .collect();
+    p.frames = small;
+    let switched = p.until(&h, Duration::from_secs(10), |h, _| {
+        h.latest_frame()
+            .is_some_and(|f| (f.width, f.height) == (160, 128))
+    });
+    assert!(switched, "{:?} {:?}", h.stats(), p.events);
+}
