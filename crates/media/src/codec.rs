@@ -142,6 +142,7 @@ impl Encoder {
                     .usage_type(UsageType::CameraVideoRealTime)
                     .profile(Profile::Baseline)
                     .skip_frames(false)
+                    .debug(false)
                     .intra_frame_period(IntraFramePeriod::from_num_frames(keyframe_interval));
                 let encoder =
                     openh264::encoder::Encoder::with_api_config(OpenH264API::from_source(), config)

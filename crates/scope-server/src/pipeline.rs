@@ -208,8 +208,8 @@ mod tests {
         assert_eq!(&out.data[..4], &[0, 177, 64, 255]);
         let skin = solid(4, 2, [230, 140, 90], 0).frame;
         let out = stylize(&skin, 3, 3).unwrap();
-        // 230→170→191, 140→85→42, 90→85→127
-        assert_eq!(&out.data[..4], &[191, 42, 127, 255]);
+        // 230→255→255 (capped), 140→170→85, 90→85→127
+        assert_eq!(&out.data[..4], &[255, 85, 127, 255]);
         for r in (0..=255).step_by(15) {
             for g in (0..=255).step_by(15) {
                 for b in (0..=255).step_by(15) {

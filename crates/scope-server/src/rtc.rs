@@ -5,6 +5,7 @@
 //! thread (pace by input timestamps → encode → `write_sample`). Codec work stays off the async
 //! runtime.
 
+use std::collections::VecDeque;
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError, sync_channel};
@@ -131,7 +132,8 @@ pub(crate) struct Session {
     pipeline_ids: Vec<String>,
     output_enabled: bool,
     channels: Mutex<Vec<Arc<RTCDataChannel>>>,
-    updates_tx: SyncSender<Map<String, Value>>,
+    /// Updates not yet applied, in arrival order (data channel and REST share it so order holds).
+    pending: Mutex<VecDeque<Map<String, Value>>>,
     input_tx: SyncSender<EncodedInput>,
     pub frames_in: AtomicU64,
     pub frames_out: AtomicU64,
@@ -219,6 +221,13 @@ fn api_for_session() -> Result<webrtc::api::API, webrtc::Error> {
     s.set_network_types(vec![NetworkType::Udp4]);
     s.set_ip_filter(Box::new(|ip: IpAddr| ip.is_loopback()));
     s.set_ice_multicast_dns_mode(MulticastDnsMode::Disabled);
+    // A peer that vanishes without closing (no data channel to notice) is dropped after ~3 s of
+    // silence rather than webrtc-rs's 5 s + 25 s; clients keep ICE alive with media or keepalives.
+    s.set_ice_timeouts(
+        Some(Duration::from_secs(3)),
+        Some(Duration::from_secs(5)),
+        Some(Duration::from_secs(1)),
+    );
     Ok(APIBuilder::new()
         .with_media_engine(m)
         .with_interceptor_registry(registry)
@@ -284,7 +293,6 @@ pub(crate) async fn answer_offer(
         _ => None,
     };
 
-    let (updates_tx, updates_rx) = sync_channel(UPDATE_QUEUE);
     let (input_tx, input_rx) = sync_channel(CHUNK * 8);
     let session = Arc::new(Session {
         id: uuid::Uuid::new_v4().to_string(),
@@ -295,7 +303,7 @@ pub(crate) async fn answer_offer(
         pipeline_ids,
         output_enabled,
         channels: Mutex::new(Vec::new()),
-        updates_tx,
+        pending: Mutex::new(VecDeque::new()),
         input_tx,
         frames_in: AtomicU64::new(0),
         frames_out: AtomicU64::new(0),
@@ -315,7 +323,7 @@ pub(crate) async fn answer_offer(
         .name(format!("scope-proc-{short}"))
         .spawn({
             let weak = weak.clone();
-            move || process_loop(&weak, &input_rx, &updates_rx, &out_tx)
+            move || process_loop(&weak, &input_rx, &out_tx)
         })
         .map_err(RtcError::Thread)?;
     lock(&session.threads).push(processor);
@@ -488,6 +496,19 @@ impl Session {
                 }
             })
         }));
+        // webrtc-rs does not surface the peer's DTLS close_notify as a state change, but the
+        // SCTP association dies with it and closes the channel: end the session then (scope-api
+        // §2: the real server ends a session within ~1 s of the client closing its connection).
+        let weak = Arc::downgrade(self);
+        dc.on_close(Box::new(move || {
+            let weak = weak.clone();
+            Box::pin(async move {
+                if let Some(s) = weak.upgrade() {
+                    debug!(session = %s.id, "data channel closed, ending the session");
+                    tokio::spawn(async move { s.close().await });
+                }
+            })
+        }));
         lock(&self.channels).push(dc);
     }
 
@@ -507,23 +528,18 @@ impl Session {
         if update.get("paused") == Some(&Value::Bool(true)) {
             self.paused.store(true, Ordering::Relaxed);
         }
-        match self.updates_tx.try_send(update) {
-            Ok(()) => {}
-            Err(TrySendError::Full(_)) => {
-                info!(session = %self.id, "parameter queue full, dropping update")
-            }
-            Err(TrySendError::Disconnected(_)) => {}
+        let mut pending = lock(&self.pending);
+        if pending.len() >= UPDATE_QUEUE {
+            info!(session = %self.id, "parameter queue full, dropping update");
+        } else {
+            pending.push_back(update);
         }
     }
 
-    /// A REST update: merged at once and announced on every open data channel.
+    /// A REST update: queued behind earlier data-channel updates (not subject to the
+    /// 8-update limit) and announced on every open data channel.
     pub async fn apply_rest_update(&self, applied: &Map<String, Value>) {
-        {
-            let mut params = lock(&self.params);
-            for (k, v) in applied {
-                params.insert(k.clone(), v.clone());
-            }
-        }
+        lock(&self.pending).push_back(applied.clone());
         let msg = json!({ "type": "parameters_updated", "parameters": applied }).to_string();
         let channels: Vec<Arc<RTCDataChannel>> = lock(&self.channels).clone();
         for dc in channels {
@@ -533,6 +549,24 @@ impl Session {
                 debug!(session = %self.id, "parameters_updated not sent: {e}");
             }
         }
+    }
+
+    /// Merges queued updates into the parameters (shallow `{**old, **new}`), oldest first.
+    fn apply_pending(&self) {
+        let updates: Vec<Map<String, Value>> = lock(&self.pending).drain(..).collect();
+        let mut params = lock(&self.params);
+        for update in updates {
+            params.extend(update);
+        }
+    }
+
+    /// The parameters as they will be once queued updates are applied.
+    pub fn current_params(&self) -> Map<String, Value> {
+        let mut params = lock(&self.params).clone();
+        for update in lock(&self.pending).iter() {
+            params.extend(update.clone());
+        }
+        params
     }
 
     pub fn metrics_json(&self) -> Value {
@@ -647,7 +681,6 @@ impl RtpClock {
 fn process_loop(
     weak: &Weak<Session>,
     input_rx: &Receiver<EncodedInput>,
-    updates_rx: &Receiver<Map<String, Value>>,
     out_tx: &SyncSender<TimedFrame>,
 ) {
     let mut decoder: Option<Decoder> = None;
@@ -688,12 +721,7 @@ fn process_loop(
             Err(RecvTimeoutError::Disconnected) => return,
         }
         // Parameter updates are applied between pipeline calls, like the real processor.
-        while let Ok(update) = updates_rx.try_recv() {
-            let mut params = lock(&s.params);
-            for (k, v) in update {
-                params.insert(k, v);
-            }
-        }
+        s.apply_pending();
         if let Some(chunk) = queue.take_chunk() {
             let Some(chain) = s.shared.upgrade().and_then(|sh| sh.chain(&s.pipeline_ids)) else {
                 continue;
