@@ -5,7 +5,6 @@
 //! thread (pace by input timestamps → encode → `write_sample`). Codec work stays off the async
 //! runtime.
 
-use std::collections::VecDeque;
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError, sync_channel};
@@ -45,11 +44,10 @@ use webrtc::track::track_local::TrackLocal;
 use webrtc::track::track_local::track_local_static_sample::TrackLocalStaticSample;
 use webrtc::track::track_remote::TrackRemote;
 
+use crate::params::ParamQueue;
 use crate::pipeline::{CHUNK, InputQueue, OUTPUT_QUEUE_MAX, TimedFrame, run_chain};
 use crate::state::{Shared, lock};
 
-/// Data-channel updates waiting for the pipeline beyond this are dropped (scope-api.md §2).
-const UPDATE_QUEUE: usize = 8;
 const H264_FMTP: &str = "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f";
 
 /// What the offer's first video m-line asks for.
@@ -133,7 +131,7 @@ pub(crate) struct Session {
     output_enabled: bool,
     channels: Mutex<Vec<Arc<RTCDataChannel>>>,
     /// Updates not yet applied, in arrival order (data channel and REST share it so order holds).
-    pending: Mutex<VecDeque<Map<String, Value>>>,
+    pending: Mutex<ParamQueue>,
     input_tx: SyncSender<EncodedInput>,
     pub frames_in: AtomicU64,
     pub frames_out: AtomicU64,
@@ -303,7 +301,7 @@ pub(crate) async fn answer_offer(
         pipeline_ids,
         output_enabled,
         channels: Mutex::new(Vec::new()),
-        pending: Mutex::new(VecDeque::new()),
+        pending: Mutex::new(ParamQueue::default()),
         input_tx,
         frames_in: AtomicU64::new(0),
         frames_out: AtomicU64::new(0),
@@ -528,18 +526,15 @@ impl Session {
         if update.get("paused") == Some(&Value::Bool(true)) {
             self.paused.store(true, Ordering::Relaxed);
         }
-        let mut pending = lock(&self.pending);
-        if pending.len() >= UPDATE_QUEUE {
+        if !lock(&self.pending).push_channel(update) {
             info!(session = %self.id, "parameter queue full, dropping update");
-        } else {
-            pending.push_back(update);
         }
     }
 
     /// A REST update: queued behind earlier data-channel updates (not subject to the
     /// 8-update limit) and announced on every open data channel.
     pub async fn apply_rest_update(&self, applied: &Map<String, Value>) {
-        lock(&self.pending).push_back(applied.clone());
+        lock(&self.pending).push_rest(applied.clone());
         let msg = json!({ "type": "parameters_updated", "parameters": applied }).to_string();
         let channels: Vec<Arc<RTCDataChannel>> = lock(&self.channels).clone();
         for dc in channels {
@@ -553,20 +548,14 @@ impl Session {
 
     /// Merges queued updates into the parameters (shallow `{**old, **new}`), oldest first.
     fn apply_pending(&self) {
-        let updates: Vec<Map<String, Value>> = lock(&self.pending).drain(..).collect();
-        let mut params = lock(&self.params);
-        for update in updates {
-            params.extend(update);
-        }
+        let mut pending = lock(&self.pending);
+        pending.drain_into(&mut lock(&self.params));
     }
 
     /// The parameters as they will be once queued updates are applied.
     pub fn current_params(&self) -> Map<String, Value> {
-        let mut params = lock(&self.params).clone();
-        for update in lock(&self.pending).iter() {
-            params.extend(update.clone());
-        }
-        params
+        let params = lock(&self.params).clone();
+        lock(&self.pending).preview(&params)
     }
 
     pub fn metrics_json(&self) -> Value {
@@ -763,7 +752,7 @@ fn send_loop(
             Some((wall, pts)) if timed.pts >= pts => wall + (timed.pts - pts),
             _ => now,
         };
-        let due = if due + Duration::from_millis(250) < now || due > now + Duration::from_secs(1) {
+        let due = if due + Duration::from_millis(100) < now || due > now + Duration::from_secs(1) {
             anchor = Some((now, timed.pts));
             now
         } else {
@@ -789,7 +778,12 @@ fn send_loop(
         if stall.is_some_and(|n| s.frames_out.load(Ordering::Relaxed) >= n) {
             continue;
         }
-        let (w, h) = (timed.frame.width, timed.frame.height);
+        let frame = if codec == Codec::H264 {
+            even_crop(&timed.frame)
+        } else {
+            timed.frame.clone()
+        };
+        let (w, h) = (frame.width, frame.height);
         if encoder.is_none() {
             let kbps = (w * h / 100).clamp(500, 8000);
             encoder = match Encoder::new(codec, w, h, 30, kbps) {
@@ -809,7 +803,7 @@ fn send_loop(
         let force =
             !connected || !was_connected || s.keyframe_wanted.swap(false, Ordering::Relaxed);
         was_connected = connected;
-        let data = match enc.encode(&timed.frame, force) {
+        let data = match enc.encode(&frame, force) {
             Ok(d) => d,
             Err(e) => {
                 warn!(session = %s.id, "encode failed: {e}");
@@ -837,6 +831,31 @@ fn send_loop(
     }
 }
 
+/// openh264 needs even sizes: drop the last column/row of odd-sized frames (passthrough of an
+/// odd-sized camera). Frames that are already even are shared, not copied.
+fn even_crop(frame: &media::VideoFrame) -> media::VideoFrame {
+    let (w, h) = (frame.width & !1, frame.height & !1);
+    if (w, h) == (frame.width, frame.height) || w == 0 || h == 0 {
+        return frame.clone();
+    }
+    let Ok(rgba) = frame.to_rgba() else {
+        return frame.clone();
+    };
+    let src_stride = frame.width as usize * 4;
+    let mut data = Vec::with_capacity(w as usize * h as usize * 4);
+    for row in rgba.data.chunks_exact(src_stride).take(h as usize) {
+        data.extend_from_slice(&row[..w as usize * 4]);
+    }
+    media::VideoFrame {
+        width: w,
+        height: h,
+        format: media::PixelFormat::Rgba8,
+        data: Arc::new(data),
+        captured: frame.captured,
+        seq: frame.seq,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -860,6 +879,19 @@ mod tests {
             })
         );
         assert_eq!(first_video("v=0\r\nm=application 9 x\r\n"), None);
+    }
+
+    #[test]
+    fn odd_frames_are_cropped_to_even_for_h264() {
+        let data: Vec<u8> = (0..3 * 3 * 4).map(|i| i as u8).collect();
+        let f = media::VideoFrame::new(3, 3, media::PixelFormat::Rgba8, data, Duration::ZERO, 0)
+            .unwrap();
+        let c = even_crop(&f);
+        assert_eq!((c.width, c.height), (2, 2));
+        assert_eq!(
+            &c.data[..],
+            &[0, 1, 2, 3, 4, 5, 6, 7, 12, 13, 14, 15, 16, 17, 18, 19]
+        );
     }
 
     #[test]

@@ -74,6 +74,8 @@ struct Offerer {
     track: Option<Arc<TrackLocalStaticSample>>,
     codec: Codec,
     received: Arc<Mutex<Vec<VideoFrame>>>,
+    arrivals: Arc<Mutex<Vec<Instant>>>,
+    dc_closed: Arc<AtomicBool>,
     messages: Arc<Mutex<Vec<String>>>,
     dc: Arc<RTCDataChannel>,
     want_key: Arc<AtomicBool>,
@@ -158,10 +160,13 @@ async fn offerer(codec: Codec, direction: RTCRtpTransceiverDirection) -> Offerer
         None
     };
     let received = Arc::new(Mutex::new(Vec::new()));
+    let arrivals = Arc::new(Mutex::new(Vec::new()));
     let rx = Arc::clone(&received);
+    let times = Arc::clone(&arrivals);
     let pc_for_pli = Arc::downgrade(&pc);
     pc.on_track(Box::new(move |track, _, _| {
         let rx = Arc::clone(&rx);
+        let times = Arc::clone(&times);
         let pc_for_pli = pc_for_pli.clone();
         Box::pin(async move {
             tokio::spawn(async move {
@@ -189,7 +194,10 @@ async fn offerer(codec: Codec, direction: RTCRtpTransceiverDirection) -> Offerer
                     }
                     for s in samples {
                         match decoder.decode(&s.data) {
-                            Ok(Some(f)) => rx.lock().unwrap().push(f),
+                            Ok(Some(f)) => {
+                                rx.lock().unwrap().push(f);
+                                times.lock().unwrap().push(Instant::now());
+                            }
                             Ok(None) => {}
                             Err(_) => {
                                 if let Some(pc) = pc_for_pli.upgrade() {
@@ -215,6 +223,12 @@ async fn offerer(codec: Codec, direction: RTCRtpTransceiverDirection) -> Offerer
             .push(String::from_utf8_lossy(&m.data).into_owned());
         Box::pin(async {})
     }));
+    let dc_closed = Arc::new(AtomicBool::new(false));
+    let closed = Arc::clone(&dc_closed);
+    dc.on_close(Box::new(move || {
+        closed.store(true, Ordering::Relaxed);
+        Box::pin(async {})
+    }));
     let connected = Arc::new(AtomicBool::new(false));
     let c = Arc::clone(&connected);
     pc.on_peer_connection_state_change(Box::new(move |s| {
@@ -228,6 +242,8 @@ async fn offerer(codec: Codec, direction: RTCRtpTransceiverDirection) -> Offerer
         track,
         codec,
         received,
+        arrivals,
+        dc_closed,
         messages,
         dc,
         want_key,
@@ -272,7 +288,9 @@ impl Offerer {
         first_seq: u64,
     ) {
         let Some(track) = &self.track else { return };
-        for seq in first_seq..first_seq + count {
+        // A steady 30 fps schedule, so wall time matches the RTP timestamps.
+        let start = tokio::time::Instant::now();
+        for (i, seq) in (first_seq..first_seq + count).enumerate() {
             let key = self.want_key.swap(false, Ordering::Relaxed)
                 || !self.connected.load(Ordering::Relaxed);
             let data = encoder
@@ -286,7 +304,7 @@ impl Offerer {
                 })
                 .await
                 .unwrap();
-            tokio::time::sleep(Duration::from_millis(33)).await;
+            tokio::time::sleep_until(start + Duration::from_millis(33) * (i as u32 + 1)).await;
         }
     }
 
@@ -395,6 +413,23 @@ async fn passthrough_follows_input_size_and_parameters_flow() {
     let started = Instant::now();
     o.send_frames(&mut enc, (320, 240), 45, 0).await;
     let first = o.received_sizes();
+    // Chunked (4 frames) and paced by the input timestamps: the first frame needs a whole chunk,
+    // later ones arrive spread out at the input rate, not in bursts of 4.
+    let arrivals = o.arrivals.lock().unwrap().clone();
+    let to_first = arrivals[0] - started;
+    eprintln!("first frame back {to_first:?} after the first frame was sent");
+    assert!(
+        to_first >= Duration::from_millis(99),
+        "{to_first:?}: output before a full chunk"
+    );
+    let gaps: Vec<Duration> = arrivals.windows(2).map(|w| w[1] - w[0]).collect();
+    let mut sorted = gaps.clone();
+    sorted.sort();
+    let median = sorted[sorted.len() / 2];
+    assert!(
+        median >= Duration::from_millis(15) && median <= Duration::from_millis(60),
+        "median gap {median:?}: {gaps:?}"
+    );
     assert!(
         first.len() >= 8,
         "frames back: {} after {:?}",
@@ -534,13 +569,27 @@ async fn recvonly_or_unnamed_pipeline_connects_but_gets_no_frames() {
 
     // recvonly first video m-line: answered sendonly, connects, zero frames.
     let o = offerer(Codec::Vp8, RTCRtpTransceiverDirection::Recvonly).await;
-    let (_, answer) = o
+    let (session, answer) = o
         .connect(
             &base,
             json!({"pipeline_ids": ["passthrough"], "input_mode": "video"}),
         )
         .await;
     assert!(answer.contains("a=sendonly"), "{answer}");
+    // Trickled client candidates are accepted at any time (204); unparsable ones give 404.
+    let patch = |body: Value| {
+        reqwest::Client::new()
+            .patch(format!("{base}/api/v1/webrtc/offer/{session}"))
+            .json(&body)
+            .send()
+    };
+    let ok = patch(
+        json!({"candidates": [{"candidate": "candidate:1 1 udp 2130706431 127.0.0.1 50000 typ host", "sdpMid": "0", "sdpMLineIndex": 0}]}),
+    );
+    assert_eq!(ok.await.unwrap().status(), 204);
+    let bad =
+        patch(json!({"candidates": [{"candidate": "garbage", "sdpMid": "0", "sdpMLineIndex": 0}]}));
+    assert_eq!(bad.await.unwrap().status(), 404);
     // sendrecv but without pipeline_ids: also connects, frames go in, nothing comes back.
     let p = offerer(Codec::Vp8, RTCRtpTransceiverDirection::Sendrecv).await;
     p.connect(&base, json!({"input_mode": "video"})).await;
@@ -554,4 +603,54 @@ async fn recvonly_or_unnamed_pipeline_connects_but_gets_no_frames() {
     o.pc.close().await.unwrap();
     p.pc.close().await.unwrap();
     wait_no_sessions(&base).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stall_and_drop_faults() {
+    let server = server();
+    let base = server.url();
+    load(&base, json!({"pipeline_ids": ["passthrough"]})).await;
+    server.faults().stall_after_frames(Some(6));
+    let o = offerer(Codec::Vp8, RTCRtpTransceiverDirection::Sendrecv).await;
+    let (session, _) = o
+        .connect(
+            &base,
+            json!({"pipeline_ids": ["passthrough"], "input_mode": "video"}),
+        )
+        .await;
+    let mut enc = Encoder::new(Codec::Vp8, 160, 120, 30, 500).unwrap();
+    o.send_frames(&mut enc, (160, 120), 45, 0).await;
+    let m = metrics(&base).await;
+    assert_eq!(m["sessions"][&session]["frames_out"], 6, "{m}");
+    let stalled = o.received_sizes().len();
+    assert!(
+        (1..=6).contains(&stalled),
+        "{stalled} frames while stalled after 6"
+    );
+    assert!(
+        o.messages.lock().unwrap().is_empty(),
+        "a stall says nothing on the channel"
+    );
+
+    // Clearing the fault lets the same session resume.
+    server.faults().stall_after_frames(None);
+    o.send_frames(&mut enc, (160, 120), 30, 100).await;
+    assert!(
+        o.received_sizes().len() > stalled + 4,
+        "resumed: {}",
+        o.received_sizes().len()
+    );
+
+    // Dropping the connection closes it from the server side.
+    server.faults().drop_connections();
+    let t = Instant::now();
+    while !o.dc_closed.load(Ordering::Relaxed) {
+        assert!(
+            t.elapsed() < Duration::from_secs(10),
+            "client never saw the drop"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    wait_no_sessions(&base).await;
+    o.pc.close().await.unwrap();
 }
