@@ -693,7 +693,7 @@ fn process_loop(
                     };
                 }
                 let pts = clock.pts(input.rtp_timestamp);
-                match decoder.as_mut().map(|d| d.decode(&input.data)) {
+                match decoder.as_mut().map(|d| d.decode_i420(&input.data)) {
                     Some(Ok(Some(mut frame))) => {
                         s.frames_in.fetch_add(1, Ordering::Relaxed);
                         frame.captured = pts;

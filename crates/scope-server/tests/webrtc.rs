@@ -458,6 +458,28 @@ async fn passthrough_follows_input_size_and_parameters_flow() {
     )
     .await
     .unwrap();
+    let t = Instant::now();
+    loop {
+        let p: Value = reqwest::get(format!("{base}/api/v1/session/parameters"))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if p["parameters"]["noise_scale"] == 0.3 {
+            assert_eq!(p["parameters"]["prompts"][0]["text"], "a cat", "{p}");
+            assert_eq!(
+                p["parameters"]["input_mode"], "video",
+                "merge is shallow: {p}"
+            );
+            break;
+        }
+        assert!(
+            t.elapsed() < Duration::from_secs(3),
+            "data-channel update never arrived: {p}"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     // ...and a REST update comes back on the data channel as parameters_updated.
     let r: Value = reqwest::Client::new()
         .post(format!("{base}/api/v1/session/parameters"))
@@ -640,6 +662,17 @@ async fn stall_and_drop_faults() {
         "resumed: {}",
         o.received_sizes().len()
     );
+
+    // {"paused": true} stops the output for good, like Scope v0.2.4's bug (scope-api.md §3):
+    // a client must pause on its own side.
+    o.dc.send_text(json!({"paused": true}).to_string())
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let before = o.received_sizes().len();
+    o.send_frames(&mut enc, (160, 120), 20, 200).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(o.received_sizes().len(), before, "frames after paused");
 
     // Dropping the connection closes it from the server side.
     server.faults().drop_connections();
