@@ -6,28 +6,25 @@ use std::time::Duration;
 
 use media::{PixelFormat, VideoFrame};
 
-/// Pipeline ids this server registers.
-pub const PIPELINE_IDS: [&str; 2] = ["passthrough", "stylize"];
-
 /// Frames each pipeline call consumes (passthrough: `Requirements(input_size=4)`).
-pub const CHUNK: usize = 4;
+pub(crate) const CHUNK: usize = 4;
 /// Input frames queued beyond this are dropped (the newest, like the real server).
-pub const INPUT_QUEUE_MAX: usize = 30;
+pub(crate) const INPUT_QUEUE_MAX: usize = 30;
 /// Output frames queued beyond this are dropped: max(30, 2 × frames per call).
-pub const OUTPUT_QUEUE_MAX: usize = 30;
+pub(crate) const OUTPUT_QUEUE_MAX: usize = 30;
 /// Default output size of `stylize` when loaded without `width`/`height`.
 pub const STYLIZE_DEFAULT_SIZE: (u32, u32) = (512, 512);
 
 /// A decoded input frame with its presentation time (from the RTP timestamp).
 #[derive(Clone)]
-pub struct TimedFrame {
+pub(crate) struct TimedFrame {
     pub frame: VideoFrame,
     pub pts: Duration,
 }
 
 /// One loaded pipeline instance as a session uses it.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Stage {
+pub(crate) enum Stage {
     /// Returns its input unchanged, at the input size.
     Passthrough,
     /// Stretches to `width`×`height`, posterizes and tints (see [`stylize`]).
@@ -71,26 +68,23 @@ impl Stage {
 /// The per-session input queue: bounded, dropping new frames when full, drained one chunk at a
 /// time by sampling `CHUNK` frames uniformly across everything queued.
 #[derive(Default)]
-pub struct InputQueue {
+pub(crate) struct InputQueue {
     frames: VecDeque<TimedFrame>,
-    pub dropped: u64,
 }
 
 impl InputQueue {
-    pub fn push(&mut self, frame: TimedFrame) {
+    /// Queues a frame; `false` when the queue is full and the frame was dropped.
+    pub fn push(&mut self, frame: TimedFrame) -> bool {
         if self.frames.len() >= INPUT_QUEUE_MAX {
-            self.dropped += 1;
-        } else {
-            self.frames.push_back(frame);
+            return false;
         }
+        self.frames.push_back(frame);
+        true
     }
 
-    pub fn len(&self) -> usize {
+    #[cfg(test)]
+    fn len(&self) -> usize {
         self.frames.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.frames.is_empty()
     }
 
     /// A full chunk, if enough frames are queued; the queue is emptied either way it is taken.
@@ -108,7 +102,7 @@ impl InputQueue {
 }
 
 /// Runs a chunk through the stages in order. Frames keep their input timestamps.
-pub fn run_chain(stages: &[Stage], chunk: Vec<TimedFrame>) -> Vec<TimedFrame> {
+pub(crate) fn run_chain(stages: &[Stage], chunk: Vec<TimedFrame>) -> Vec<TimedFrame> {
     chunk
         .into_iter()
         .filter_map(|mut timed| {
@@ -184,10 +178,10 @@ mod tests {
     #[test]
     fn queue_drops_new_frames_beyond_30_and_samples_uniformly() {
         let mut q = InputQueue::default();
-        for i in 0..35 {
-            q.push(solid(2, 2, [0, 0, 0], i));
-        }
-        assert_eq!((q.len(), q.dropped), (30, 5));
+        let accepted = (0..35)
+            .filter(|i| q.push(solid(2, 2, [0, 0, 0], *i)))
+            .count();
+        assert_eq!((q.len(), accepted), (30, 30));
         let seqs: Vec<u64> = q
             .take_chunk()
             .unwrap()

@@ -697,7 +697,9 @@ fn process_loop(
                     Some(Ok(Some(mut frame))) => {
                         s.frames_in.fetch_add(1, Ordering::Relaxed);
                         frame.captured = pts;
-                        queue.push(TimedFrame { frame, pts });
+                        if !queue.push(TimedFrame { frame, pts }) {
+                            debug!(session = %s.id, "input queue full (30), dropping a new frame");
+                        }
                     }
                     Some(Ok(None)) | None => {}
                     Some(Err(e)) => {
