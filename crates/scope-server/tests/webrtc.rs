@@ -687,3 +687,61 @@ async fn stall_and_drop_faults() {
     wait_no_sessions(&base).await;
     o.pc.close().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trickled_client_candidates_via_patch() {
+    let server = server();
+    let base = server.url();
+    load(&base, json!({"pipeline_ids": ["passthrough"]})).await;
+    let o = offerer(Codec::Vp8, RTCRtpTransceiverDirection::Sendrecv).await;
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    o.pc.on_ice_candidate(Box::new(move |c| {
+        if let Some(c) = c {
+            let _ = tx.send(c.to_json().unwrap());
+        }
+        Box::pin(async {})
+    }));
+    // Offer without candidates, before gathering has finished.
+    let offer = o.pc.create_offer(None).await.unwrap();
+    o.pc.set_local_description(offer.clone()).await.unwrap();
+    assert!(!offer.sdp.contains("a=candidate:"));
+    let answer: Value = reqwest::Client::new()
+        .post(format!("{base}/api/v1/webrtc/offer"))
+        .json(&json!({"sdp": offer.sdp, "type": "offer", "initialParameters": {"pipeline_ids": ["passthrough"]}}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let session = answer["sessionId"].as_str().unwrap().to_string();
+    // PATCH the first candidate before the answer is applied, the rest after (like the web UI).
+    let patch = |c: webrtc::ice_transport::ice_candidate::RTCIceCandidateInit| {
+        reqwest::Client::new()
+            .patch(format!("{base}/api/v1/webrtc/offer/{session}"))
+            .json(&json!({"candidates": [{"candidate": c.candidate, "sdpMid": c.sdp_mid, "sdpMLineIndex": c.sdp_mline_index}]}))
+            .send()
+    };
+    let first = tokio::time::timeout(Duration::from_secs(5), rx.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(patch(first).await.unwrap().status(), 204);
+    o.pc.set_remote_description(
+        RTCSessionDescription::answer(answer["sdp"].as_str().unwrap().into()).unwrap(),
+    )
+    .await
+    .unwrap();
+    while let Ok(Some(c)) = tokio::time::timeout(Duration::from_millis(300), rx.recv()).await {
+        assert_eq!(patch(c).await.unwrap().status(), 204);
+    }
+    let mut enc = Encoder::new(Codec::Vp8, 160, 120, 30, 500).unwrap();
+    o.send_frames(&mut enc, (160, 120), 45, 0).await;
+    assert!(
+        o.received_sizes().len() >= 8,
+        "frames back: {}",
+        o.received_sizes().len()
+    );
+    o.pc.close().await.unwrap();
+    wait_no_sessions(&base).await;
+}
