@@ -252,3 +252,19 @@ fn decode_i420_relays_without_conversion() {
         assert!(psnr(&src, &out) > 26.0, "{codec} relay");
     }
 }
+
+#[test]
+fn periodic_keyframes_at_least_every_two_seconds() {
+    for codec in [Codec::Vp8, Codec::H264] {
+        let mut enc = Encoder::new(codec, 160, 120, 30, 300).unwrap();
+        let keys: Vec<usize> = (0..130u32)
+            .filter(|t| is_keyframe(codec, &enc.encode(&picture(160, 120, *t), false).unwrap()))
+            .map(|t| t as usize)
+            .collect();
+        assert_eq!(keys.first(), Some(&0), "{codec}");
+        for pair in keys.windows(2) {
+            assert!(pair[1] - pair[0] <= 60, "{codec}: keyframes {keys:?}");
+        }
+        assert!(*keys.last().unwrap() >= 70, "{codec}: keyframes {keys:?}");
+    }
+}
