@@ -141,6 +141,9 @@ pub fn stylize(frame: &VideoFrame, width: u32, height: u32) -> Option<VideoFrame
     let src = frame.to_rgba().ok()?;
     let (sw, sh) = (src.width as usize, src.height as usize);
     let (w, h) = (width as usize, height as usize);
+    if sw == 0 || sh == 0 || w == 0 || h == 0 {
+        return None;
+    }
     let mut out = vec![0u8; w * h * 4];
     let columns: Vec<usize> = (0..w).map(|x| (x * sw / w).min(sw - 1) * 4).collect();
     for (y, row) in out.chunks_exact_mut(w * 4).enumerate() {
