@@ -35,13 +35,17 @@ use webrtc::peer_connection::sdp::session_description::RTCSessionDescription;
 use webrtc::rtcp::payload_feedbacks::full_intra_request::FullIntraRequest;
 use webrtc::rtcp::payload_feedbacks::picture_loss_indication::PictureLossIndication;
 use webrtc::rtp::codecs::h264::H264Packet;
+use webrtc::rtp::codecs::h264::H264Payloader;
 use webrtc::rtp::codecs::vp8::Vp8Packet;
+use webrtc::rtp::codecs::vp8::Vp8Payloader;
+use webrtc::rtp::packetizer::Payloader;
 use webrtc::rtp_transceiver::RTCPFeedback;
 use webrtc::rtp_transceiver::rtp_codec::{
     RTCRtpCodecCapability, RTCRtpCodecParameters, RTPCodecType,
 };
 use webrtc::track::track_local::TrackLocal;
-use webrtc::track::track_local::track_local_static_sample::TrackLocalStaticSample;
+use webrtc::track::track_local::TrackLocalWriter;
+use webrtc::track::track_local::track_local_static_rtp::TrackLocalStaticRTP;
 use webrtc::track::track_remote::TrackRemote;
 
 use crate::params::ParamQueue;
@@ -272,7 +276,7 @@ pub(crate) async fn answer_offer(
     let track = match (&video, out_codec) {
         (Some(_), Some(codec)) => {
             let fmtp = if codec == Codec::H264 { H264_FMTP } else { "" };
-            let track = Arc::new(TrackLocalStaticSample::new(
+            let track = Arc::new(TrackLocalStaticRTP::new(
                 RTCRtpCodecCapability {
                     mime_type: codec.mime_type().into(),
                     clock_rate: 90000,
@@ -730,12 +734,12 @@ fn send_loop(
     weak: &Weak<Session>,
     out_rx: &Receiver<TimedFrame>,
     codec: Codec,
-    track: &TrackLocalStaticSample,
+    track: &TrackLocalStaticRTP,
     runtime: &tokio::runtime::Handle,
 ) {
     let mut encoder: Option<Encoder> = None;
     let mut anchor: Option<(Instant, Duration)> = None;
-    let mut last_pts: Option<Duration> = None;
+    let mut rtp_out = RtpOut::new(codec);
     let mut was_connected = false;
     loop {
         let received = out_rx.recv_timeout(Duration::from_millis(50));
@@ -812,24 +816,84 @@ fn send_loop(
                 continue;
             }
         };
-        let duration = match last_pts {
-            Some(last) if timed.pts > last => timed.pts - last,
-            _ => Duration::from_millis(33),
+        let packets = match rtp_out.packetize(&Bytes::from(data), timed.pts) {
+            Ok(p) => p,
+            Err(e) => {
+                warn!(session = %s.id, "packetize failed: {e}");
+                continue;
+            }
         };
-        last_pts = Some(timed.pts);
-        let sample = Sample {
-            data: Bytes::from(data),
-            duration,
-            ..Default::default()
-        };
-        match runtime.block_on(track.write_sample(&sample)) {
+        let written = runtime.block_on(async {
+            for packet in &packets {
+                track.write_rtp(packet).await?;
+            }
+            Ok::<(), webrtc::Error>(())
+        });
+        match written {
             Ok(()) => {
                 if connected {
                     s.frames_out.fetch_add(1, Ordering::Relaxed);
                 }
             }
-            Err(e) => debug!(session = %s.id, "write_sample: {e}"),
+            Err(e) => debug!(session = %s.id, "write_rtp: {e}"),
         }
+    }
+}
+
+/// Packetizes encoded frames itself so each frame's RTP timestamp is its input pts, as real
+/// Scope's passthrough does. webrtc's sample writer stamps a frame with the sum of the earlier
+/// frames' durations, i.e. one frame late when intervals vary, which skews clients' round-trip
+/// matching by a frame.
+struct RtpOut {
+    payloader: Box<dyn Payloader + Send + Sync>,
+    seq: u16,
+    base: u32,
+}
+
+impl RtpOut {
+    /// Typical path MTU minus IP/UDP/SRTP overhead, as webrtc's own packetizer uses.
+    const MTU: usize = 1200;
+
+    fn new(codec: Codec) -> Self {
+        let payloader: Box<dyn Payloader + Send + Sync> = match codec {
+            Codec::Vp8 => Box::<Vp8Payloader>::default(),
+            Codec::H264 => Box::<H264Payloader>::default(),
+        };
+        // Random starts, as RFC 3550 asks; the track rewrites SSRC and payload type per binding.
+        let r = uuid::Uuid::new_v4().as_u128();
+        RtpOut {
+            payloader,
+            seq: r as u16,
+            base: (r >> 16) as u32,
+        }
+    }
+
+    fn packetize(
+        &mut self,
+        frame: &Bytes,
+        pts: Duration,
+    ) -> Result<Vec<webrtc::rtp::packet::Packet>, webrtc::rtp::Error> {
+        let ticks = (pts.as_micros() * 90 / 1000) as u32;
+        let timestamp = self.base.wrapping_add(ticks);
+        let payloads = self.payloader.payload(Self::MTU, frame)?;
+        let last = payloads.len().saturating_sub(1);
+        Ok(payloads
+            .into_iter()
+            .enumerate()
+            .map(|(i, payload)| {
+                self.seq = self.seq.wrapping_add(1);
+                webrtc::rtp::packet::Packet {
+                    header: webrtc::rtp::header::Header {
+                        version: 2,
+                        marker: i == last,
+                        sequence_number: self.seq,
+                        timestamp,
+                        ..Default::default()
+                    },
+                    payload,
+                }
+            })
+            .collect())
     }
 }
 
