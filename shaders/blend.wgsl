@@ -1,6 +1,7 @@
 // blend.wgsl: stacks up to 8 inputs bottom (input 0) to top in one pass.
 //
-// Parameters: info.z = n (number of layers); p[i] = (mode_i, opacity_i, 0, 0).
+// Parameters: n = number of layers; p[i] = (mode_i, opacity_i, 0, 0) (the mode is also baked
+// into the pipeline as MODES[i]).
 // Mode numbers: 0 normal, 1 multiply, 2 screen, 3 overlay, 4 darken, 5 lighten, 6 color-dodge,
 // 7 color-burn, 8 hard-light, 9 soft-light, 10 difference, 11 exclusion, 12 hue, 13 saturation,
 // 14 color, 15 luminosity, 16 add, 17 subtract.
@@ -148,7 +149,7 @@ fn blend_fn(mode: u32, b: vec3<f32>, s: vec3<f32>) -> vec3<f32> {
 // (a dynamic index would make a software rasteriser sample every texture).
 fn layer(acc: vec4<f32>, i: u32, p: vec2<f32>) -> vec4<f32> {
     let s = sample_at(i, p) * P.p[i].y;
-    let mode = u32(P.p[i].x);
+    let mode = MODES[i];
     let ab = acc.a;
     let as_ = s.a;
     if mode == 0u || ab <= 0.0 || as_ <= 0.0 {
@@ -160,10 +161,9 @@ fn layer(acc: vec4<f32>, i: u32, p: vec2<f32>) -> vec4<f32> {
     return vec4<f32>(co, as_ + ab * (1.0 - as_));
 }
 
-@fragment
-fn fs(@builtin(position) pos: vec4<f32>) -> @location(0) vec4<f32> {
+fn pass_main(pos: vec4<f32>) -> vec4<f32> {
     let p = pos.xy;
-    let n = u32(P.info.z);
+    let n = N_INPUTS;
     var acc = vec4<f32>(0.0);
     if n > 0u { acc = layer(acc, 0u, p); }
     if n > 1u { acc = layer(acc, 1u, p); }
