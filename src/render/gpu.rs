@@ -38,6 +38,9 @@ use super::{
     ReadbackReceiver,
 };
 
+/// Binding of the linear sampler; the nearest one follows (see `shaders/common.wgsl`).
+const SAMPLER_BINDING: u32 = 1 + MAX_PASS_INPUTS as u32;
+
 const COMMON: &str = include_str!("../../shaders/common.wgsl");
 
 /// One render pipeline (and one shader file) per kind of pass.
@@ -224,6 +227,7 @@ struct Pipelines {
     /// Indexed by [`Kind::index`].
     shaders: Vec<Handle<Shader>>,
     sampler: bevy::render::render_resource::Sampler,
+    nearest: bevy::render::render_resource::Sampler,
     /// 1×1 transparent texture bound to unused or missing inputs.
     empty: TextureView,
     /// Byte distance between two passes' uniform blocks (dynamic-offset aligned).
@@ -258,17 +262,23 @@ fn init_pipelines(
             count: None,
         });
     }
-    entries.push(BindGroupLayoutEntry {
-        binding: 1 + MAX_PASS_INPUTS as u32,
-        visibility: ShaderStages::FRAGMENT,
-        ty: BindingType::Sampler(SamplerBindingType::Filtering),
-        count: None,
-    });
+    for binding in [SAMPLER_BINDING, SAMPLER_BINDING + 1] {
+        entries.push(BindGroupLayoutEntry {
+            binding,
+            visibility: ShaderStages::FRAGMENT,
+            ty: BindingType::Sampler(SamplerBindingType::Filtering),
+            count: None,
+        });
+    }
     let layout = BindGroupLayoutDescriptor::new("compositor_pass", &entries);
     let sampler = device.create_sampler(&SamplerDescriptor {
         label: Some("compositor_linear_clamp"),
         mag_filter: FilterMode::Linear,
         min_filter: FilterMode::Linear,
+        ..default()
+    });
+    let nearest = device.create_sampler(&SamplerDescriptor {
+        label: Some("compositor_nearest_clamp"),
         ..default()
     });
     let empty = device
@@ -298,6 +308,7 @@ fn init_pipelines(
         layout,
         shaders: shaders.0.clone(),
         sampler,
+        nearest,
         empty,
         stride,
     });
@@ -808,8 +819,12 @@ fn prepare(
                     });
                 }
                 entries.push(BindGroupEntry {
-                    binding: 1 + MAX_PASS_INPUTS as u32,
+                    binding: SAMPLER_BINDING,
                     resource: BindingResource::Sampler(&pipes.sampler),
+                });
+                entries.push(BindGroupEntry {
+                    binding: SAMPLER_BINDING + 1,
+                    resource: BindingResource::Sampler(&pipes.nearest),
                 });
                 device.create_bind_group("compositor_pass", &layout, &entries)
             })
