@@ -11,6 +11,7 @@ use std::num::NonZeroU64;
 
 use bevy::core_pipeline::schedule::camera_driver;
 use bevy::prelude::*;
+use bevy::render::diagnostic::RecordDiagnostics;
 use bevy::render::render_asset::RenderAssets;
 use bevy::render::render_resource::{
     BindGroup, BindGroupEntry, BindGroupLayoutDescriptor, BindGroupLayoutEntry, BindingResource,
@@ -864,7 +865,12 @@ fn compose(
     }
     let slots = state.slots.clone();
     let device = ctx.render_device().clone();
+    // GPU time of all compositor passes, when `RenderDiagnosticsPlugin` is added (see
+    // [`super::GPU_TIME_DIAGNOSTIC`]).
+    let recorder = ctx.diagnostic_recorder();
+    let diagnostics = recorder.as_deref();
     let encoder = ctx.command_encoder();
+    let span = diagnostics.time_span(encoder, "compositor");
     for (pass, pipeline) in frame.passes.iter().zip(pipelines) {
         let view = match pass.target {
             Target::Slot(s) => &slots[s],
@@ -891,6 +897,7 @@ fn compose(
         rp.set_bind_group(0, Some(&*pass.group), &[pass.offset]);
         rp.draw(0..3, 0..1);
     }
+    span.end(encoder);
 
     let Some((w, h)) = frame.readback else { return };
     let Some(out) = ex.output.and_then(|id| images.get(id)) else {

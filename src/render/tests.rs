@@ -165,6 +165,7 @@ fn perf_8_layers_1080p() {
         TextureFormat::Rgba8Unorm
     };
     let mut app = headless_app(canvas);
+    app.add_plugins(bevy::render::diagnostic::RenderDiagnosticsPlugin);
     finish_setup(&mut app);
     let layers: u32 = std::env::var("PERF_LAYERS")
         .ok()
@@ -243,6 +244,14 @@ fn perf_8_layers_1080p() {
         let ms = start.elapsed().as_secs_f64() * 1000.0 / f64::from(n as u32);
         println!("RESULT {layers} layers: {ms:.1} ms/update, readback {readback}");
     }
+    let gpu = app
+        .world()
+        .resource::<bevy::diagnostic::DiagnosticsStore>()
+        .get(&bevy::diagnostic::DiagnosticPath::new(
+            super::GPU_TIME_DIAGNOSTIC,
+        ))
+        .and_then(|d| d.average());
+    println!("RESULT {layers} layers: GPU {gpu:?} ms");
 }
 
 /// Renders a generator pass alone into the output.
