@@ -39,6 +39,10 @@ use super::{
     ReadbackReceiver,
 };
 
+/// Most canvas-sized slot textures both plans of a transition may use together (a guard
+/// against a broken plan exhausting memory; compiled scenes need a handful).
+const MAX_SLOTS: usize = 64;
+
 /// Binding of the linear sampler; the nearest one follows (see `shaders/common.wgsl`).
 const SAMPLER_BINDING: u32 = 1 + MAX_PASS_INPUTS as u32;
 
@@ -712,6 +716,15 @@ fn prepare(
         .filter(|t| plan.is_some() && t.from.canvas == canvas);
     let from_slots = transition.map_or(0, |t| t.from.slot_count as usize);
     let plan_slots = plan.map_or(0, |p| p.slot_count as usize);
+    if from_slots + plan_slots > MAX_SLOTS {
+        if !state.warned {
+            warn!(
+                "a plan needs {plan_slots} (+{from_slots}) slot textures, more than {MAX_SLOTS}; not drawn"
+            );
+            state.warned = true;
+        }
+        return;
+    }
     ensure_slots(&device, &mut state, canvas, from_slots + plan_slots);
 
     // Jobs: the `from` plan in slots [0, from_slots), the current plan after it, then the final
