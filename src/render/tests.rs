@@ -382,3 +382,45 @@ fn chroma_key_mask_and_feather_chain() {
     let px = img.get_pixel(2, 178).0;
     assert!(px[0] < 80 && px[1] < 40, "{px:?}");
 }
+
+#[test]
+fn rendered_scope_feed_is_read_back_at_its_size() {
+    use show::node::TestPattern;
+    use show::plan::{FeedFrom, ScopeFeed};
+    let canvas = (64u32, 32u32);
+    let mut app = headless_app(canvas);
+    finish_setup(&mut app);
+    let out = Sample {
+        from: Operand::Slot(SlotId(0)),
+        xform: Affine::canvas(canvas),
+        crop: [0.0, 0.0, 1.0, 1.0],
+    };
+    let plan = Arc::new(RenderPlan {
+        canvas,
+        passes: vec![Pass {
+            node: NodeId::new("bars"),
+            op: PassOp::TestPattern(TestPattern { speed: 0.0 }),
+            inputs: Vec::new(),
+            target: SlotId(0),
+        }],
+        slot_count: 1,
+        output: out.clone(),
+        externals: Vec::new(),
+        feeds: vec![ScopeFeed {
+            scope: NodeId::new("scope"),
+            from: FeedFrom::Rendered(out),
+            size: (16, 8),
+        }],
+    });
+    app.world_mut().resource_mut::<Program>().plan = Some(plan);
+    let program = capture(&mut app, 5);
+    let feeds = app.world().resource::<super::ScopeFeedFrames>();
+    let (frame, img) = feeds.0.get(&NodeId::new("scope")).expect("feed frame");
+    assert_eq!(*frame, 5);
+    assert_eq!(img.dimensions(), (16, 8));
+    // Feed pixel (x, 7) covers canvas x*4..x*4+4 at the bottom: bar floor(x/2), e.g. bar 5 red.
+    assert_eq!(img.get_pixel(10, 7).0, [255, 0, 0, 255]);
+    assert_eq!(img.get_pixel(6, 7).0, [0, 255, 0, 255]);
+    // The program still shows the pattern (the feed keeps the slot from being fused away).
+    assert_eq!(program.get_pixel(42, 30).0, [255, 0, 0, 255]);
+}
