@@ -1,0 +1,148 @@
+//! The `render` command: frames of one scene to PNG files, with no window.
+//!
+//! Runs the same player plugins as `play` inside the GPU side's headless app, with the frame
+//! clock set per frame instead of from real time, and reads each frame back from the GPU.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use bevy::prelude::*;
+
+use crate::PlayerPlugin;
+use crate::cli::RenderArgs;
+use crate::render::{FrameClock, LatestProgramFrame, ProgramReadback};
+use crate::showfile::{self, LoadedShow};
+use crate::sources::image::ImageSources;
+
+/// How long one step (decoding images, one frame) may take before giving up.
+const STEP_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Renders the frames `args` asks for and returns the files written.
+pub fn render(args: &RenderArgs) -> anyhow::Result<Vec<PathBuf>> {
+    let mut loaded = showfile::load_show(&args.show)?;
+    if let Some(size) = args.size {
+        let mut show = loaded.show.clone();
+        show.canvas = (size.width, size.height);
+        loaded = showfile::from_show(&args.show, show)?;
+    }
+    let scene = loaded.scene_index(&args.scene).with_context(|| {
+        format!(
+            "{}: no scene {:?} (scenes: {})",
+            args.show.display(),
+            args.scene,
+            loaded.scene_names()
+        )
+    })?;
+    if args.fps.is_nan() || args.fps <= 0.0 {
+        bail!("--fps must be positive, got {}", args.fps);
+    }
+    let mut app = player_app(Arc::new(loaded), scene);
+    wait_for_sources(&mut app)?;
+
+    app.world_mut().resource_mut::<ProgramReadback>().enabled = true;
+    app.world_mut().resource_mut::<LatestProgramFrame>().0 = None;
+    let first = (args.at * args.fps).round() as u64;
+    let mut written = Vec::new();
+    for i in 0..args.frames {
+        let frame = first + u64::from(i);
+        *app.world_mut().resource_mut::<FrameClock>() = FrameClock {
+            time: args.at + i as f32 / args.fps,
+            frame,
+        };
+        let image = next_frame(&mut app, frame)?;
+        let path = frame_path(&args.out, args.frames, i);
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
+        }
+        image
+            .save_with_format(&path, ::image::ImageFormat::Png)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        written.push(path);
+    }
+    Ok(written)
+}
+
+/// A windowless app playing `scene` of `show` with a caller-driven clock.
+pub fn player_app(show: Arc<LoadedShow>, scene: usize) -> App {
+    let mut app = crate::render::harness::headless_app(show.show.canvas);
+    app.add_plugins(PlayerPlugin {
+        show,
+        watch: false,
+        start_scene: scene,
+        live_clock: false,
+    });
+    app
+}
+
+/// Updates until every image is decoded, plus one frame to upload them.
+pub fn wait_for_sources(app: &mut App) -> anyhow::Result<()> {
+    let start = Instant::now();
+    loop {
+        app.update();
+        if app.world().resource::<ImageSources>().pending() == 0 {
+            break;
+        }
+        if start.elapsed() > STEP_TIMEOUT {
+            bail!("images still decoding after {STEP_TIMEOUT:?}");
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    app.update();
+    Ok(())
+}
+
+/// Updates until the readback delivers frame number `frame`.
+fn next_frame(app: &mut App, frame: u64) -> anyhow::Result<::image::RgbaImage> {
+    let start = Instant::now();
+    loop {
+        app.update();
+        let mut latest = app.world_mut().resource_mut::<LatestProgramFrame>();
+        if let Some((n, _)) = &latest.0
+            && *n == frame
+            && let Some((_, image)) = latest.0.take()
+        {
+            return Ok(image);
+        }
+        if start.elapsed() > STEP_TIMEOUT {
+            bail!("frame {frame} did not come back from the GPU within {STEP_TIMEOUT:?}");
+        }
+    }
+}
+
+/// Where frame `i` of `count` goes: `out` itself for a single frame; otherwise
+/// `out/frame_iiii.png` if `out` is a directory, else `STEM_iiii.EXT` beside it.
+pub fn frame_path(out: &Path, count: u32, i: u32) -> PathBuf {
+    if count == 1 {
+        return out.to_path_buf();
+    }
+    if out.is_dir() {
+        return out.join(format!("frame_{i:04}.png"));
+    }
+    let stem = out
+        .file_stem()
+        .map_or_else(|| "frame".into(), |s| s.to_string_lossy().into_owned());
+    let ext = out
+        .extension()
+        .map_or_else(|| "png".into(), |e| e.to_string_lossy().into_owned());
+    out.with_file_name(format!("{stem}_{i:04}.{ext}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frame_paths() {
+        let out = Path::new("/nonexistent/out.png");
+        assert_eq!(frame_path(out, 1, 0), out);
+        assert_eq!(
+            frame_path(out, 3, 2),
+            Path::new("/nonexistent/out_0002.png")
+        );
+        let dir = std::env::temp_dir();
+        assert_eq!(frame_path(&dir, 2, 1), dir.join("frame_0001.png"));
+    }
+}
