@@ -1,1 +1,23 @@
-//! placeholder
+//! Bevy-free Daydream Scope client: the REST API, a WebRTC worker that streams frames to a Scope
+//! server and back, and [`ScopeHandle`], the app-facing handle. Contract: `scope-api.md`.
+//!
+//! Threads per node: `scope-worker` (tokio runtime: REST, signalling, RTP, state machine),
+//! `scope-encode` and `scope-decode` (codecs, per session). The app never blocks.
+
+pub mod bench;
+pub mod config;
+pub mod embedded;
+pub mod error;
+mod handle;
+pub mod rest;
+mod rtc;
+mod shared;
+pub mod stats;
+mod worker;
+
+pub use config::{Codec, InputMode, Interpolation, PromptTransition, ScopeConfig};
+pub use error::{Result, ScopeError};
+pub use handle::ScopeHandle;
+pub use rest::RestClient;
+pub use shared::{ScopeState, ScopeStats, epoch};
+pub use worker::ScopeEvent;

@@ -1,0 +1,843 @@
+//! The WebRTC answerer (webrtc 0.17), the only module that touches the `webrtc` crate.
+//!
+//! Per session: an RTP reader task (depacketize → bounded channel), a processor thread
+//! (decode → input queue of 30 → chunks of 4 → pipeline chain → output queue), and a sender
+//! thread (pace by input timestamps → encode → `write_sample`). Codec work stays off the async
+//! runtime.
+
+use std::net::IpAddr;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError, sync_channel};
+use std::sync::{Arc, Mutex, Weak};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use media::{Codec, Decoder, Encoder};
+use serde_json::{Map, Value, json};
+use tracing::{debug, info, warn};
+use webrtc::api::APIBuilder;
+use webrtc::api::interceptor_registry::register_default_interceptors;
+use webrtc::api::media_engine::{MIME_TYPE_H264, MIME_TYPE_VP8, MediaEngine};
+use webrtc::api::setting_engine::SettingEngine;
+use webrtc::data_channel::RTCDataChannel;
+use webrtc::data_channel::data_channel_state::RTCDataChannelState;
+use webrtc::ice::mdns::MulticastDnsMode;
+use webrtc::ice::network_type::NetworkType;
+use webrtc::ice_transport::ice_candidate::RTCIceCandidateInit;
+use webrtc::interceptor::registry::Registry;
+use webrtc::media::Sample;
+use webrtc::media::io::sample_builder::SampleBuilder;
+use webrtc::peer_connection::RTCPeerConnection;
+use webrtc::peer_connection::configuration::RTCConfiguration;
+use webrtc::peer_connection::peer_connection_state::RTCPeerConnectionState;
+use webrtc::peer_connection::sdp::session_description::RTCSessionDescription;
+use webrtc::rtcp::payload_feedbacks::full_intra_request::FullIntraRequest;
+use webrtc::rtcp::payload_feedbacks::picture_loss_indication::PictureLossIndication;
+use webrtc::rtp::codecs::h264::H264Packet;
+use webrtc::rtp::codecs::vp8::Vp8Packet;
+use webrtc::rtp_transceiver::RTCPFeedback;
+use webrtc::rtp_transceiver::rtp_codec::{
+    RTCRtpCodecCapability, RTCRtpCodecParameters, RTPCodecType,
+};
+use webrtc::track::track_local::TrackLocal;
+use webrtc::track::track_local::track_local_static_sample::TrackLocalStaticSample;
+use webrtc::track::track_remote::TrackRemote;
+
+use crate::pipeline::{CHUNK, InputQueue, OUTPUT_QUEUE_MAX, TimedFrame, run_chain};
+use crate::state::{Shared, lock};
+
+/// Data-channel updates waiting for the pipeline beyond this are dropped (scope-api.md §2).
+const UPDATE_QUEUE: usize = 8;
+const H264_FMTP: &str = "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f";
+
+/// What the offer's first video m-line asks for.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct VideoOffer {
+    pub sendrecv: bool,
+    pub codecs: Vec<Codec>,
+}
+
+/// Reads the first `m=video` section of an SDP offer: its direction (session-level default,
+/// `sendrecv` when absent) and which of our codecs it lists.
+pub(crate) fn first_video(sdp: &str) -> Option<VideoOffer> {
+    let mut session_dir = "sendrecv";
+    let mut in_video = false;
+    let mut seen_media = false;
+    let mut dir: Option<&str> = None;
+    let mut codecs = Vec::new();
+    for line in sdp.lines().map(str::trim) {
+        if let Some(m) = line.strip_prefix("m=") {
+            if in_video {
+                break;
+            }
+            seen_media = true;
+            in_video = m.starts_with("video");
+            continue;
+        }
+        let direction = match line {
+            "a=sendrecv" | "a=sendonly" | "a=recvonly" | "a=inactive" => Some(&line[2..]),
+            _ => None,
+        };
+        if !seen_media {
+            if let Some(d) = direction {
+                session_dir = d;
+            }
+        } else if in_video {
+            if direction.is_some() {
+                dir = direction;
+            } else if let Some(map) = line.strip_prefix("a=rtpmap:") {
+                let name = map
+                    .split_whitespace()
+                    .nth(1)
+                    .unwrap_or("")
+                    .to_ascii_uppercase();
+                let codec = if name.starts_with("VP8/") {
+                    Some(Codec::Vp8)
+                } else if name.starts_with("H264/") {
+                    Some(Codec::H264)
+                } else {
+                    None
+                };
+                if let Some(c) = codec.filter(|c| !codecs.contains(c)) {
+                    codecs.push(c);
+                }
+            }
+        }
+    }
+    if !in_video {
+        return None;
+    }
+    Some(VideoOffer {
+        sendrecv: dir.unwrap_or(session_dir) == "sendrecv",
+        codecs,
+    })
+}
+
+struct EncodedInput {
+    codec: Codec,
+    data: Bytes,
+    rtp_timestamp: u32,
+}
+
+/// One WebRTC session (one peer connection).
+pub(crate) struct Session {
+    pub id: String,
+    pub created: Instant,
+    pc: Arc<RTCPeerConnection>,
+    shared: Weak<Shared>,
+    /// Merged parameters (initialParameters, then data-channel and REST updates).
+    pub params: Mutex<Map<String, Value>>,
+    pipeline_ids: Vec<String>,
+    output_enabled: bool,
+    channels: Mutex<Vec<Arc<RTCDataChannel>>>,
+    updates_tx: SyncSender<Map<String, Value>>,
+    input_tx: SyncSender<EncodedInput>,
+    pub frames_in: AtomicU64,
+    pub frames_out: AtomicU64,
+    connected: AtomicBool,
+    closed: AtomicBool,
+    stop: Arc<AtomicBool>,
+    /// The client asked for a keyframe (PLI/FIR).
+    keyframe_wanted: AtomicBool,
+    /// Our decoder failed; ask the client for a keyframe.
+    remote_keyframe_needed: AtomicBool,
+    /// `{"paused": true}` arrived: like Scope v0.2.4, output stops for good (scope-api.md §3).
+    paused: AtomicBool,
+    threads: Mutex<Vec<JoinHandle<()>>>,
+}
+
+/// The answer to an offer.
+pub(crate) struct Answer {
+    pub sdp: String,
+    pub session_id: String,
+}
+
+/// Failures while answering; all become HTTP 500 with the text as `detail`.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum RtcError {
+    #[error("invalid SDP offer: {0}")]
+    BadOffer(webrtc::Error),
+    #[error("WebRTC: {0}")]
+    Webrtc(#[from] webrtc::Error),
+    #[error("could not start a session thread: {0}")]
+    Thread(std::io::Error),
+    #[error("ICE gathering did not complete")]
+    Gathering,
+}
+
+fn api_for_session() -> Result<webrtc::api::API, webrtc::Error> {
+    let mut m = MediaEngine::default();
+    let feedback = vec![
+        RTCPFeedback {
+            typ: "goog-remb".into(),
+            parameter: String::new(),
+        },
+        RTCPFeedback {
+            typ: "ccm".into(),
+            parameter: "fir".into(),
+        },
+        RTCPFeedback {
+            typ: "nack".into(),
+            parameter: String::new(),
+        },
+        RTCPFeedback {
+            typ: "nack".into(),
+            parameter: "pli".into(),
+        },
+    ];
+    // Payload types as aiortc answers them: VP8 97, H264 99 and 101.
+    let codecs = [
+        (MIME_TYPE_VP8, "", 97),
+        (
+            MIME_TYPE_H264,
+            "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42001f",
+            99,
+        ),
+        (MIME_TYPE_H264, H264_FMTP, 101),
+    ];
+    for (mime, fmtp, pt) in codecs {
+        m.register_codec(
+            RTCRtpCodecParameters {
+                capability: RTCRtpCodecCapability {
+                    mime_type: mime.into(),
+                    clock_rate: 90000,
+                    channels: 0,
+                    sdp_fmtp_line: fmtp.into(),
+                    rtcp_feedback: feedback.clone(),
+                },
+                payload_type: pt,
+                ..Default::default()
+            },
+            RTPCodecType::Video,
+        )?;
+    }
+    let registry = register_default_interceptors(Registry::new(), &mut m)?;
+    let mut s = SettingEngine::default();
+    // The server binds 127.0.0.1 only, so only loopback candidates make sense (and no mDNS).
+    s.set_include_loopback_candidate(true);
+    s.set_network_types(vec![NetworkType::Udp4]);
+    s.set_ip_filter(Box::new(|ip: IpAddr| ip.is_loopback()));
+    s.set_ice_multicast_dns_mode(MulticastDnsMode::Disabled);
+    Ok(APIBuilder::new()
+        .with_media_engine(m)
+        .with_interceptor_registry(registry)
+        .with_setting_engine(s)
+        .build())
+}
+
+/// Answers an offer and starts the session. `params` are the validated `initialParameters`.
+pub(crate) async fn answer_offer(
+    shared: &Arc<Shared>,
+    sdp: String,
+    params: Map<String, Value>,
+) -> Result<Answer, RtcError> {
+    let offer = RTCSessionDescription::offer(sdp.clone()).map_err(RtcError::BadOffer)?;
+    let video = first_video(&sdp);
+    let pipeline_ids: Vec<String> = params
+        .get("pipeline_ids")
+        .and_then(Value::as_array)
+        .map(|ids| {
+            ids.iter()
+                .filter_map(|v| v.as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default();
+    let chain_ok = shared.chain(&pipeline_ids).is_some();
+    let out_codec = video.as_ref().and_then(|v| {
+        [Codec::Vp8, Codec::H264]
+            .into_iter()
+            .find(|c| v.codecs.contains(c))
+    });
+    let output_enabled =
+        video.as_ref().is_some_and(|v| v.sendrecv) && chain_ok && out_codec.is_some();
+    info!(
+        ?video,
+        ?pipeline_ids,
+        output_enabled,
+        "offer: output only for a sendrecv first video m-line naming loaded pipelines"
+    );
+
+    let api = api_for_session()?;
+    let pc = Arc::new(api.new_peer_connection(RTCConfiguration::default()).await?);
+
+    // Add our track before applying the offer so it binds to the first video m-line.
+    let track = match (&video, out_codec) {
+        (Some(_), Some(codec)) => {
+            let fmtp = if codec == Codec::H264 { H264_FMTP } else { "" };
+            let track = Arc::new(TrackLocalStaticSample::new(
+                RTCRtpCodecCapability {
+                    mime_type: codec.mime_type().into(),
+                    clock_rate: 90000,
+                    channels: 0,
+                    sdp_fmtp_line: fmtp.into(),
+                    rtcp_feedback: vec![],
+                },
+                "video".into(),
+                "scope".into(),
+            ));
+            let sender = pc
+                .add_track(Arc::clone(&track) as Arc<dyn TrackLocal + Send + Sync>)
+                .await?;
+            Some((track, sender, codec))
+        }
+        _ => None,
+    };
+
+    let (updates_tx, updates_rx) = sync_channel(UPDATE_QUEUE);
+    let (input_tx, input_rx) = sync_channel(CHUNK * 8);
+    let session = Arc::new(Session {
+        id: uuid::Uuid::new_v4().to_string(),
+        created: Instant::now(),
+        pc: Arc::clone(&pc),
+        shared: Arc::downgrade(shared),
+        params: Mutex::new(params),
+        pipeline_ids,
+        output_enabled,
+        channels: Mutex::new(Vec::new()),
+        updates_tx,
+        input_tx,
+        frames_in: AtomicU64::new(0),
+        frames_out: AtomicU64::new(0),
+        connected: AtomicBool::new(false),
+        closed: AtomicBool::new(false),
+        stop: Arc::new(AtomicBool::new(false)),
+        keyframe_wanted: AtomicBool::new(false),
+        remote_keyframe_needed: AtomicBool::new(false),
+        paused: AtomicBool::new(false),
+        threads: Mutex::new(Vec::new()),
+    });
+    let short = session.id.chars().take(8).collect::<String>();
+
+    let (out_tx, out_rx) = sync_channel::<TimedFrame>(OUTPUT_QUEUE_MAX);
+    let weak = Arc::downgrade(&session);
+    let processor = std::thread::Builder::new()
+        .name(format!("scope-proc-{short}"))
+        .spawn({
+            let weak = weak.clone();
+            move || process_loop(&weak, &input_rx, &updates_rx, &out_tx)
+        })
+        .map_err(RtcError::Thread)?;
+    lock(&session.threads).push(processor);
+
+    if let Some((track, sender, codec)) = track {
+        let sender_thread = std::thread::Builder::new()
+            .name(format!("scope-send-{short}"))
+            .spawn({
+                let weak = weak.clone();
+                let runtime = tokio::runtime::Handle::current();
+                move || send_loop(&weak, &out_rx, codec, &track, &runtime)
+            })
+            .map_err(RtcError::Thread)?;
+        lock(&session.threads).push(sender_thread);
+        // Read RTCP so PLI/FIR reach us (and the interceptors keep running).
+        let weak = weak.clone();
+        tokio::spawn(async move {
+            while let Ok((packets, _)) = sender.read_rtcp().await {
+                let wants_key = packets.iter().any(|p| {
+                    p.as_any().is::<PictureLossIndication>() || p.as_any().is::<FullIntraRequest>()
+                });
+                match weak.upgrade() {
+                    Some(s) if wants_key => s.keyframe_wanted.store(true, Ordering::Relaxed),
+                    Some(_) => {}
+                    None => break,
+                }
+            }
+        });
+    }
+
+    pc.on_track(Box::new({
+        let weak = weak.clone();
+        move |track, _, _| {
+            let weak = weak.clone();
+            Box::pin(async move {
+                tokio::spawn(read_track(weak, track));
+            })
+        }
+    }));
+    pc.on_data_channel(Box::new({
+        let weak = weak.clone();
+        move |dc| {
+            let weak = weak.clone();
+            Box::pin(async move {
+                if let Some(s) = weak.upgrade() {
+                    s.attach_channel(dc);
+                }
+            })
+        }
+    }));
+    pc.on_peer_connection_state_change(Box::new({
+        let weak = weak.clone();
+        move |state| {
+            let weak = weak.clone();
+            Box::pin(async move {
+                let Some(s) = weak.upgrade() else { return };
+                debug!(session = %s.id, ?state, "peer connection state");
+                match state {
+                    RTCPeerConnectionState::Connected => s.connected.store(true, Ordering::Relaxed),
+                    RTCPeerConnectionState::Closed
+                    | RTCPeerConnectionState::Failed
+                    | RTCPeerConnectionState::Disconnected => {
+                        tokio::spawn(async move { s.close().await });
+                    }
+                    _ => {}
+                }
+            })
+        }
+    }));
+
+    lock(&shared.sessions).insert(session.id.clone(), Arc::clone(&session));
+    match negotiate(&pc, offer).await {
+        Ok(sdp) => Ok(Answer {
+            sdp,
+            session_id: session.id.clone(),
+        }),
+        Err(e) => {
+            session.close().await;
+            Err(e)
+        }
+    }
+}
+
+async fn negotiate(
+    pc: &RTCPeerConnection,
+    offer: RTCSessionDescription,
+) -> Result<String, RtcError> {
+    pc.set_remote_description(offer)
+        .await
+        .map_err(RtcError::BadOffer)?;
+    let answer = pc.create_answer(None).await?;
+    let mut gathered = pc.gathering_complete_promise().await;
+    pc.set_local_description(answer).await?;
+    // Non-trickle: answer only once every candidate is in (scope-api.md §2 ICE).
+    tokio::time::timeout(Duration::from_secs(5), gathered.recv())
+        .await
+        .map_err(|_| RtcError::Gathering)?;
+    let local = pc.local_description().await.ok_or(RtcError::Gathering)?;
+    let mut sdp = local.sdp;
+    if !sdp.contains("a=end-of-candidates") {
+        sdp.push_str("a=end-of-candidates\r\n");
+    }
+    Ok(sdp)
+}
+
+impl Session {
+    /// Adds a client candidate (trickle via PATCH). An empty candidate is the end marker.
+    pub async fn add_candidate(
+        &self,
+        candidate: String,
+        sdp_mid: Option<String>,
+        sdp_mline_index: Option<u16>,
+    ) -> Result<(), String> {
+        if candidate.trim().is_empty() {
+            return Ok(());
+        }
+        if !candidate.trim_start_matches("a=").starts_with("candidate:") {
+            return Err(format!("unparsable candidate {candidate:?}"));
+        }
+        self.pc
+            .add_ice_candidate(RTCIceCandidateInit {
+                candidate,
+                sdp_mid,
+                sdp_mline_index,
+                username_fragment: None,
+            })
+            .await
+            .map_err(|e| e.to_string())
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Relaxed)
+    }
+
+    /// Ends the session: unregisters it, closes the peer connection, joins its threads.
+    pub async fn close(self: Arc<Self>) {
+        if self.closed.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        if let Some(shared) = self.shared.upgrade() {
+            lock(&shared.sessions).remove(&self.id);
+        }
+        self.stop.store(true, Ordering::SeqCst);
+        if let Err(e) = self.pc.close().await {
+            debug!(session = %self.id, "closing peer connection: {e}");
+        }
+        let threads: Vec<JoinHandle<()>> = lock(&self.threads).drain(..).collect();
+        let joined = tokio::task::spawn_blocking(move || {
+            for t in threads {
+                if t.join().is_err() {
+                    warn!("a session thread panicked");
+                }
+            }
+        })
+        .await;
+        if joined.is_err() {
+            warn!(session = %self.id, "joining session threads failed");
+        }
+        info!(session = %self.id, "session closed");
+    }
+
+    fn attach_channel(self: &Arc<Self>, dc: Arc<RTCDataChannel>) {
+        debug!(session = %self.id, label = dc.label(), "data channel");
+        let weak = Arc::downgrade(self);
+        dc.on_message(Box::new(move |msg| {
+            let weak = weak.clone();
+            Box::pin(async move {
+                if let Some(s) = weak.upgrade() {
+                    s.on_message(&msg.data);
+                }
+            })
+        }));
+        lock(&self.channels).push(dc);
+    }
+
+    /// A data-channel message: a partial JSON object, queued for the pipeline (not validated).
+    fn on_message(&self, data: &[u8]) {
+        let update = match serde_json::from_slice::<Value>(data) {
+            Ok(Value::Object(map)) => map,
+            Ok(other) => {
+                warn!(session = %self.id, "ignoring non-object data-channel message: {other}");
+                return;
+            }
+            Err(e) => {
+                warn!(session = %self.id, "ignoring invalid JSON on the data channel: {e}");
+                return;
+            }
+        };
+        if update.get("paused") == Some(&Value::Bool(true)) {
+            self.paused.store(true, Ordering::Relaxed);
+        }
+        match self.updates_tx.try_send(update) {
+            Ok(()) => {}
+            Err(TrySendError::Full(_)) => {
+                info!(session = %self.id, "parameter queue full, dropping update")
+            }
+            Err(TrySendError::Disconnected(_)) => {}
+        }
+    }
+
+    /// A REST update: merged at once and announced on every open data channel.
+    pub async fn apply_rest_update(&self, applied: &Map<String, Value>) {
+        {
+            let mut params = lock(&self.params);
+            for (k, v) in applied {
+                params.insert(k.clone(), v.clone());
+            }
+        }
+        let msg = json!({ "type": "parameters_updated", "parameters": applied }).to_string();
+        let channels: Vec<Arc<RTCDataChannel>> = lock(&self.channels).clone();
+        for dc in channels {
+            if dc.ready_state() == RTCDataChannelState::Open
+                && let Err(e) = dc.send_text(msg.clone()).await
+            {
+                debug!(session = %self.id, "parameters_updated not sent: {e}");
+            }
+        }
+    }
+
+    pub fn metrics_json(&self) -> Value {
+        let elapsed = self.created.elapsed().as_secs_f64().max(1e-3);
+        let frames_in = self.frames_in.load(Ordering::Relaxed);
+        let frames_out = self.frames_out.load(Ordering::Relaxed);
+        json!({
+            "frames_in": frames_in,
+            "frames_out": frames_out,
+            "elapsed_seconds": (elapsed * 100.0).round() / 100.0,
+            "fps_in": ((frames_in as f64 / elapsed) * 10.0).round() / 10.0,
+            "fps_out": ((frames_out as f64 / elapsed) * 10.0).round() / 10.0,
+            "pipeline_fps": ((frames_out as f64 / elapsed) * 10.0).round() / 10.0,
+            "output_sinks": null,
+            "input_source_enabled": false,
+            "input_source_type": null,
+            "relay_mode": false,
+        })
+    }
+
+    fn stopped(&self) -> bool {
+        self.stop.load(Ordering::Relaxed)
+    }
+}
+
+enum Builder {
+    Vp8(SampleBuilder<Vp8Packet>),
+    H264(SampleBuilder<H264Packet>),
+}
+
+impl Builder {
+    fn push(&mut self, p: webrtc::rtp::packet::Packet) {
+        match self {
+            Builder::Vp8(b) => b.push(p),
+            Builder::H264(b) => b.push(p),
+        }
+    }
+
+    fn pop(&mut self) -> Option<Sample> {
+        match self {
+            Builder::Vp8(b) => b.pop(),
+            Builder::H264(b) => b.pop(),
+        }
+    }
+}
+
+/// Depacketizes the client's video into whole frames for the processor thread.
+async fn read_track(weak: Weak<Session>, track: Arc<TrackRemote>) {
+    let mime = track.codec().capability.mime_type.to_ascii_lowercase();
+    let (codec, mut builder) = if mime == MIME_TYPE_VP8.to_ascii_lowercase() {
+        (
+            Codec::Vp8,
+            Builder::Vp8(SampleBuilder::new(128, Vp8Packet::default(), 90000)),
+        )
+    } else if mime == MIME_TYPE_H264.to_ascii_lowercase() {
+        (
+            Codec::H264,
+            Builder::H264(SampleBuilder::new(128, H264Packet::default(), 90000)),
+        )
+    } else {
+        warn!("ignoring a {mime} track");
+        return;
+    };
+    let mut last_pli: Option<Instant> = None;
+    while let Ok((packet, _)) = track.read_rtp().await {
+        let Some(s) = weak.upgrade() else { break };
+        if s.stopped() {
+            break;
+        }
+        builder.push(packet);
+        while let Some(sample) = builder.pop() {
+            let input = EncodedInput {
+                codec,
+                data: sample.data,
+                rtp_timestamp: sample.packet_timestamp,
+            };
+            if let Err(TrySendError::Full(_)) = s.input_tx.try_send(input) {
+                debug!(session = %s.id, "decoder behind, dropping an input frame");
+            }
+        }
+        let pli_due = last_pli.is_none_or(|t| t.elapsed() > Duration::from_millis(300));
+        if pli_due && s.remote_keyframe_needed.swap(false, Ordering::Relaxed) {
+            last_pli = Some(Instant::now());
+            let pli = PictureLossIndication {
+                sender_ssrc: 0,
+                media_ssrc: track.ssrc(),
+            };
+            if let Err(e) = s.pc.write_rtcp(&[Box::new(pli)]).await {
+                debug!(session = %s.id, "PLI not sent: {e}");
+            }
+        }
+    }
+}
+
+/// Maps 32-bit RTP timestamps (90 kHz, wrapping) to a presentation time from the first frame.
+#[derive(Default)]
+struct RtpClock {
+    last: Option<u32>,
+    ticks: i64,
+}
+
+impl RtpClock {
+    fn pts(&mut self, rtp: u32) -> Duration {
+        if let Some(last) = self.last {
+            self.ticks += i64::from(rtp.wrapping_sub(last) as i32);
+        }
+        self.last = Some(rtp);
+        Duration::from_micros((self.ticks.max(0) as u64) * 1000 / 90)
+    }
+}
+
+fn process_loop(
+    weak: &Weak<Session>,
+    input_rx: &Receiver<EncodedInput>,
+    updates_rx: &Receiver<Map<String, Value>>,
+    out_tx: &SyncSender<TimedFrame>,
+) {
+    let mut decoder: Option<Decoder> = None;
+    let mut queue = InputQueue::default();
+    let mut clock = RtpClock::default();
+    loop {
+        let received = input_rx.recv_timeout(Duration::from_millis(50));
+        let Some(s) = weak.upgrade() else { return };
+        if s.stopped() {
+            return;
+        }
+        match received {
+            Ok(input) if s.output_enabled => {
+                if decoder.as_ref().is_none_or(|d| d.codec() != input.codec) {
+                    decoder = match Decoder::new(input.codec) {
+                        Ok(d) => Some(d),
+                        Err(e) => {
+                            warn!(session = %s.id, "no decoder: {e}");
+                            None
+                        }
+                    };
+                }
+                let pts = clock.pts(input.rtp_timestamp);
+                match decoder.as_mut().map(|d| d.decode(&input.data)) {
+                    Some(Ok(Some(mut frame))) => {
+                        s.frames_in.fetch_add(1, Ordering::Relaxed);
+                        frame.captured = pts;
+                        queue.push(TimedFrame { frame, pts });
+                    }
+                    Some(Ok(None)) | None => {}
+                    Some(Err(e)) => {
+                        debug!(session = %s.id, "decode failed, asking for a keyframe: {e}");
+                        s.remote_keyframe_needed.store(true, Ordering::Relaxed);
+                    }
+                }
+            }
+            Ok(_) | Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => return,
+        }
+        // Parameter updates are applied between pipeline calls, like the real processor.
+        while let Ok(update) = updates_rx.try_recv() {
+            let mut params = lock(&s.params);
+            for (k, v) in update {
+                params.insert(k, v);
+            }
+        }
+        if let Some(chunk) = queue.take_chunk() {
+            let Some(chain) = s.shared.upgrade().and_then(|sh| sh.chain(&s.pipeline_ids)) else {
+                continue;
+            };
+            for frame in run_chain(&chain, chunk) {
+                if let Err(TrySendError::Full(_)) = out_tx.try_send(frame) {
+                    debug!(session = %s.id, "output queue full, dropping a frame");
+                }
+            }
+        }
+    }
+}
+
+fn send_loop(
+    weak: &Weak<Session>,
+    out_rx: &Receiver<TimedFrame>,
+    codec: Codec,
+    track: &TrackLocalStaticSample,
+    runtime: &tokio::runtime::Handle,
+) {
+    let mut encoder: Option<Encoder> = None;
+    let mut anchor: Option<(Instant, Duration)> = None;
+    let mut last_pts: Option<Duration> = None;
+    let mut was_connected = false;
+    loop {
+        let received = out_rx.recv_timeout(Duration::from_millis(50));
+        let Some(s) = weak.upgrade() else { return };
+        if s.stopped() {
+            return;
+        }
+        let timed = match received {
+            Ok(t) => t,
+            Err(RecvTimeoutError::Timeout) => continue,
+            Err(RecvTimeoutError::Disconnected) => return,
+        };
+        // Pace against the wall clock using the input timestamps; re-anchor after gaps/jumps.
+        let now = Instant::now();
+        let due = match anchor {
+            Some((wall, pts)) if timed.pts >= pts => wall + (timed.pts - pts),
+            _ => now,
+        };
+        let due = if due + Duration::from_millis(250) < now || due > now + Duration::from_secs(1) {
+            anchor = Some((now, timed.pts));
+            now
+        } else {
+            if anchor.is_none() {
+                anchor = Some((now, timed.pts));
+            }
+            due
+        };
+        while Instant::now() < due {
+            if s.stopped() {
+                return;
+            }
+            std::thread::sleep((due - Instant::now()).min(Duration::from_millis(20)));
+        }
+
+        if s.paused.load(Ordering::Relaxed) {
+            continue;
+        }
+        let stall = s
+            .shared
+            .upgrade()
+            .and_then(|sh| lock(&sh.faults).stall_after_frames);
+        if stall.is_some_and(|n| s.frames_out.load(Ordering::Relaxed) >= n) {
+            continue;
+        }
+        let (w, h) = (timed.frame.width, timed.frame.height);
+        if encoder.is_none() {
+            let kbps = (w * h / 100).clamp(500, 8000);
+            encoder = match Encoder::new(codec, w, h, 30, kbps) {
+                Ok(e) => Some(e),
+                Err(e) => {
+                    warn!(session = %s.id, "cannot encode {w}x{h}: {e}");
+                    continue;
+                }
+            };
+        }
+        let Some(enc) = encoder.as_mut() else {
+            continue;
+        };
+        // Frames written before ICE/DTLS is up are lost: keep sending keyframes until connected
+        // and start with one after, so the client can decode at once.
+        let connected = s.connected.load(Ordering::Relaxed);
+        let force =
+            !connected || !was_connected || s.keyframe_wanted.swap(false, Ordering::Relaxed);
+        was_connected = connected;
+        let data = match enc.encode(&timed.frame, force) {
+            Ok(d) => d,
+            Err(e) => {
+                warn!(session = %s.id, "encode failed: {e}");
+                continue;
+            }
+        };
+        let duration = match last_pts {
+            Some(last) if timed.pts > last => timed.pts - last,
+            _ => Duration::from_millis(33),
+        };
+        last_pts = Some(timed.pts);
+        let sample = Sample {
+            data: Bytes::from(data),
+            duration,
+            ..Default::default()
+        };
+        match runtime.block_on(track.write_sample(&sample)) {
+            Ok(()) => {
+                if connected {
+                    s.frames_out.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+            Err(e) => debug!(session = %s.id, "write_sample: {e}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn first_video_direction_and_codecs() {
+        let sdp = "v=0\r\na=sendrecv\r\nm=video 9 UDP/TLS/RTP/SAVPF 96 102\r\na=recvonly\r\na=rtpmap:96 VP8/90000\r\na=rtpmap:102 H264/90000\r\nm=video 9 x 97\r\na=sendrecv\r\n";
+        assert_eq!(
+            first_video(sdp),
+            Some(VideoOffer {
+                sendrecv: false,
+                codecs: vec![Codec::Vp8, Codec::H264]
+            })
+        );
+        let sdp = "v=0\r\nm=audio 9 x 0\r\na=recvonly\r\nm=video 9 x 102\r\na=rtpmap:102 h264/90000\r\nm=application 9 x\r\n";
+        assert_eq!(
+            first_video(sdp),
+            Some(VideoOffer {
+                sendrecv: true,
+                codecs: vec![Codec::H264]
+            })
+        );
+        assert_eq!(first_video("v=0\r\nm=application 9 x\r\n"), None);
+    }
+
+    #[test]
+    fn rtp_clock_wraps() {
+        let mut c = RtpClock::default();
+        assert_eq!(c.pts(u32::MAX - 1499), Duration::ZERO);
+        assert_eq!(c.pts(1500), Duration::from_micros(3000 * 1000 / 90));
+    }
+}

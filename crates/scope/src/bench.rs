@@ -1,0 +1,323 @@
+//! `metadj-scope bench-scope`: streams a synthetic moving picture through a Scope server and
+//! measures what the node would see: fps in/out, round-trip latency (median, p95; see `stats`
+//! for the method), and the client's own encode/decode cost per frame.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use media::{PixelFormat, VideoFrame};
+use serde::Serialize;
+
+use crate::config::{Codec, ScopeConfig};
+use crate::embedded::resolve_url;
+use crate::handle::ScopeHandle;
+use crate::shared::{ScopeState, epoch};
+
+/// `WIDTHxHEIGHT`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Size {
+    pub width: u32,
+    pub height: u32,
+}
+
+impl FromStr for Size {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let (w, h) = s
+            .split_once(['x', 'X'])
+            .ok_or_else(|| format!("size {s:?} must look like 640x360"))?;
+        let parse = |v: &str| {
+            v.trim()
+                .parse::<u32>()
+                .map_err(|e| format!("size {s:?}: {e}"))
+        };
+        let (width, height) = (parse(w)?, parse(h)?);
+        if width < 16 || height < 16 || width > 4096 || height > 4096 {
+            return Err(format!("size {s:?} must be between 16x16 and 4096x4096"));
+        }
+        Ok(Size { width, height })
+    }
+}
+
+impl fmt::Display for Size {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}x{}", self.width, self.height)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CodecArg {
+    Vp8,
+    H264,
+}
+
+/// Arguments of `bench-scope`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct BenchScopeArgs {
+    /// Scope server base URL, or `embedded` to start the in-process server on loopback.
+    #[arg(long, default_value = "embedded")]
+    pub url: String,
+    /// Frame size sent to the server.
+    #[arg(long, default_value = "640x360")]
+    pub size: Size,
+    /// Frames per second sent.
+    #[arg(long, default_value_t = 30)]
+    pub fps: u32,
+    /// Measured duration (after the first frame came back).
+    #[arg(long, default_value_t = 20)]
+    pub seconds: u64,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+    #[arg(long, value_enum, default_value = "vp8")]
+    pub codec: CodecArg,
+    /// Pipeline to load (round trip needs one that keeps timestamps, e.g. passthrough).
+    #[arg(long, default_value = "passthrough")]
+    pub pipeline: String,
+}
+
+/// What `bench-scope` measured.
+#[derive(Debug, Clone, Serialize)]
+pub struct BenchScopeReport {
+    pub url: String,
+    pub pipeline: String,
+    pub codec: String,
+    pub size: String,
+    pub target_fps: u32,
+    pub seconds: f64,
+    pub frames_sent: u64,
+    pub frames_received: u64,
+    pub fps_in: f64,
+    pub fps_out: f64,
+    pub rtt_median_ms: Option<f64>,
+    pub rtt_p95_ms: Option<f64>,
+    pub rtt_samples: usize,
+    pub encode_ms: f64,
+    pub decode_ms: f64,
+    /// Offer POST … first decoded frame (includes load when the pipeline was not loaded).
+    pub time_to_first_frame_ms: f64,
+    pub output_size: Option<String>,
+    pub reconnects: u32,
+    /// Decoded frames whose RTP-matched input frame was checked against the id coded in the
+    /// pixels, and how many agreed (validates the round-trip method; see `stats`).
+    pub rtt_match_checked: u64,
+    pub rtt_match_agree: u64,
+}
+
+impl fmt::Display for BenchScopeReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ms = |v: Option<f64>| v.map_or("n/a".to_owned(), |v| format!("{v:.1} ms"));
+        writeln!(
+            f,
+            "bench-scope {} pipeline={} codec={} size={} @ {} fps for {:.1} s",
+            self.url, self.pipeline, self.codec, self.size, self.target_fps, self.seconds
+        )?;
+        writeln!(
+            f,
+            "  frames sent {} / received {} (output {})",
+            self.frames_sent,
+            self.frames_received,
+            self.output_size.as_deref().unwrap_or("none")
+        )?;
+        writeln!(f, "  fps in {:.1} / out {:.1}", self.fps_in, self.fps_out)?;
+        writeln!(
+            f,
+            "  round trip median {} p95 {} ({} matched frames)",
+            ms(self.rtt_median_ms),
+            ms(self.rtt_p95_ms),
+            self.rtt_samples
+        )?;
+        writeln!(
+            f,
+            "  client encode {:.2} ms/frame, decode {:.2} ms/frame",
+            self.encode_ms, self.decode_ms
+        )?;
+        write!(
+            f,
+            "  time to first frame {:.0} ms, reconnects {}",
+            self.time_to_first_frame_ms, self.reconnects
+        )
+    }
+}
+
+/// Distinct pictures in the loop; each carries its id in the blue channel (`id × 8`).
+const LOOP: u64 = 32;
+
+/// A moving test picture: gradient, a bar sweeping across, blue = frame id × 8 (so the frame
+/// that comes back can be identified from its pixels and checked against the RTP match).
+fn synthetic(size: Size, n: u64) -> anyhow::Result<VideoFrame> {
+    let (w, h) = (size.width as usize, size.height as usize);
+    let mut data = vec![0u8; w * h * 4];
+    let bar = (n as usize * 7) % w;
+    for y in 0..h {
+        for x in 0..w {
+            let i = (y * w + x) * 4;
+            let on_bar = x.abs_diff(bar) < 12;
+            data[i] = if on_bar { 255 } else { (x * 255 / w) as u8 };
+            data[i + 1] = if on_bar { 255 } else { (y * 255 / h) as u8 };
+            data[i + 2] = ((n % LOOP) * 8) as u8;
+            data[i + 3] = 255;
+        }
+    }
+    Ok(VideoFrame::new(
+        size.width,
+        size.height,
+        PixelFormat::Rgba8,
+        data,
+        epoch().elapsed(),
+        n,
+    )?)
+}
+
+/// Runs the benchmark; blocks for about `seconds` plus connection time.
+pub fn run(args: BenchScopeArgs) -> anyhow::Result<BenchScopeReport> {
+    if args.fps == 0 || args.fps > 240 {
+        bail!("--fps must be in 1..=240, got {}", args.fps);
+    }
+    let (url, _server) = resolve_url(&args.url).context("starting the embedded Scope server")?;
+    let config = ScopeConfig {
+        url: url.clone(),
+        pipeline_id: args.pipeline.clone(),
+        codec: match args.codec {
+            CodecArg::Vp8 => Codec::Vp8,
+            CodecArg::H264 => Codec::H264,
+        },
+        fps: args.fps,
+        watchdog: Duration::from_secs(5),
+        ..ScopeConfig::default()
+    };
+    // Pre-render a loop of frames so picture generation does not count as client cost.
+    let frames: Vec<VideoFrame> = (0..LOOP)
+        .map(|n| synthetic(args.size, n))
+        .collect::<anyhow::Result<_>>()?;
+    // captured time → frame number, to check the RTP match against the pixel-coded id.
+    let sent_at: std::cell::RefCell<HashMap<Duration, u64>> = Default::default();
+    let handle = ScopeHandle::start(config);
+    let period = Duration::from_secs_f64(1.0 / f64::from(args.fps));
+    let send = |n: u64| {
+        let base = &frames[(n % LOOP) as usize];
+        let captured = epoch().elapsed();
+        sent_at.borrow_mut().insert(captured, n);
+        handle.send_frame(VideoFrame {
+            captured,
+            seq: n,
+            data: Arc::clone(&base.data),
+            ..base.clone()
+        });
+    };
+
+    // Warm-up: send until the first frame comes back (bounded).
+    let t0 = Instant::now();
+    let mut n = 0u64;
+    let mut next = Instant::now();
+    loop {
+        let stats = handle.stats();
+        if stats.frames_received > 0 {
+            break;
+        }
+        if let ScopeState::Failed { reason } = &stats.state {
+            bail!("Scope node failed: {reason}");
+        }
+        if t0.elapsed() > Duration::from_secs(60) {
+            let errors: Vec<String> = handle
+                .poll_events()
+                .into_iter()
+                .map(|e| format!("{e:?}"))
+                .collect();
+            bail!(
+                "no frame back from {url} within 60 s (state {:?}; events {errors:?})",
+                stats.state
+            );
+        }
+        send(n);
+        n += 1;
+        next += period;
+        std::thread::sleep(next.saturating_duration_since(Instant::now()));
+    }
+    let time_to_first_frame = t0.elapsed();
+
+    let start = handle.stats();
+    let mut check = MatchCheck::default();
+    let measure = Instant::now();
+    let end_at = measure + Duration::from_secs(args.seconds.max(1));
+    while Instant::now() < end_at {
+        send(n);
+        n += 1;
+        next += period;
+        if let Some(f) = handle.latest_frame()
+            && let Some(n) = sent_at.borrow().get(&f.captured)
+            && let Some(id) = pixel_id(&f)
+        {
+            check.checked += 1;
+            if id == n % LOOP {
+                check.agree += 1;
+            }
+        }
+        std::thread::sleep(next.saturating_duration_since(Instant::now()));
+    }
+    let elapsed = measure.elapsed().as_secs_f64();
+    let end = handle.stats();
+    drop(handle);
+    let ms = |d: Option<Duration>| d.map(|d| d.as_secs_f64() * 1000.0);
+    Ok(BenchScopeReport {
+        url: args.url,
+        pipeline: args.pipeline,
+        codec: format!("{:?}", args.codec).to_uppercase(),
+        size: args.size.to_string(),
+        target_fps: args.fps,
+        seconds: elapsed,
+        frames_sent: end.frames_sent - start.frames_sent,
+        frames_received: end.frames_received - start.frames_received,
+        fps_in: (end.frames_sent - start.frames_sent) as f64 / elapsed,
+        fps_out: (end.frames_received - start.frames_received) as f64 / elapsed,
+        rtt_median_ms: ms(end.rtt_median),
+        rtt_p95_ms: ms(end.rtt_p95),
+        rtt_samples: end.rtt_samples,
+        encode_ms: f64::from(end.encode_ms),
+        decode_ms: f64::from(end.decode_ms),
+        time_to_first_frame_ms: time_to_first_frame.as_secs_f64() * 1000.0,
+        output_size: end.output_size.map(|(w, h)| format!("{w}x{h}")),
+        reconnects: end.reconnects,
+        rtt_match_checked: check.checked,
+        rtt_match_agree: check.agree,
+    })
+}
+
+#[derive(Debug, Default)]
+struct MatchCheck {
+    checked: u64,
+    agree: u64,
+}
+
+/// The frame id coded in the blue channel: median over the middle row (the bar is an outlier).
+fn pixel_id(frame: &VideoFrame) -> Option<u64> {
+    let rgba = frame.to_rgba().ok()?;
+    let (w, h) = (rgba.width as usize, rgba.height as usize);
+    let row = h / 2;
+    let mut blue: Vec<u8> = (0..w).map(|x| rgba.data[(row * w + x) * 4 + 2]).collect();
+    blue.sort_unstable();
+    let median = f64::from(*blue.get(w / 2)?);
+    Some(((median / 8.0).round() as u64) % LOOP)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_sizes() {
+        assert_eq!(
+            "640x360".parse::<Size>(),
+            Ok(Size {
+                width: 640,
+                height: 360
+            })
+        );
+        assert!("640".parse::<Size>().unwrap_err().contains("640x360"));
+        assert!("0x10".parse::<Size>().is_err());
+    }
+}

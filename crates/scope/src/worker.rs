@@ -1,0 +1,487 @@
+//! The worker: one named thread with its own tokio runtime per Scope node. It owns the REST
+//! client and the session, runs the state machine (load → connect → live, watchdog, backoff,
+//! restart detection) and applies config diffs.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, Sender};
+use media::VideoFrame;
+use serde_json::{Map, Value};
+use tokio::sync::watch;
+
+use crate::config::{ConfigChange, ScopeConfig, merge_pending};
+use crate::error::ScopeError;
+use crate::rest::{LoadState, RestClient};
+use crate::rtc::{Session, SessionEvent, SessionSpec};
+use crate::shared::{ScopeState, Shared};
+
+/// Something the app should know about.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ScopeEvent {
+    /// The node changed state.
+    State(ScopeState),
+    /// A non-fatal problem (a failed request, a codec error); the worker carries on.
+    Error(String),
+    /// A new WebRTC session was answered.
+    SessionStarted { session_id: String },
+    /// `/health` reported a different `server_start_time`: the server restarted.
+    ServerRestarted,
+    /// A reference image was uploaded; `server_path` is what the parameters carry.
+    AssetUploaded { local: PathBuf, server_path: String },
+    /// A JSON message from the server on the data channel (`parameters_updated`, ...).
+    ServerMessage(Value),
+}
+
+/// What to do next.
+enum Phase {
+    Load,
+    Connect,
+    Backoff { reload: bool },
+    WaitConfig,
+    Stop,
+}
+
+pub(crate) struct Worker {
+    pub shared: Arc<Shared>,
+    pub events: Sender<ScopeEvent>,
+    pub frames_in: Receiver<VideoFrame>,
+    pub config: watch::Receiver<ScopeConfig>,
+    pub stop: watch::Receiver<bool>,
+    rest: Option<Arc<RestClient>>,
+    /// Keeps the shared in-process server alive while this node uses `embedded`.
+    embedded: Option<Arc<scope_server::EmbeddedServer>>,
+    embedded_url: Option<String>,
+    start_time: Option<f64>,
+    asset_paths: Vec<String>,
+    assets_for: Vec<PathBuf>,
+    attempt: u32,
+    state: ScopeState,
+}
+
+fn backoff(attempt: u32) -> Duration {
+    Duration::from_secs(1u64 << attempt.saturating_sub(1).min(3))
+}
+
+/// Transport-level failures and server-side hiccups are worth retrying; a server that is not
+/// Scope-shaped (HTML, malformed JSON, 404/422) or a bad local setting needs a config change.
+fn retryable(e: &ScopeError) -> bool {
+    match e {
+        ScopeError::Connect { .. }
+        | ScopeError::Timeout { .. }
+        | ScopeError::Transport { .. }
+        | ScopeError::BadSdp { .. }
+        | ScopeError::Webrtc { .. } => true,
+        ScopeError::Status { status, .. } => *status >= 500 || *status == 400 || *status == 409,
+        _ => false,
+    }
+}
+
+impl Worker {
+    pub fn new(
+        shared: Arc<Shared>,
+        events: Sender<ScopeEvent>,
+        frames_in: Receiver<VideoFrame>,
+        config: watch::Receiver<ScopeConfig>,
+        stop: watch::Receiver<bool>,
+    ) -> Self {
+        Worker {
+            shared,
+            events,
+            frames_in,
+            config,
+            stop,
+            rest: None,
+            embedded: None,
+            embedded_url: None,
+            start_time: None,
+            asset_paths: Vec::new(),
+            assets_for: Vec::new(),
+            attempt: 0,
+            state: ScopeState::Idle,
+        }
+    }
+
+    fn emit(&self, e: ScopeEvent) {
+        let _ = self.events.try_send(e);
+    }
+
+    fn set_state(&mut self, s: ScopeState) {
+        if self.state != s {
+            self.state = s.clone();
+            self.shared.set_state(s.clone());
+            self.emit(ScopeEvent::State(s));
+        }
+    }
+
+    fn current(&mut self) -> ScopeConfig {
+        let cfg = self.config.borrow_and_update().clone();
+        self.shared.set_paused(cfg.paused());
+        cfg
+    }
+
+    fn stopping(&self) -> bool {
+        *self.stop.borrow()
+    }
+
+    /// The REST client for `url`, re-created when the URL changes (new asset cache too).
+    fn rest(&mut self, cfg: &ScopeConfig) -> Result<Arc<RestClient>, ScopeError> {
+        let url = if cfg.url.trim() == crate::embedded::EMBEDDED {
+            if self.embedded.is_none() {
+                let (url, server) =
+                    crate::embedded::resolve_url(&cfg.url).map_err(|e| ScopeError::BadUrl {
+                        url: cfg.url.clone(),
+                        reason: format!("cannot start the embedded server: {e}"),
+                    })?;
+                self.embedded = server;
+                self.embedded_url = Some(url);
+            }
+            self.embedded_url.clone().unwrap_or_default()
+        } else {
+            self.embedded = None;
+            self.embedded_url = None;
+            cfg.url.clone()
+        };
+        if let Some(r) = &self.rest
+            && r.base() == url.trim().trim_end_matches('/')
+        {
+            return Ok(r.clone());
+        }
+        let r = Arc::new(RestClient::new(&url, cfg.request_timeout)?);
+        self.rest = Some(r.clone());
+        self.start_time = None;
+        self.assets_for.clear();
+        Ok(r)
+    }
+
+    pub async fn run(mut self) {
+        let mut phase = Phase::Load;
+        loop {
+            if self.stopping() {
+                phase = Phase::Stop;
+            }
+            phase = match phase {
+                Phase::Load => self.load().await,
+                Phase::Connect => self.session().await,
+                Phase::Backoff { reload } => self.backoff(reload).await,
+                Phase::WaitConfig => self.wait_config().await,
+                Phase::Stop => break,
+            };
+        }
+        self.shared.set_session(None);
+        self.set_state(ScopeState::Idle);
+    }
+
+    fn fail(&mut self, e: &ScopeError) -> Phase {
+        self.emit(ScopeEvent::Error(e.to_string()));
+        if retryable(e) {
+            Phase::Backoff { reload: false }
+        } else {
+            self.set_state(ScopeState::Failed {
+                reason: e.to_string(),
+            });
+            Phase::WaitConfig
+        }
+    }
+
+    /// Health (restart detection), models, pipeline load, reference-image uploads.
+    async fn load(&mut self) -> Phase {
+        let cfg = self.current();
+        let rest = match self.rest(&cfg) {
+            Ok(r) => r,
+            Err(e) => return self.fail(&e),
+        };
+        self.set_state(ScopeState::Loading { progress: None });
+        let shared = self.shared.clone();
+        let events = self.events.clone();
+        let mut last_progress: Option<f32> = None;
+        let work = async {
+            let health = rest.health().await?;
+            let mut on_progress = |p: Option<f32>| {
+                let changed = match (p, last_progress) {
+                    (Some(a), Some(b)) => (a - b).abs() >= 0.01,
+                    (a, b) => a.is_some() != b.is_some(),
+                };
+                if changed {
+                    last_progress = p;
+                    let s = ScopeState::Loading { progress: p };
+                    shared.set_state(s.clone());
+                    let _ = events.try_send(ScopeEvent::State(s));
+                }
+            };
+            rest.load_and_wait(
+                &cfg.pipeline_id,
+                &cfg.load_params,
+                cfg.load_timeout,
+                &mut on_progress,
+            )
+            .await?;
+            Ok::<_, ScopeError>(health.server_start_time)
+        };
+        let mut stop = self.stop.clone();
+        let mut config = self.config.clone();
+        let result = tokio::select! {
+            r = work => Some(r),
+            _ = stop.changed() => return Phase::Stop,
+            _ = wait_reload(&mut config, &cfg) => None,
+        };
+        let Some(result) = result else {
+            return Phase::Load;
+        };
+        match result {
+            Ok(start) => {
+                if self.start_time.is_some_and(|t| t != start) {
+                    self.emit(ScopeEvent::ServerRestarted);
+                }
+                self.start_time = Some(start);
+            }
+            Err(e) => return self.fail(&e),
+        }
+        if let Err(e) = self.upload_refs(&rest, &cfg.ref_images).await {
+            return self.fail(&e);
+        }
+        Phase::Connect
+    }
+
+    /// Uploads reference images (cached by content in the REST client).
+    async fn upload_refs(&mut self, rest: &RestClient, refs: &[PathBuf]) -> Result<(), ScopeError> {
+        if self.assets_for == refs {
+            return Ok(());
+        }
+        let mut paths = Vec::new();
+        for local in refs {
+            let server_path = rest.upload_asset(local).await?;
+            self.emit(ScopeEvent::AssetUploaded {
+                local: local.clone(),
+                server_path: server_path.clone(),
+            });
+            paths.push(server_path);
+        }
+        self.asset_paths = paths;
+        self.assets_for = refs.to_vec();
+        Ok(())
+    }
+
+    async fn wait_config(&mut self) -> Phase {
+        let mut stop = self.stop.clone();
+        tokio::select! {
+            _ = stop.changed() => Phase::Stop,
+            r = self.config.changed() => if r.is_ok() { Phase::Load } else { Phase::Stop },
+        }
+    }
+
+    async fn backoff(&mut self, reload: bool) -> Phase {
+        self.attempt += 1;
+        self.shared.count_reconnect();
+        self.set_state(ScopeState::Reconnecting {
+            attempt: self.attempt,
+        });
+        let cfg = self.current();
+        let mut stop = self.stop.clone();
+        let mut config = self.config.clone();
+        tokio::select! {
+            _ = tokio::time::sleep(backoff(self.attempt)) => {}
+            _ = stop.changed() => return Phase::Stop,
+            _ = wait_reload(&mut config, &cfg) => return Phase::Load,
+        }
+        let rest = match self.rest(&cfg) {
+            Ok(r) => r,
+            Err(e) => return self.fail(&e),
+        };
+        let health = match rest.health().await {
+            Ok(h) => h,
+            Err(e) => {
+                self.emit(ScopeEvent::Error(e.to_string()));
+                return Phase::Backoff { reload };
+            }
+        };
+        if self
+            .start_time
+            .is_some_and(|t| t != health.server_start_time)
+        {
+            self.emit(ScopeEvent::ServerRestarted);
+            // A restarted server lost its sessions and pipelines; assets may be gone too.
+            self.rest = None;
+            return Phase::Load;
+        }
+        if reload {
+            return Phase::Load;
+        }
+        match rest.pipeline_status().await {
+            Ok(s)
+                if s.status == LoadState::Loaded
+                    && s.pipeline_id.as_deref() == Some(cfg.pipeline_id.as_str()) =>
+            {
+                Phase::Connect
+            }
+            Ok(_) => Phase::Load,
+            Err(e) => {
+                self.emit(ScopeEvent::Error(e.to_string()));
+                Phase::Backoff { reload }
+            }
+        }
+    }
+
+    /// One WebRTC session, from offer to stall/stop/reconfigure.
+    async fn session(&mut self) -> Phase {
+        let mut applied = self.current();
+        let rest = match self.rest(&applied) {
+            Ok(r) => r,
+            Err(e) => return self.fail(&e),
+        };
+        self.set_state(ScopeState::Connecting);
+        self.shared.reset_session();
+        // Drop a stale queued frame so the first one we send is current.
+        while self.frames_in.try_recv().is_ok() {}
+        let spec = SessionSpec {
+            codec: applied.codec,
+            trickle: applied.trickle_ice,
+            initial_parameters: applied.initial_parameters(&self.asset_paths),
+            fps: applied.fps,
+            bitrate_kbps: applied.bitrate_kbps,
+            keyframe_interval: applied.keyframe_interval,
+            gather_timeout: applied.request_timeout,
+        };
+        let mut stop = self.stop.clone();
+        let connect = Session::connect(
+            rest.clone(),
+            spec,
+            self.shared.clone(),
+            self.frames_in.clone(),
+        );
+        let mut session = tokio::select! {
+            r = connect => match r {
+                Ok(s) => s,
+                Err(ScopeError::Status { status: 400, detail, url, method }) => {
+                    // "Pipeline not loaded": the server lost it (restart, or someone else loaded).
+                    self.emit(ScopeEvent::Error(format!("{method} {url}: HTTP 400: {detail}")));
+                    return Phase::Backoff { reload: true };
+                }
+                Err(e) => return self.fail(&e),
+            },
+            _ = stop.changed() => return Phase::Stop,
+        };
+        self.shared.set_session(Some(session.id.clone()));
+        self.emit(ScopeEvent::SessionStarted {
+            session_id: session.id.clone(),
+        });
+
+        let started = Instant::now();
+        let mut pending: Map<String, Value> = Map::new();
+        let mut channel_open = false;
+        let mut last_send = Instant::now() - applied.param_interval;
+        let mut last_health = Instant::now();
+        let mut health: Option<tokio::task::JoinHandle<Result<crate::rest::Health, ScopeError>>> =
+            None;
+        let mut tick = tokio::time::interval(Duration::from_millis(20));
+        let next = loop {
+            tokio::select! {
+                _ = stop.changed() => break Phase::Stop,
+                r = self.config.changed() => {
+                    if r.is_err() { break Phase::Stop; }
+                    let wanted = self.current();
+                    match applied.diff(&wanted) {
+                        ConfigChange::Reload => break Phase::Load,
+                        ConfigChange::Reconnect => break Phase::Connect,
+                        ConfigChange::Runtime { mut update, ref_images_changed } => {
+                            if ref_images_changed {
+                                match self.upload_refs(&rest, &wanted.ref_images).await {
+                                    Ok(()) => { update.insert("vace_ref_images".into(), Value::from(self.asset_paths.clone())); }
+                                    Err(e) => self.emit(ScopeEvent::Error(e.to_string())),
+                                }
+                            }
+                            merge_pending(&mut pending, update);
+                            applied = wanted;
+                        }
+                    }
+                }
+                ev = session.events.recv() => match ev {
+                    Some(SessionEvent::ChannelOpen) => channel_open = true,
+                    Some(SessionEvent::Message(text)) => match serde_json::from_str::<Value>(&text) {
+                        Ok(v) => self.emit(ScopeEvent::ServerMessage(v)),
+                        Err(e) => self.emit(ScopeEvent::Error(format!("{}: data channel sent non-JSON ({e}): {}", rest.base(), crate::error::snippet(&text)))),
+                    },
+                    Some(SessionEvent::Error(e)) => self.emit(ScopeEvent::Error(e)),
+                    Some(SessionEvent::Closed(reason)) => {
+                        self.emit(ScopeEvent::Error(format!("{}: session {}: {reason}", rest.base(), session.id)));
+                        self.set_state(ScopeState::Stalled);
+                        break Phase::Backoff { reload: false };
+                    }
+                    None => break Phase::Backoff { reload: false },
+                },
+                _ = tick.tick() => {
+                    // Coalesced parameters: at most one message per interval, so a burst of
+                    // changes becomes one merged object and the server's queue of 8 holds.
+                    if channel_open && !pending.is_empty() && last_send.elapsed() >= applied.param_interval {
+                        match session.send_parameters(&pending).await {
+                            Ok(()) => { pending.clear(); last_send = Instant::now(); }
+                            Err(e) => self.emit(ScopeEvent::Error(e.to_string())),
+                        }
+                    }
+                    let last_frame = self.shared.last_frame_at();
+                    if last_frame.is_some() && self.state != ScopeState::Live {
+                        self.attempt = 0;
+                        self.set_state(ScopeState::Live);
+                    }
+                    // Watchdog: our own pause starves a video pipeline on purpose; don't count it.
+                    let reference = last_frame.unwrap_or(started).max(started);
+                    let paused_video = self.shared.paused() && applied.input_mode == crate::config::InputMode::Video;
+                    if !paused_video && reference.elapsed() > applied.watchdog {
+                        self.emit(ScopeEvent::Error(format!(
+                            "{}: no frame from session {} for {:?}", rest.base(), session.id, applied.watchdog)));
+                        self.set_state(ScopeState::Stalled);
+                        break Phase::Backoff { reload: false };
+                    }
+                    // Restart detection runs in the background, so a hanging server never
+                    // delays the watchdog or parameter sends.
+                    if let Some(task) = health.take_if(|t| t.is_finished())
+                        && let Ok(Ok(h)) = task.await
+                        && self.start_time.is_some_and(|t| t != h.server_start_time)
+                    {
+                        self.emit(ScopeEvent::ServerRestarted);
+                        self.rest = None;
+                        break Phase::Load;
+                    }
+                    if health.is_none() && last_health.elapsed() > Duration::from_secs(5) {
+                        last_health = Instant::now();
+                        let rest = rest.clone();
+                        health = Some(tokio::spawn(async move { rest.health().await }));
+                    }
+                }
+            }
+        };
+        if let Some(task) = health {
+            task.abort();
+        }
+        // After a restart the old session id means nothing; otherwise say goodbye explicitly.
+        let delete = self.rest.is_some();
+        session.close(delete).await;
+        self.shared.set_session(None);
+        next
+    }
+}
+
+/// Resolves when the config changes in a way that needs a reload (or the handle is gone).
+async fn wait_reload(config: &mut watch::Receiver<ScopeConfig>, current: &ScopeConfig) {
+    loop {
+        if config.changed().await.is_err() {
+            return std::future::pending().await;
+        }
+        let wanted = config.borrow().clone();
+        if current.diff(&wanted) == ConfigChange::Reload {
+            return;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_is_1_2_4_8_capped() {
+        let s: Vec<u64> = (1..=6).map(|a| backoff(a).as_secs()).collect();
+        assert_eq!(s, vec![1, 2, 4, 8, 8, 8]);
+    }
+}
