@@ -26,6 +26,17 @@ pub enum Command {
     Check(CheckArgs),
     /// List the monitors (index, name, size, refresh rate) for `play --monitor N`.
     Monitors,
+    /// Run the built-in Scope-compatible server (passthrough and stylize pipelines) until Ctrl-C.
+    ScopeServer(ScopeServerArgs),
+    /// Stream a synthetic picture through a Scope server and report fps and round-trip latency.
+    BenchScope(scope::bench::BenchScopeArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ScopeServerArgs {
+    /// TCP port on 127.0.0.1 (0 = any free port).
+    #[arg(long, default_value_t = 8000)]
+    pub port: u16,
 }
 
 #[derive(Debug, clap::Args)]

@@ -29,6 +29,14 @@ fn main() -> ExitCode {
                 println!("{m}");
             }
         }),
+        Command::ScopeServer(args) => {
+            init_logs();
+            scope_server::run_standalone(args.port).context("scope-server")
+        }
+        Command::BenchScope(args) => {
+            init_logs();
+            bench_scope(args)
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -37,6 +45,29 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Logs to stderr for the commands that do not start Bevy (which installs its own logger).
+/// `RUST_LOG` overrides the default `info` level.
+fn init_logs() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new("warn,scope=info,scope_server=info,metadj_scope=info")
+    });
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+fn bench_scope(args: scope::bench::BenchScopeArgs) -> anyhow::Result<()> {
+    let json = args.json;
+    let report = scope::bench::run(args)?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{report}");
+    }
+    Ok(())
 }
 
 /// Prints every problem in the show file; exit code 1 if there is any.
