@@ -21,12 +21,7 @@ const STEP_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Renders the frames `args` asks for and returns the files written.
 pub fn render(args: &RenderArgs) -> anyhow::Result<Vec<PathBuf>> {
-    let mut loaded = showfile::load_show(&args.show)?;
-    if let Some(size) = args.size {
-        let mut show = loaded.show.clone();
-        show.canvas = (size.width, size.height);
-        loaded = showfile::from_show(&args.show, show)?;
-    }
+    let loaded = load_at_size(&args.show, args.size.map(|s| (s.width, s.height)))?;
     let scene = loaded.scene_index(&args.scene).with_context(|| {
         format!(
             "{}: no scene {:?} (scenes: {})",
@@ -35,23 +30,8 @@ pub fn render(args: &RenderArgs) -> anyhow::Result<Vec<PathBuf>> {
             loaded.scene_names()
         )
     })?;
-    if args.fps.is_nan() || args.fps <= 0.0 {
-        bail!("--fps must be positive, got {}", args.fps);
-    }
-    let mut app = player_app(Arc::new(loaded), scene);
-    wait_for_sources(&mut app)?;
-
-    app.world_mut().resource_mut::<ProgramReadback>().enabled = true;
-    app.world_mut().resource_mut::<LatestProgramFrame>().0 = None;
-    let first = (args.at * args.fps).round() as u64;
     let mut written = Vec::new();
-    for i in 0..args.frames {
-        let frame = first + u64::from(i);
-        *app.world_mut().resource_mut::<FrameClock>() = FrameClock {
-            time: args.at + i as f32 / args.fps,
-            frame,
-        };
-        let image = next_frame(&mut app, frame)?;
+    render_frames(loaded, scene, args.at, args.fps, args.frames, |i, image| {
         let path = frame_path(&args.out, args.frames, i);
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)
@@ -61,8 +41,52 @@ pub fn render(args: &RenderArgs) -> anyhow::Result<Vec<PathBuf>> {
             .save_with_format(&path, ::image::ImageFormat::Png)
             .with_context(|| format!("cannot write {}", path.display()))?;
         written.push(path);
-    }
+        Ok(())
+    })?;
     Ok(written)
+}
+
+/// Loads a show, compiled for a `size` canvas instead of its own when given.
+pub fn load_at_size(path: &Path, size: Option<(u32, u32)>) -> anyhow::Result<LoadedShow> {
+    let loaded = showfile::load_show(path)?;
+    Ok(match size {
+        Some(size) if size != loaded.show.canvas => {
+            let mut show = loaded.show;
+            show.canvas = size;
+            showfile::from_show(path, show)?
+        }
+        _ => loaded,
+    })
+}
+
+/// Renders `frames` frames of `scene` starting at scene time `at`, `1/fps` apart, handing
+/// each picture (canvas-sized, opaque) to `sink` with its index.
+pub fn render_frames(
+    loaded: LoadedShow,
+    scene: usize,
+    at: f32,
+    fps: f32,
+    frames: u32,
+    mut sink: impl FnMut(u32, ::image::RgbaImage) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    if fps.is_nan() || fps <= 0.0 {
+        bail!("--fps must be positive, got {fps}");
+    }
+    let mut app = player_app(Arc::new(loaded), scene);
+    wait_for_sources(&mut app)?;
+
+    app.world_mut().resource_mut::<ProgramReadback>().enabled = true;
+    app.world_mut().resource_mut::<LatestProgramFrame>().0 = None;
+    let first = (at * fps).round() as u64;
+    for i in 0..frames {
+        let frame = first + u64::from(i);
+        *app.world_mut().resource_mut::<FrameClock>() = FrameClock {
+            time: at + i as f32 / fps,
+            frame,
+        };
+        sink(i, next_frame(&mut app, frame)?)?;
+    }
+    Ok(())
 }
 
 /// A windowless app playing `scene` of `show` with a caller-driven clock.
