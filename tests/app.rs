@@ -10,6 +10,11 @@
 //! visual change with `UPDATE_GOLDEN=1 cargo test --test app golden`, look at every changed
 //! picture, and commit them. A missing golden fails the test (it is never created silently).
 
+#![allow(
+    clippy::unwrap_used,
+    reason = "test helpers: a panic with its message is the failure report"
+)]
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
