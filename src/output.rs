@@ -74,7 +74,7 @@ impl Plugin for OutputPlugin {
                     (output_keys, apply_output_mode)
                         .chain()
                         .in_set(AppSystems::Input),
-                    fit_program.in_set(AppSystems::Output),
+                    (fit_program, check_monitor).in_set(AppSystems::Output),
                 ),
             );
     }
@@ -115,6 +115,26 @@ pub fn letterbox(canvas: (f32, f32), window: (f32, f32)) -> Vec2 {
     }
     let scale = (window.0 / canvas.0).min(window.1 / canvas.1);
     Vec2::new(canvas.0 * scale, canvas.1 * scale)
+}
+
+/// Once winit has announced the monitors: a `--monitor` index that does not exist falls back
+/// to the window's current monitor, with an error in the log.
+fn check_monitor(
+    monitors: Query<(), With<Monitor>>,
+    mut mode: ResMut<OutputMode>,
+    mut done: Local<bool>,
+) {
+    if *done || monitors.is_empty() {
+        return;
+    }
+    *done = true;
+    let count = monitors.iter().count();
+    if let Some(n) = mode.monitor.filter(|n| *n >= count) {
+        error!(
+            "there is no monitor {n} ({count} found, see `metadj-scope monitors`); using the current one"
+        );
+        mode.monitor = None;
+    }
 }
 
 fn output_keys(
@@ -180,11 +200,18 @@ pub fn list_monitors() -> anyhow::Result<Vec<MonitorInfo>> {
     }
     let (tx, rx) = crossbeam_channel::bounded(1);
     let mut app = App::new();
-    app.add_plugins(DefaultPlugins.set(WindowPlugin {
-        primary_window: None,
-        exit_condition: ExitCondition::DontExit,
-        ..default()
-    }))
+    app.add_plugins(
+        DefaultPlugins
+            .set(WindowPlugin {
+                primary_window: None,
+                exit_condition: ExitCondition::DontExit,
+                ..default()
+            })
+            .set(bevy::log::LogPlugin {
+                level: bevy::log::Level::ERROR,
+                ..default()
+            }),
+    )
     .insert_resource(MonitorReport(tx))
     .add_systems(Update, report_monitors);
     let exit = app.run();
