@@ -74,17 +74,13 @@ pub fn render_frames(
     }
     let mut app = player_app(Arc::new(loaded), scene);
     wait_for_sources(&mut app)?;
-
-    app.world_mut().resource_mut::<ProgramReadback>().enabled = true;
-    app.world_mut().resource_mut::<LatestProgramFrame>().0 = None;
     let first = (at * fps).round() as u64;
     for i in 0..frames {
-        let frame = first + u64::from(i);
-        *app.world_mut().resource_mut::<FrameClock>() = FrameClock {
+        let clock = FrameClock {
             time: at + i as f32 / fps,
-            frame,
+            frame: first + u64::from(i),
         };
-        sink(i, next_frame(&mut app, frame)?)?;
+        sink(i, capture_frame(&mut app, clock)?)?;
     }
     Ok(())
 }
@@ -118,20 +114,28 @@ pub fn wait_for_sources(app: &mut App) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Updates until the readback delivers frame number `frame`.
-fn next_frame(app: &mut App, frame: u64) -> anyhow::Result<::image::RgbaImage> {
+/// Sets the frame clock, renders, and returns the program picture of that frame.
+pub fn capture_frame(app: &mut App, clock: FrameClock) -> anyhow::Result<::image::RgbaImage> {
+    let world = app.world_mut();
+    world.resource_mut::<ProgramReadback>().enabled = true;
+    // Frames read back before this call (other clock values) must not be mistaken for it.
+    world.resource_mut::<LatestProgramFrame>().0 = None;
+    *world.resource_mut::<FrameClock>() = clock;
     let start = Instant::now();
     loop {
         app.update();
         let mut latest = app.world_mut().resource_mut::<LatestProgramFrame>();
         if let Some((n, _)) = &latest.0
-            && *n == frame
+            && *n == clock.frame
             && let Some((_, image)) = latest.0.take()
         {
             return Ok(image);
         }
         if start.elapsed() > STEP_TIMEOUT {
-            bail!("frame {frame} did not come back from the GPU within {STEP_TIMEOUT:?}");
+            bail!(
+                "frame {} did not come back from the GPU within {STEP_TIMEOUT:?}",
+                clock.frame
+            );
         }
     }
 }

@@ -351,3 +351,176 @@ fn cli_render_writes_pngs_of_the_requested_size() {
     );
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// A show with the given scenes (RON snippets) on a 64×36 canvas.
+fn show_text(scenes: &[&str]) -> String {
+    format!(
+        "(version: 1, canvas: (64, 36), scenes: [{}])",
+        scenes.join(",\n")
+    )
+}
+
+fn solid_scene(name: &str, rgb: (f32, f32, f32), transition: &str) -> String {
+    format!(
+        r#"(name: "{name}", transition: {transition}, nodes: {{
+            "bg": (kind: solid((color: ({}, {}, {}, 1.0)))),
+            "out": (kind: output(())),
+        }}, edges: [(from: "bg", to: "out")])"#,
+        rgb.0, rgb.1, rgb.2
+    )
+}
+
+fn assert_pixel(img: &RgbaImage, x: u32, y: u32, want: [f64; 3], what: &str) {
+    let p = img.get_pixel(x, y);
+    for c in 0..3 {
+        let diff = (f64::from(p[c]) - want[c]).abs();
+        assert!(
+            diff <= 2.0,
+            "{what}: pixel ({x},{y}) = {:?}, want {want:?} ± 2",
+            p.0
+        );
+    }
+}
+
+/// Playback → Program → compositor: a fade a quarter of the way and a wipe halfway.
+/// Time is paused so the transition stays exactly where the test puts it.
+#[test]
+fn transitions_mix_the_two_scenes_on_the_gpu() {
+    use metadj_scope::playback::Playback;
+    use metadj_scope::render::FrameClock;
+
+    let dir = temp_dir("transition");
+    let path = dir.join("t.ron");
+    std::fs::write(
+        &path,
+        show_text(&[
+            &solid_scene("red", (1.0, 0.0, 0.0), "(kind: cut)"),
+            &solid_scene("blue", (0.0, 0.0, 1.0), "(kind: fade, duration: 2.0)"),
+            &solid_scene("green", (0.0, 1.0, 0.0), "(kind: wipe, duration: 2.0)"),
+        ]),
+    )
+    .unwrap();
+    let loaded = std::sync::Arc::new(showfile::load_show(&path).unwrap());
+    let mut app = headless::player_app(loaded.clone(), 0);
+    app.world_mut().resource_mut::<Time<Virtual>>().pause();
+    headless::wait_for_sources(&mut app).unwrap();
+    let clock = |frame| FrameClock { time: 0.0, frame };
+
+    let img = headless::capture_frame(&mut app, clock(1)).unwrap();
+    assert_pixel(&img, 32, 18, [255.0, 0.0, 0.0], "red scene");
+
+    // Fade red → blue at 25 %: a straight mix of the sRGB-encoded values.
+    {
+        let mut playback = app.world_mut().resource_mut::<Playback>();
+        playback.switch_to(1, &loaded.plans, &loaded.show.scenes[1]);
+        playback.advance(0.5);
+    }
+    let img = headless::capture_frame(&mut app, clock(2)).unwrap();
+    assert_pixel(
+        &img,
+        32,
+        18,
+        [0.75 * 255.0, 0.0, 0.25 * 255.0],
+        "fade at 25 %",
+    );
+
+    // Finish, then wipe blue → green halfway: the left side shows green, the right blue.
+    app.world_mut().resource_mut::<Playback>().advance(2.0);
+    {
+        let mut playback = app.world_mut().resource_mut::<Playback>();
+        playback.switch_to(2, &loaded.plans, &loaded.show.scenes[2]);
+        playback.advance(1.0);
+    }
+    let img = headless::capture_frame(&mut app, clock(3)).unwrap();
+    assert_pixel(&img, 4, 18, [0.0, 255.0, 0.0], "wipe, left side");
+    assert_pixel(&img, 60, 18, [0.0, 0.0, 255.0], "wipe, right side");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// Image sources: decoded off the main thread, premultiplied by the compositor, uploaded once
+/// (the CPU copy is dropped after upload); a file that does not decode is reported with its
+/// path and stays transparent.
+#[test]
+fn image_sources_upload_once_and_report_bad_files() {
+    use metadj_scope::render::{ExternalTextures, FrameClock};
+    use metadj_scope::sources::image::ImageSources;
+
+    let dir = temp_dir("images");
+    // 64×36 like the canvas, so fitting is 1:1: straight-alpha red at alpha 128.
+    RgbaImage::from_pixel(64, 36, image::Rgba([255, 0, 0, 128]))
+        .save(dir.join("half.png"))
+        .unwrap();
+    std::fs::write(dir.join("broken.png"), b"not a png").unwrap();
+    let scene = |name: &str, file: &str| {
+        format!(
+            r#"(name: "{name}", nodes: {{
+                "pic": (kind: image((path: "{file}", fit: stretch))),
+                "out": (kind: output(())),
+            }}, edges: [(from: "pic", to: "out")])"#
+        )
+    };
+    let path = dir.join("images.ron");
+    std::fs::write(
+        &path,
+        show_text(&[&scene("good", "half.png"), &scene("bad", "broken.png")]),
+    )
+    .unwrap();
+    let loaded = std::sync::Arc::new(showfile::load_show(&path).unwrap());
+
+    let mut app = headless::player_app(loaded.clone(), 0);
+    headless::wait_for_sources(&mut app).unwrap();
+    let img = headless::capture_frame(
+        &mut app,
+        FrameClock {
+            time: 0.0,
+            frame: 1,
+        },
+    )
+    .unwrap();
+    // Red at alpha 128/255 over black.
+    assert_pixel(
+        &img,
+        32,
+        18,
+        [255.0 * 128.0 / 255.0, 0.0, 0.0],
+        "half-transparent red",
+    );
+    let handle = app.world().resource::<ExternalTextures>().0[&show::NodeId::new("pic")].clone();
+    for frame in 2..5 {
+        headless::capture_frame(&mut app, FrameClock { time: 0.0, frame }).unwrap();
+    }
+    let images = app.world().resource::<Assets<Image>>();
+    let uploaded = images.get(&handle).unwrap();
+    assert_eq!(uploaded.size(), UVec2::new(64, 36));
+    assert!(
+        uploaded.data.is_none(),
+        "the CPU copy should be gone after the single upload"
+    );
+    let errors: Vec<String> = app
+        .world()
+        .resource::<ImageSources>()
+        .errors()
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(errors[0].contains("broken.png"), "{errors:?}");
+
+    let mut app = headless::player_app(loaded, 1);
+    headless::wait_for_sources(&mut app).unwrap();
+    let img = headless::capture_frame(
+        &mut app,
+        FrameClock {
+            time: 0.0,
+            frame: 1,
+        },
+    )
+    .unwrap();
+    assert_pixel(
+        &img,
+        32,
+        18,
+        [0.0, 0.0, 0.0],
+        "undecodable image is transparent",
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
