@@ -53,6 +53,11 @@ impl FrameStats {
     }
 }
 
+/// Short status texts other plugins add to the stats line, keyed by who owns them (e.g. the
+/// Scope node: `"scope" => "Live 29.8 fps, rtt 84 ms"`). Shown sorted by key after the scene.
+#[derive(Resource, Debug, Default)]
+pub struct StatusItems(pub std::collections::BTreeMap<String, String>);
+
 /// Whether the stats line is drawn.
 #[derive(Resource, Debug, Clone, Copy)]
 pub struct StatsVisible(pub bool);
@@ -64,6 +69,7 @@ pub struct StatsPlugin {
 impl Plugin for StatsPlugin {
     fn build(&self, app: &mut App) {
         app.init_resource::<FrameStats>()
+            .init_resource::<StatusItems>()
             .insert_resource(StatsVisible(self.visible))
             .add_systems(
                 Update,
@@ -99,6 +105,7 @@ fn draw_overlay(
     status: Res<ShowStatus>,
     playback: Res<Playback>,
     images: Res<ImageSources>,
+    items: Res<StatusItems>,
 ) -> Result {
     let ctx = contexts.ctx_mut()?;
     let mut problems: Vec<&str> = status.error.iter().map(String::as_str).collect();
@@ -135,6 +142,9 @@ fn draw_overlay(
         );
         if let Some(t) = &playback.transition {
             line.push_str(&format!(" ({:?} {:.0} %)", t.kind, t.progress() * 100.0));
+        }
+        for (key, value) in &items.0 {
+            line.push_str(&format!("  {key}: {value}"));
         }
         egui::Area::new(egui::Id::new("stats"))
             .anchor(egui::Align2::LEFT_BOTTOM, egui::vec2(8.0, -8.0))
