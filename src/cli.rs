@@ -52,6 +52,12 @@ pub struct PlayArgs {
     /// Scene to start with (name or 1-based number); the first scene if absent.
     #[arg(long, value_name = "NAME")]
     pub scene: Option<String>,
+    /// Quit after this many seconds (smoke tests, unattended runs).
+    #[arg(long, value_name = "SECONDS")]
+    pub exit_after: Option<f32>,
+    /// With `--exit-after`: save a screenshot of the window (PNG) just before quitting.
+    #[arg(long, value_name = "PATH", requires = "exit_after")]
+    pub screenshot: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]

@@ -114,7 +114,14 @@ fn play(args: &PlayArgs) -> anyhow::Result<()> {
         monitor: args.monitor,
     };
     let title = format!("MetaDJ Scope: {}", args.show.display());
-    let exit = App::new()
+    let mut app = App::new();
+    if let Some(after) = args.exit_after {
+        app.insert_resource(output::AutoExit {
+            after,
+            screenshot: args.screenshot.clone(),
+        });
+    }
+    let exit = app
         .add_plugins(DefaultPlugins.set(output::window_plugin(mode, title)))
         .add_plugins((
             CompositorPlugin,

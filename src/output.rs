@@ -4,10 +4,12 @@
 //! window can have any size while the canvas keeps its own.
 
 use bevy::prelude::*;
+use bevy::render::view::screenshot::{Screenshot, save_to_disk};
 use bevy::window::{
     CursorOptions, ExitCondition, Monitor, MonitorSelection, PresentMode, PrimaryWindow, WindowMode,
 };
 use crossbeam_channel::Sender;
+use std::path::PathBuf;
 
 use crate::AppSystems;
 use crate::render::CompositeOutput;
@@ -74,9 +76,50 @@ impl Plugin for OutputPlugin {
                     (output_keys, apply_output_mode)
                         .chain()
                         .in_set(AppSystems::Input),
-                    (fit_program, check_monitor).in_set(AppSystems::Output),
+                    (fit_program, check_monitor, auto_exit).in_set(AppSystems::Output),
                 ),
             );
+    }
+}
+
+/// Quits by itself after `after` seconds, optionally saving a window screenshot first.
+#[derive(Resource, Debug, Clone)]
+pub struct AutoExit {
+    pub after: f32,
+    pub screenshot: Option<PathBuf>,
+}
+
+/// Frames to wait for the screenshot to be written after requesting it.
+const SCREENSHOT_FRAMES: u32 = 10;
+
+fn auto_exit(
+    mut commands: Commands,
+    auto: Option<Res<AutoExit>>,
+    time: Res<Time<Real>>,
+    mut requested: Local<Option<u32>>,
+    mut exit: MessageWriter<AppExit>,
+) {
+    let Some(auto) = auto else { return };
+    if time.elapsed_secs() < auto.after {
+        return;
+    }
+    match (&auto.screenshot, *requested) {
+        (Some(path), None) => {
+            commands
+                .spawn(Screenshot::primary_window())
+                .observe(save_to_disk(path.clone()));
+            *requested = Some(0);
+        }
+        (Some(path), Some(n)) if n < SCREENSHOT_FRAMES || !path.exists() => {
+            *requested = Some(n + 1);
+            if n > 20 * SCREENSHOT_FRAMES {
+                error!("screenshot {} was not written", path.display());
+                exit.write(AppExit::error());
+            }
+        }
+        _ => {
+            exit.write(AppExit::Success);
+        }
     }
 }
 

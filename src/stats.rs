@@ -153,10 +153,13 @@ fn draw_overlay(
                     .fill(egui::Color32::from_black_alpha(170))
                     .inner_margin(4.0)
                     .show(ui, |ui| {
-                        ui.label(
-                            egui::RichText::new(line)
-                                .color(egui::Color32::WHITE)
-                                .monospace(),
+                        ui.add(
+                            egui::Label::new(
+                                egui::RichText::new(line)
+                                    .color(egui::Color32::WHITE)
+                                    .monospace(),
+                            )
+                            .extend(),
                         );
                     });
             });

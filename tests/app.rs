@@ -524,3 +524,43 @@ fn image_sources_upload_once_and_report_bad_files() {
     );
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// The windowed player under a virtual X display (`xvfb-run`, installed by `make test`): it
+/// opens, shows the program scaled into the window, and quits by itself with a screenshot.
+#[test]
+fn play_opens_a_window_showing_the_program() {
+    let dir = temp_dir("play");
+    let shot = dir.join("window.png");
+    let show = Path::new(ROOT).join("scenes/demo.ron");
+    let out = Command::new("xvfb-run")
+        .args(["-a", "-s", "-screen 0 1280x720x24"])
+        .arg(BIN)
+        .arg("play")
+        .arg(&show)
+        .args(["--exit-after", "3", "--screenshot"])
+        .arg(&shot)
+        .env("XDG_RUNTIME_DIR", &dir)
+        .output()
+        .expect("xvfb-run is needed for this test (make test installs it)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let window = image::open(&shot).unwrap().to_rgba8();
+    assert_eq!(window.dimensions(), (1280, 720));
+    // The 16:9 canvas fills the 16:9 window; its centre matches the headless render's centre.
+    let program = render_one(&show, 0, 0.0);
+    let (w, h) = program.dimensions();
+    let want = program.get_pixel(w / 2, h / 2);
+    let got = window.get_pixel(640, 360);
+    for c in 0..3 {
+        assert!(
+            want[c].abs_diff(got[c]) <= 8,
+            "window centre {:?} vs program centre {:?}",
+            got.0,
+            want.0
+        );
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}
