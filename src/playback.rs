@@ -1,7 +1,8 @@
 //! The active scene, scene switching with transitions, and the frame clock.
 //!
 //! Switching rule (a switch while a transition runs): going back to the scene the transition
-//! comes *from* reverses it from where it is, so nothing jumps; any other target starts a new
+//! comes *from* reverses it from where it is (same kind and duration): fades and fades
+//! through a colour continue without a jump, a wipe continues from the mirrored edge; any other target starts a new
 //! transition from the scene that is dominant on screen at that moment (the old source before
 //! the midpoint, the old target after it), so the picture jumps by at most half a mix.
 //! Selecting the scene already being shown (or transitioned to) does nothing.
@@ -60,6 +61,26 @@ impl Playback {
         if target == self.scene || target >= plans.len() {
             return;
         }
+        // Reverse: play the running mix backwards from where it is now (same kind and
+        // duration, whatever the target's own transition, so nothing jumps).
+        if let Some(t) = &self.transition
+            && t.from_scene == target
+        {
+            let Some(plan) = plans.get(self.scene) else {
+                return;
+            };
+            let progress = t.progress();
+            // Reversing a transition that had not started yet is already complete.
+            self.transition = (progress > 0.0).then(|| Transition {
+                from_scene: self.scene,
+                from_plan: plan.clone(),
+                kind: t.kind,
+                duration: t.duration,
+                elapsed: (1.0 - progress) * t.duration,
+            });
+            self.scene = target;
+            return;
+        }
         let (kind, duration) = (into.transition.kind, into.transition.duration);
         if kind == TransitionKind::Cut || duration <= 0.0 {
             self.scene = target;
@@ -67,22 +88,6 @@ impl Playback {
             return;
         }
         let from_scene = match &self.transition {
-            Some(t) if t.from_scene == target => {
-                // Reverse: play the same mix backwards from where it is now.
-                let Some(plan) = plans.get(self.scene) else {
-                    return;
-                };
-                let progress = t.progress();
-                self.transition = Some(Transition {
-                    from_scene: self.scene,
-                    from_plan: plan.clone(),
-                    kind,
-                    duration,
-                    elapsed: (1.0 - progress) * duration,
-                });
-                self.scene = target;
-                return;
-            }
             Some(t) if t.progress() < 0.5 => t.from_scene,
             _ => self.scene,
         };
@@ -328,5 +333,52 @@ mod tests {
         p.switch_to(0, &plans, &fade);
         p.switch_to(5, &plans, &fade);
         assert_eq!(p, Playback::new(0));
+    }
+
+    /// What is on screen as weights per scene (a transition mixes two).
+    fn weights(p: &Playback, n: usize) -> Vec<f32> {
+        let mut w = vec![0.0; n];
+        match &p.transition {
+            Some(t) => {
+                w[t.from_scene] += 1.0 - t.progress();
+                w[p.scene] += t.progress();
+            }
+            None => w[p.scene] = 1.0,
+        }
+        w
+    }
+
+    proptest::proptest! {
+        /// Any sequence of key presses and frame times keeps a valid state, and a switch
+        /// changes the picture by at most half a mix (none at all when reversing).
+        #[test]
+        fn random_switching_stays_valid(
+            steps in proptest::collection::vec((0usize..4, 0.0f32..0.7, proptest::bool::ANY), 1..40)
+        ) {
+            let plans: Vec<_> = (0..3).map(plan).collect();
+            let fade = scene(TransitionKind::Fade, 1.0);
+            let mut p = Playback::new(0);
+            for (target, dt, press) in steps {
+                if press {
+                    let before = weights(&p, 3);
+                    let reversing = p.transition.as_ref().is_some_and(|t| t.from_scene == target);
+                    p.switch_to(target, &plans, &fade);
+                    let after = weights(&p, 3);
+                    let jump = before.iter().zip(&after).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
+                    proptest::prop_assert!(jump <= 0.5 + 1e-5, "jump {jump}");
+                    if reversing {
+                        proptest::prop_assert!(jump < 1e-5, "reversal jumped by {jump}");
+                    }
+                } else {
+                    p.advance(dt);
+                }
+                proptest::prop_assert!(p.scene < 3);
+                if let Some(t) = &p.transition {
+                    proptest::prop_assert!(t.from_scene < 3 && t.from_scene != p.scene);
+                    proptest::prop_assert!((0.0..1.0).contains(&t.progress()));
+                    proptest::prop_assert_eq!(&t.from_plan, &plans[t.from_scene]);
+                }
+            }
+        }
     }
 }
