@@ -94,6 +94,7 @@ pub fn player_app(show: Arc<LoadedShow>, scene: usize) -> App {
         start_scene: scene,
         live_clock: false,
     });
+    crate::render::harness::finish_setup(&mut app);
     app
 }
 
