@@ -1,6 +1,7 @@
 // blend.wgsl: stacks up to 8 inputs bottom (input 0) to top in one pass.
 //
-// Parameters: info.z = n (number of layers); p[i] = (mode_i, opacity_i, 0, 0).
+// Parameters: n = number of layers; p[i] = (mode_i, opacity_i, 0, 0) (the mode is also baked
+// into the pipeline as MODES[i]).
 // Mode numbers: 0 normal, 1 multiply, 2 screen, 3 overlay, 4 darken, 5 lighten, 6 color-dodge,
 // 7 color-burn, 8 hard-light, 9 soft-light, 10 difference, 11 exclusion, 12 hue, 13 saturation,
 // 14 color, 15 luminosity, 16 add, 17 subtract.
@@ -144,24 +145,33 @@ fn blend_fn(mode: u32, b: vec3<f32>, s: vec3<f32>) -> vec3<f32> {
     }
 }
 
-@fragment
-fn fs(@builtin(position) pos: vec4<f32>) -> @location(0) vec4<f32> {
-    let p = pos.xy;
-    let n = u32(P.info.z);
-    var acc = vec4<f32>(0.0);
-    for (var i = 0u; i < n; i = i + 1u) {
-        let s = sample_at(i, p) * P.p[i].y;
-        let mode = u32(P.p[i].x);
-        let ab = acc.a;
-        let as_ = s.a;
-        if mode == 0u || ab <= 0.0 || as_ <= 0.0 {
-            // B = Cs (or a term that vanishes): the general formula reduces to source-over.
-            acc = s + acc * (1.0 - as_);
-        } else {
-            let mixed = blend_fn(mode, unpremul(acc), unpremul(s));
-            let co = s.rgb * (1.0 - ab) + acc.rgb * (1.0 - as_) + as_ * ab * mixed;
-            acc = vec4<f32>(co, as_ + ab * (1.0 - as_));
-        }
+// One layer composited onto `acc`. Called with constant `i` so each call reads one texture
+// (a dynamic index would make a software rasteriser sample every texture).
+fn layer(acc: vec4<f32>, i: u32, p: vec2<f32>) -> vec4<f32> {
+    let s = sample_at(i, p) * P.p[i].y;
+    let mode = MODES[i];
+    let ab = acc.a;
+    let as_ = s.a;
+    if mode == 0u || ab <= 0.0 || as_ <= 0.0 {
+        // B = Cs (or a term that vanishes): the general formula reduces to source-over.
+        return s + acc * (1.0 - as_);
     }
+    let mixed = blend_fn(mode, unpremul(acc), unpremul(s));
+    let co = s.rgb * (1.0 - ab) + acc.rgb * (1.0 - as_) + as_ * ab * mixed;
+    return vec4<f32>(co, as_ + ab * (1.0 - as_));
+}
+
+fn pass_main(pos: vec4<f32>) -> vec4<f32> {
+    let p = pos.xy;
+    let n = N_INPUTS;
+    var acc = vec4<f32>(0.0);
+    if n > 0u { acc = layer(acc, 0u, p); }
+    if n > 1u { acc = layer(acc, 1u, p); }
+    if n > 2u { acc = layer(acc, 2u, p); }
+    if n > 3u { acc = layer(acc, 3u, p); }
+    if n > 4u { acc = layer(acc, 4u, p); }
+    if n > 5u { acc = layer(acc, 5u, p); }
+    if n > 6u { acc = layer(acc, 6u, p); }
+    if n > 7u { acc = layer(acc, 7u, p); }
     return clamp(acc, vec4<f32>(0.0), vec4<f32>(1.0));
 }

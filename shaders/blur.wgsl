@@ -5,8 +5,7 @@
 // sigma = radius / 3; w_k = exp(-k^2 / (2 sigma^2)) for k = -r..=r
 // out = sum_k w_k * sample_at(0, p + k*(dx, dy)) / sum_k w_k
 
-@fragment
-fn fs(@builtin(position) pos: vec4<f32>) -> @location(0) vec4<f32> {
+fn pass_main(pos: vec4<f32>) -> vec4<f32> {
     let p = pos.xy;
     let dir = P.p[0].xy;
     let radius = P.p[0].z;

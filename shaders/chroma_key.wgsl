@@ -20,8 +20,7 @@ fn cbcr(c: vec3<f32>) -> vec2<f32> {
     return vec2<f32>((c.b - y) / 1.8556, (c.r - y) / 1.5748);
 }
 
-@fragment
-fn fs(@builtin(position) pos: vec4<f32>) -> @location(0) vec4<f32> {
+fn pass_main(pos: vec4<f32>) -> vec4<f32> {
     let c = sample_at(0u, pos.xy);
     let k = P.p[1];
     let adj = P.p[2];

@@ -11,8 +11,7 @@
 // C = clamp(C, 0, 1); alpha = c.a * opacity
 // out = (C * alpha, alpha)
 
-@fragment
-fn fs(@builtin(position) pos: vec4<f32>) -> @location(0) vec4<f32> {
+fn pass_main(pos: vec4<f32>) -> vec4<f32> {
     let c = sample_at(0u, pos.xy);
     let a = P.p[0];
     var col = unpremul(c) + a.x;

@@ -8,8 +8,7 @@
 // m = sstep(-softness/2, softness/2, d); if invert: m = 1 - m
 // out = (m, m, m, m)
 
-@fragment
-fn fs(@builtin(position) pos: vec4<f32>) -> @location(0) vec4<f32> {
+fn pass_main(pos: vec4<f32>) -> vec4<f32> {
     let q = pos.xy * P.canvas.zw - P.p[0].xy;
     let h = P.p[0].zw * 0.5;
     let soft = P.p[1].y;

@@ -7,8 +7,7 @@
 //   radial: t = clamp(|p - S| / |E - S|, 0, 1)                        (0 if E == S)
 // out = mix(premul(from), premul(to), t), premul(c) = (c.rgb * c.a, c.a)
 
-@fragment
-fn fs(@builtin(position) pos: vec4<f32>) -> @location(0) vec4<f32> {
+fn pass_main(pos: vec4<f32>) -> vec4<f32> {
     let p = pos.xy;
     let a = P.p[0];
     let b = P.p[1];

@@ -6,8 +6,7 @@
 // if invert: keep = 1 - keep
 // out = c * keep   (all four premultiplied channels)
 
-@fragment
-fn fs(@builtin(position) pos: vec4<f32>) -> @location(0) vec4<f32> {
+fn pass_main(pos: vec4<f32>) -> vec4<f32> {
     let c = sample_at(0u, pos.xy);
     let k = P.p[0];
     let y = luma709(unpremul(c));

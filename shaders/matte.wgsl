@@ -3,8 +3,7 @@
 // p[0].x = source: 0 alpha: m = c.a;  1 luma: m = luma709(c.rgb) (luma of the image over black)
 // out = (m, m, m, m)
 
-@fragment
-fn fs(@builtin(position) pos: vec4<f32>) -> @location(0) vec4<f32> {
+fn pass_main(pos: vec4<f32>) -> vec4<f32> {
     let c = sample_at(0u, pos.xy);
     var m = c.a;
     if P.p[0].x > 0.5 {

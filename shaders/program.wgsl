@@ -10,13 +10,12 @@
 //   kind 4 wipe (soft edge, w = 0.05, moving left to right):
 //                           e = t*(1 + 2w) - w;  c = mix(a, b, 1 - sstep(e - w, e + w, x))
 // Over black: rgb = clamp(c.rgb, 0, 1) (premultiplied, so black adds nothing); out alpha = 1.
-// The target is Rgba8UnormSrgb, so the shader writes srgb_decode(rgb) and the hardware encodes
-// it back: the stored bytes are round(255 * rgb).
+// The output texture is Rgba8UnormSrgb; this pass writes it through an Rgba8Unorm view, so the
+// stored bytes are round(255 * rgb): exactly the sRGB-encoded composite, with no conversion.
 
-@fragment
-fn fs(@builtin(position) pos: vec4<f32>) -> @location(0) vec4<f32> {
+fn pass_main(pos: vec4<f32>) -> vec4<f32> {
     let p = pos.xy;
-    let kind = u32(P.p[0].x);
+    let kind = MODES[0];
     let t = P.p[0].y;
     let b = sample_at(0u, p);
     var c = b;
@@ -40,6 +39,6 @@ fn fs(@builtin(position) pos: vec4<f32>) -> @location(0) vec4<f32> {
             }
         }
     }
-    let rgb = clamp(c.rgb, vec3<f32>(0.0), vec3<f32>(1.0));
-    return vec4<f32>(srgb_decode(rgb), 1.0);
+    // Always built with FINAL = 1, which composites over black.
+    return c;
 }

@@ -66,8 +66,7 @@ fn bar_color(i: u32) -> vec3<f32> {
     }
 }
 
-@fragment
-fn fs(@builtin(position) pos: vec4<f32>) -> @location(0) vec4<f32> {
+fn pass_main(pos: vec4<f32>) -> vec4<f32> {
     let p = pos.xy;
     let w = P.canvas.x;
     let h = P.canvas.y;

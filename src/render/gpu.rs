@@ -19,7 +19,7 @@ use bevy::render::render_resource::{
     FragmentState, LoadOp, MapMode, Operations, PipelineCache, PollType, RenderPassColorAttachment,
     RenderPassDescriptor, RenderPipelineDescriptor, SamplerBindingType, SamplerDescriptor,
     ShaderStages, StoreOp, TexelCopyBufferInfo, TexelCopyBufferLayout, TextureDescriptor,
-    TextureDimension, TextureFormat, TextureSampleType, TextureUsages, TextureView,
+    TextureDimension, TextureFormat, TextureId, TextureSampleType, TextureUsages, TextureView,
     TextureViewDescriptor, TextureViewDimension, TextureViewId, VertexState,
 };
 use bevy::render::renderer::{
@@ -27,12 +27,12 @@ use bevy::render::renderer::{
 };
 use bevy::render::texture::GpuImage;
 use bevy::render::{Extract, ExtractSchedule, Render, RenderApp, RenderStartup, RenderSystems};
-use bevy::shader::Shader;
+use bevy::shader::{Shader, ShaderDefVal};
 use crossbeam_channel::{Receiver, Sender, TrySendError};
 use show::NodeId;
 use show::plan::{MAX_PASS_INPUTS, Operand, PassOp, RenderPlan, Sample};
 
-use super::params::{InputFlags, PARAM_BYTES, Params};
+use super::params::{PARAM_BYTES, Params, blend_mode_index};
 use super::{
     CompositeOutput, ExternalTextures, FrameClock, Program, ProgramReadback, ReadbackFrame,
     ReadbackReceiver,
@@ -171,8 +171,11 @@ pub(super) fn build(app: &mut App) {
         .init_resource::<Extracted>()
         .init_resource::<SlotState>()
         .init_resource::<PendingReadback>()
+        .init_resource::<Variants>()
+        .init_resource::<FrameJobs>()
         .add_systems(RenderStartup, init_pipelines)
         .add_systems(ExtractSchedule, extract)
+        .add_systems(Render, prepare.in_set(RenderSystems::PrepareBindGroups))
         .add_systems(
             RenderGraph,
             compose
@@ -218,7 +221,8 @@ fn extract(
 #[derive(Resource)]
 struct Pipelines {
     layout: BindGroupLayoutDescriptor,
-    ids: Vec<CachedRenderPipelineId>,
+    /// Indexed by [`Kind::index`].
+    shaders: Vec<Handle<Shader>>,
     sampler: bevy::render::render_resource::Sampler,
     /// 1×1 transparent texture bound to unused or missing inputs.
     empty: TextureView,
@@ -230,7 +234,6 @@ fn init_pipelines(
     mut commands: Commands,
     device: Res<RenderDevice>,
     queue: Res<RenderQueue>,
-    cache: Res<PipelineCache>,
     shaders: Res<ShaderHandles>,
 ) {
     let mut entries = vec![BindGroupLayoutEntry {
@@ -262,37 +265,6 @@ fn init_pipelines(
         count: None,
     });
     let layout = BindGroupLayoutDescriptor::new("compositor_pass", &entries);
-    let ids = Kind::ALL
-        .iter()
-        .zip(&shaders.0)
-        .map(|(kind, shader)| {
-            let format = if *kind == Kind::Program {
-                TextureFormat::Rgba8UnormSrgb
-            } else {
-                TextureFormat::Rgba8Unorm
-            };
-            cache.queue_render_pipeline(RenderPipelineDescriptor {
-                label: Some(format!("compositor_{}", kind.shader().0).into()),
-                layout: vec![layout.clone()],
-                vertex: VertexState {
-                    shader: shader.clone(),
-                    entry_point: Some("vs".into()),
-                    ..default()
-                },
-                fragment: Some(FragmentState {
-                    shader: shader.clone(),
-                    entry_point: Some("fs".into()),
-                    targets: vec![Some(ColorTargetState {
-                        format,
-                        blend: None,
-                        write_mask: ColorWrites::ALL,
-                    })],
-                    ..default()
-                }),
-                ..default()
-            })
-        })
-        .collect();
     let sampler = device.create_sampler(&SamplerDescriptor {
         label: Some("compositor_linear_clamp"),
         mag_filter: FilterMode::Linear,
@@ -324,7 +296,7 @@ fn init_pipelines(
     let stride = PARAM_BYTES.div_ceil(align) * align;
     commands.insert_resource(Pipelines {
         layout,
-        ids,
+        shaders: shaders.0.clone(),
         sampler,
         empty,
         stride,
@@ -341,6 +313,8 @@ struct SlotState {
     /// What the uniform buffer holds now, so unchanged blocks are not uploaded again.
     uploaded: Vec<u8>,
     bind_groups: HashMap<BindKey, BindGroup>,
+    /// An `Rgba8Unorm` view of the output texture, so the final pass stores encoded bytes as is.
+    output_view: Option<(TextureId, TextureView)>,
     readback: Option<Buffer>,
     warned: bool,
 }
@@ -351,16 +325,75 @@ struct BindKey {
     views: [TextureViewId; MAX_PASS_INPUTS],
 }
 
-/// A copy of the output waiting to be mapped after this frame's submit.
-#[derive(Resource, Default)]
-struct PendingReadback(Option<PendingFrame>);
+/// A pipeline variant: the pass kind plus what its inputs need (see the constants at the top
+/// of `shaders/common.wgsl`). Baking these in keeps never-taken branches out of the shader.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct VariantKey {
+    kind: Kind,
+    n: u32,
+    srgb: u32,
+    straight: u32,
+    crop: u32,
+    load: u32,
+    modes: [u32; MAX_PASS_INPUTS],
+    /// Writes the program output (over black) instead of a slot.
+    last: bool,
+}
 
-struct PendingFrame {
-    buffer: Buffer,
-    frame: u64,
-    width: u32,
-    height: u32,
-    padded_row: usize,
+impl VariantKey {
+    fn defs(&self) -> Vec<ShaderDefVal> {
+        let mut defs = vec![
+            ShaderDefVal::UInt("N_INPUTS".into(), self.n),
+            ShaderDefVal::UInt("SRGB_MASK".into(), self.srgb),
+            ShaderDefVal::UInt("STRAIGHT_MASK".into(), self.straight),
+            ShaderDefVal::UInt("CROP_MASK".into(), self.crop),
+            ShaderDefVal::UInt("LOAD_MASK".into(), self.load),
+            ShaderDefVal::UInt("FINAL".into(), u32::from(self.last)),
+        ];
+        for (i, m) in self.modes.iter().enumerate() {
+            defs.push(ShaderDefVal::UInt(format!("MODE_{i}"), *m));
+        }
+        defs
+    }
+}
+
+/// Render pipelines by variant, queued on first use.
+#[derive(Resource, Default)]
+struct Variants(HashMap<VariantKey, CachedRenderPipelineId>);
+
+impl Variants {
+    fn get(
+        &mut self,
+        key: VariantKey,
+        pipes: &Pipelines,
+        cache: &PipelineCache,
+    ) -> CachedRenderPipelineId {
+        *self.0.entry(key).or_insert_with(|| {
+            let shader = pipes.shaders[key.kind.index()].clone();
+            let defs = key.defs();
+            cache.queue_render_pipeline(RenderPipelineDescriptor {
+                label: Some(format!("compositor_{}", key.kind.shader().0).into()),
+                layout: vec![pipes.layout.clone()],
+                vertex: VertexState {
+                    shader: shader.clone(),
+                    shader_defs: defs.clone(),
+                    entry_point: Some("vs".into()),
+                    ..default()
+                },
+                fragment: Some(FragmentState {
+                    shader,
+                    shader_defs: defs,
+                    entry_point: Some("fs".into()),
+                    targets: vec![Some(ColorTargetState {
+                        format: TextureFormat::Rgba8Unorm,
+                        blend: None,
+                        write_mask: ColorWrites::ALL,
+                    })],
+                }),
+                ..default()
+            })
+        })
+    }
 }
 
 /// Where a job draws.
@@ -373,25 +406,139 @@ enum Target {
 /// One render pass to record.
 struct Job {
     kind: Kind,
+    /// Per-kind selector baked into the pipeline (blend modes, transition kind).
+    modes: [u32; MAX_PASS_INPUTS],
     target: Target,
-    views: Vec<TextureView>,
+    inputs: Vec<Sample>,
+    resolved: Vec<Resolved>,
     params: Params,
+}
+
+/// What one input of a pass binds and how the shader must treat it.
+#[derive(Clone)]
+struct Resolved {
+    view: TextureView,
+    size: (u32, u32),
+    srgb: bool,
+    straight: bool,
+}
+
+impl Job {
+    fn new(
+        kind: Kind,
+        target: Target,
+        inputs: Vec<Sample>,
+        resolved: Vec<Resolved>,
+        canvas: (u32, u32),
+        clock: FrameClock,
+    ) -> Job {
+        let sizes: Vec<_> = resolved.iter().map(|r| r.size).collect();
+        let params = Params::new(canvas, clock.time, clock.frame, &inputs, &sizes);
+        Job {
+            kind,
+            modes: [0; MAX_PASS_INPUTS],
+            target,
+            inputs,
+            resolved,
+            params,
+        }
+    }
+
+    fn key(&self, canvas: (u32, u32)) -> VariantKey {
+        let mut key = VariantKey {
+            kind: self.kind,
+            n: self.inputs.len().min(MAX_PASS_INPUTS) as u32,
+            srgb: 0,
+            straight: 0,
+            crop: 0,
+            load: 0,
+            modes: self.modes,
+            last: matches!(self.target, Target::Output),
+        };
+        for (i, (s, r)) in self.inputs.iter().zip(&self.resolved).enumerate() {
+            let bit = 1 << i;
+            if r.srgb {
+                key.srgb |= bit;
+            }
+            if r.straight {
+                key.straight |= bit;
+            }
+            if needs_crop_test(s, canvas) {
+                key.crop |= bit;
+            }
+            if texel_aligned(s, r.size) {
+                key.load |= bit;
+            }
+        }
+        key
+    }
+}
+
+/// Whether some canvas pixel centre maps outside the sample's crop window (the map is affine,
+/// so checking the four extreme pixel centres is enough).
+fn needs_crop_test(s: &Sample, canvas: (u32, u32)) -> bool {
+    let (w, h) = (canvas.0 as f32, canvas.1 as f32);
+    let m = s.xform.m;
+    let t = s.xform.t;
+    let [u0, v0, u1, v1] = s.crop;
+    [
+        (0.5, 0.5),
+        (w - 0.5, 0.5),
+        (0.5, h - 0.5),
+        (w - 0.5, h - 0.5),
+    ]
+    .iter()
+    .any(|&(x, y)| {
+        let u = m[0] * x + m[1] * y + t[0];
+        let v = m[2] * x + m[3] * y + t[1];
+        !(u >= u0 && u <= u1 && v >= v0 && v <= v1)
+    })
+}
+
+/// Whether the sample maps canvas pixel centres 1:1 onto texel centres, where a bilinear sample
+/// equals a plain texel fetch.
+fn texel_aligned(s: &Sample, size: (u32, u32)) -> bool {
+    let (sw, sh) = (size.0 as f32, size.1 as f32);
+    let m = s.xform.m;
+    let t = s.xform.t;
+    let whole = |v: f32| (v - v.round()).abs() < 1e-3;
+    (m[0] * sw - 1.0).abs() < 1e-5
+        && (m[3] * sh - 1.0).abs() < 1e-5
+        && m[1] == 0.0
+        && m[2] == 0.0
+        && whole(t[0] * sw)
+        && whole(t[1] * sh)
 }
 
 /// Resolves what a plan's samples read, from the slots of one plan and the external images.
 struct Inputs<'a> {
     slots: &'a [TextureView],
+    canvas: (u32, u32),
     images: &'a RenderAssets<GpuImage>,
     externals: &'a HashMap<NodeId, AssetId<Image>>,
     empty: &'a TextureView,
 }
 
 impl Inputs<'_> {
-    fn resolve(&self, operand: &Operand) -> (TextureView, InputFlags) {
+    fn empty(&self) -> Resolved {
+        Resolved {
+            view: self.empty.clone(),
+            size: (1, 1),
+            srgb: false,
+            straight: false,
+        }
+    }
+
+    fn resolve(&self, operand: &Operand) -> Resolved {
         match operand {
             Operand::Slot(s) => match self.slots.get(s.0 as usize) {
-                Some(v) => (v.clone(), InputFlags::default()),
-                None => (self.empty.clone(), InputFlags::default()),
+                Some(v) => Resolved {
+                    view: v.clone(),
+                    size: self.canvas,
+                    srgb: false,
+                    straight: false,
+                },
+                None => self.empty(),
             },
             Operand::External(id) => {
                 let gpu = self
@@ -400,14 +547,16 @@ impl Inputs<'_> {
                     .and_then(|a| self.images.get(*a))
                     .filter(|g| sampleable(g));
                 match gpu {
-                    Some(g) => (
-                        g.texture_view.clone(),
-                        InputFlags {
-                            straight: true,
-                            srgb: g.texture_descriptor.format.is_srgb(),
-                        },
-                    ),
-                    None => (self.empty.clone(), InputFlags::default()),
+                    Some(g) => Resolved {
+                        view: g.texture_view.clone(),
+                        size: (
+                            g.texture_descriptor.size.width,
+                            g.texture_descriptor.size.height,
+                        ),
+                        srgb: g.texture_descriptor.format.is_srgb(),
+                        straight: true,
+                    },
+                    None => self.empty(),
                 }
             }
         }
@@ -423,10 +572,13 @@ fn sampleable(g: &GpuImage) -> bool {
         && d.sample_count == 1
         && d.usage.contains(TextureUsages::TEXTURE_BINDING)
         && d.format.sample_type(None, None) == Some(TextureSampleType::Float { filterable: true })
+        && g.texture_view_descriptor
+            .as_ref()
+            .is_none_or(|v| v.dimension.is_none_or(|d| d == TextureViewDimension::D2))
 }
 
-/// Appends the jobs of one plan, whose slots are `slots`. Passes that cannot run (a slot out of
-/// range, or a pass reading the slot it writes) are skipped with a warning.
+/// Appends the jobs of one plan. Passes that cannot run (a slot out of range, or a pass reading
+/// the slot it writes) are skipped with a warning.
 fn plan_jobs(
     plan: &RenderPlan,
     slot_base: usize,
@@ -451,33 +603,62 @@ fn plan_jobs(
             }
             continue;
         }
-        let (views, flags): (Vec<_>, Vec<_>) = pass
-            .inputs
-            .iter()
-            .take(MAX_PASS_INPUTS)
-            .map(|s| inputs.resolve(&s.from))
-            .unzip();
-        let mut params = Params::new(plan.canvas, clock.time, clock.frame, &pass.inputs, &flags);
-        params.set_op(&pass.op);
-        jobs.push(Job {
-            kind: Kind::of(&pass.op),
-            target: Target::Slot(slot_base + target),
-            views,
-            params,
-        });
+        let samples: Vec<Sample> = pass.inputs.iter().take(MAX_PASS_INPUTS).cloned().collect();
+        let resolved = samples.iter().map(|s| inputs.resolve(&s.from)).collect();
+        let mut job = Job::new(
+            Kind::of(&pass.op),
+            Target::Slot(slot_base + target),
+            samples,
+            resolved,
+            plan.canvas,
+            clock,
+        );
+        job.params.set_op(&pass.op);
+        if let PassOp::Blend(layers) = &pass.op {
+            for (m, (mode, _)) in job.modes.iter_mut().zip(layers) {
+                *m = blend_mode_index(*mode);
+            }
+            // Layers beyond the inputs (or inputs beyond the layers) are not drawn.
+            job.inputs.truncate(layers.len());
+            job.resolved.truncate(layers.len());
+        }
+        jobs.push(job);
     }
 }
 
-fn compose(
-    mut ctx: RenderContext,
+/// This frame's passes, ready to record.
+#[derive(Resource, Default)]
+struct FrameJobs {
+    passes: Vec<ReadyPass>,
+    output_view: Option<TextureView>,
+    /// Output texture size, when this frame is to be read back.
+    readback: Option<(u32, u32)>,
+}
+
+struct ReadyPass {
+    pipeline: CachedRenderPipelineId,
+    group: BindGroup,
+    target: Target,
+    offset: u32,
+    label: &'static str,
+}
+
+/// Builds this frame's passes from the extracted plans: resolves inputs, picks pipeline
+/// variants, uploads changed uniforms and reuses bind groups.
+fn prepare(
     ex: Res<Extracted>,
     pipes: Option<Res<Pipelines>>,
     cache: Res<PipelineCache>,
     images: Res<RenderAssets<GpuImage>>,
+    device: Res<RenderDevice>,
     queue: Res<RenderQueue>,
     mut state: ResMut<SlotState>,
-    mut pending: ResMut<PendingReadback>,
+    mut variants: ResMut<Variants>,
+    mut frame: ResMut<FrameJobs>,
 ) {
+    frame.passes.clear();
+    frame.output_view = None;
+    frame.readback = None;
     let Some(pipes) = pipes else { return };
     let Some(out) = ex.output.and_then(|id| images.get(id)) else {
         return;
@@ -492,13 +673,25 @@ fn compose(
         // The output is being resized for a new canvas; draw once it has arrived.
         return;
     }
-    let mut pipelines = Vec::with_capacity(Kind::ALL.len());
-    for id in &pipes.ids {
-        match cache.get_render_pipeline(*id) {
-            Some(p) => pipelines.push(p),
-            None => return,
+    let output_view = match &state.output_view {
+        Some((id, view)) if *id == out.texture.id() => view.clone(),
+        _ => {
+            if !out
+                .texture_descriptor
+                .view_formats
+                .contains(&TextureFormat::Rgba8Unorm)
+            {
+                return;
+            }
+            let view = out.texture.create_view(&TextureViewDescriptor {
+                label: Some("compositor_output_unorm"),
+                format: Some(TextureFormat::Rgba8Unorm),
+                ..default()
+            });
+            state.output_view = Some((out.texture.id(), view.clone()));
+            view
         }
-    }
+    };
     // A transition from a plan with another canvas size cannot share the slots: show the target.
     let transition = ex
         .program
@@ -507,80 +700,95 @@ fn compose(
         .filter(|t| plan.is_some() && t.from.canvas == canvas);
     let from_slots = transition.map_or(0, |t| t.from.slot_count as usize);
     let plan_slots = plan.map_or(0, |p| p.slot_count as usize);
-    let device = ctx.render_device().clone();
     ensure_slots(&device, &mut state, canvas, from_slots + plan_slots);
 
     // Jobs: the `from` plan in slots [0, from_slots), the current plan after it, then the final
-    // pass reading both outputs.
+    // pass reading both outputs (input 0 = current, input 1 = from).
     let mut jobs = Vec::new();
     let mut warned = state.warned;
-    let empty_sample = Sample {
-        from: Operand::Slot(show::plan::SlotId(u32::MAX)),
-        xform: show::plan::Affine::canvas(canvas),
-        crop: [1.0, 1.0, -1.0, -1.0],
+    let mut program_inputs = Vec::new();
+    let mut program_resolved = Vec::new();
+    let current = Inputs {
+        slots: &state.slots[from_slots..from_slots + plan_slots],
+        canvas,
+        images: &images,
+        externals: &ex.externals,
+        empty: &pipes.empty,
     };
-    let mut program_inputs = vec![empty_sample.clone(), empty_sample];
-    let mut program_views = vec![pipes.empty.clone(), pipes.empty.clone()];
-    let mut program_flags = vec![InputFlags::default(); 2];
+    match plan {
+        Some(p) => {
+            program_inputs.push(p.output.clone());
+            program_resolved.push(current.resolve(&p.output.from));
+        }
+        None => {
+            // Nothing to show: one input that is empty everywhere (black output).
+            program_inputs.push(Sample {
+                from: Operand::Slot(show::plan::SlotId(u32::MAX)),
+                xform: show::plan::Affine::canvas(canvas),
+                crop: [1.0, 1.0, -1.0, -1.0],
+            });
+            program_resolved.push(current.empty());
+        }
+    }
     if let Some(t) = transition {
         let inputs = Inputs {
             slots: &state.slots[..from_slots],
-            images: &images,
-            externals: &ex.externals,
-            empty: &pipes.empty,
+            ..current
         };
         plan_jobs(&t.from, 0, &inputs, ex.clock, &mut jobs, &mut warned);
-        let (v, f) = inputs.resolve(&t.from.output.from);
-        program_inputs[1] = t.from.output.clone();
-        program_views[1] = v;
-        program_flags[1] = f;
+        program_inputs.push(t.from.output.clone());
+        program_resolved.push(inputs.resolve(&t.from.output.from));
     }
     if let Some(p) = plan {
-        let inputs = Inputs {
-            slots: &state.slots[from_slots..from_slots + plan_slots],
-            images: &images,
-            externals: &ex.externals,
-            empty: &pipes.empty,
-        };
-        plan_jobs(p, from_slots, &inputs, ex.clock, &mut jobs, &mut warned);
-        let (v, f) = inputs.resolve(&p.output.from);
-        program_inputs[0] = p.output.clone();
-        program_views[0] = v;
-        program_flags[0] = f;
+        plan_jobs(p, from_slots, &current, ex.clock, &mut jobs, &mut warned);
+    }
+    // Fewest passes: without a transition, when the plan's last pass writes the output slot
+    // and the output maps it 1:1, that pass writes the program output itself.
+    let fused = match (plan, transition, jobs.last_mut()) {
+        (Some(p), None, Some(last)) => {
+            let fusable = matches!(p.output.from, Operand::Slot(s)
+                    if matches!(last.target, Target::Slot(t) if t == from_slots + s.0 as usize))
+                && !needs_crop_test(&p.output, canvas)
+                && texel_aligned(&p.output, canvas);
+            if fusable {
+                last.target = Target::Output;
+            }
+            fusable
+        }
+        _ => false,
+    };
+    if !fused {
+        let mut job = Job::new(
+            Kind::Program,
+            Target::Output,
+            program_inputs,
+            program_resolved,
+            canvas,
+            ex.clock,
+        );
+        job.params
+            .set_program(transition.map(|t| (&t.kind, t.progress)));
+        job.modes[0] = job.params.program_kind();
+        jobs.push(job);
     }
     state.warned = warned;
-    let mut params = Params::new(
-        canvas,
-        ex.clock.time,
-        ex.clock.frame,
-        &program_inputs,
-        &program_flags,
-    );
-    params.set_program(transition.map(|t| (&t.kind, t.progress)));
-    jobs.push(Job {
-        kind: Kind::Program,
-        target: Target::Output,
-        views: program_views,
-        params,
-    });
 
     let Some(buffer) = upload_uniforms(&device, &queue, &mut state, &jobs, pipes.stride) else {
         return;
     };
     let layout = cache.get_bind_group_layout(&pipes.layout);
-    let mut groups = Vec::with_capacity(jobs.len());
-    for job in &jobs {
+    if state.bind_groups.len() > 256 {
+        state.bind_groups.clear();
+    }
+    for (i, job) in jobs.iter().enumerate() {
         let mut views: [&TextureView; MAX_PASS_INPUTS] = [&pipes.empty; MAX_PASS_INPUTS];
-        for (slot, v) in views.iter_mut().zip(&job.views) {
-            *slot = v;
+        for (slot, r) in views.iter_mut().zip(&job.resolved) {
+            *slot = &r.view;
         }
         let key = BindKey {
             buffer: buffer.id(),
             views: views.map(|v| v.id()),
         };
-        if state.bind_groups.len() > 256 {
-            state.bind_groups.clear();
-        }
         let group = state
             .bind_groups
             .entry(key)
@@ -606,18 +814,49 @@ fn compose(
                 device.create_bind_group("compositor_pass", &layout, &entries)
             })
             .clone();
-        groups.push(group);
+        frame.passes.push(ReadyPass {
+            pipeline: variants.get(job.key(canvas), &pipes, &cache),
+            group,
+            target: job.target,
+            offset: (i as u64 * pipes.stride) as u32,
+            label: job.kind.shader().0,
+        });
     }
+    frame.output_view = Some(output_view);
+    frame.readback = ex.readback.then_some(out_size);
+}
 
+/// Records the prepared passes (and the readback copy) before any camera draws.
+fn compose(
+    mut ctx: RenderContext,
+    frame: Res<FrameJobs>,
+    ex: Res<Extracted>,
+    cache: Res<PipelineCache>,
+    images: Res<RenderAssets<GpuImage>>,
+    mut state: ResMut<SlotState>,
+    mut pending: ResMut<PendingReadback>,
+) {
+    let Some(output_view) = &frame.output_view else {
+        return;
+    };
+    let mut pipelines = Vec::with_capacity(frame.passes.len());
+    for pass in &frame.passes {
+        match cache.get_render_pipeline(pass.pipeline) {
+            Some(p) => pipelines.push(p),
+            // Still compiling (windowed apps compile in the background): keep the last frame.
+            None => return,
+        }
+    }
     let slots = state.slots.clone();
+    let device = ctx.render_device().clone();
     let encoder = ctx.command_encoder();
-    for (i, (job, group)) in jobs.iter().zip(&groups).enumerate() {
-        let view = match job.target {
+    for (pass, pipeline) in frame.passes.iter().zip(pipelines) {
+        let view = match pass.target {
             Target::Slot(s) => &slots[s],
-            Target::Output => &out.texture_view,
+            Target::Output => output_view,
         };
-        let mut pass = encoder.begin_render_pass(&RenderPassDescriptor {
-            label: Some(job.kind.shader().0),
+        let mut rp = encoder.begin_render_pass(&RenderPassDescriptor {
+            label: Some(pass.label),
             color_attachments: &[Some(RenderPassColorAttachment {
                 view,
                 depth_slice: None,
@@ -633,53 +872,65 @@ fn compose(
             occlusion_query_set: None,
             multiview_mask: None,
         });
-        pass.set_pipeline(pipelines[job.kind.index()]);
-        let offset = (i as u64 * pipes.stride) as u32;
-        pass.set_bind_group(0, Some(&**group), &[offset]);
-        pass.draw(0..3, 0..1);
+        rp.set_pipeline(pipeline);
+        rp.set_bind_group(0, Some(&*pass.group), &[pass.offset]);
+        rp.draw(0..3, 0..1);
     }
 
-    if ex.readback {
-        let (w, h) = out_size;
-        let padded_row = RenderDevice::align_copy_bytes_per_row(w as usize * 4);
-        let size = (padded_row * h as usize) as u64;
-        let buffer = match &state.readback {
-            Some(b) if b.size() == size => b.clone(),
-            _ => {
-                let b = device.create_buffer(&BufferDescriptor {
-                    label: Some("compositor_readback"),
-                    size,
-                    usage: BufferUsages::MAP_READ | BufferUsages::COPY_DST,
-                    mapped_at_creation: false,
-                });
-                state.readback = Some(b.clone());
-                b
-            }
-        };
-        encoder.copy_texture_to_buffer(
-            out.texture.as_image_copy(),
-            TexelCopyBufferInfo {
-                buffer: &buffer,
-                layout: TexelCopyBufferLayout {
-                    offset: 0,
-                    bytes_per_row: Some(padded_row as u32),
-                    rows_per_image: None,
-                },
+    let Some((w, h)) = frame.readback else { return };
+    let Some(out) = ex.output.and_then(|id| images.get(id)) else {
+        return;
+    };
+    let padded_row = RenderDevice::align_copy_bytes_per_row(w as usize * 4);
+    let size = (padded_row * h as usize) as u64;
+    let buffer = match &state.readback {
+        Some(b) if b.size() == size => b.clone(),
+        _ => {
+            let b = device.create_buffer(&BufferDescriptor {
+                label: Some("compositor_readback"),
+                size,
+                usage: BufferUsages::MAP_READ | BufferUsages::COPY_DST,
+                mapped_at_creation: false,
+            });
+            state.readback = Some(b.clone());
+            b
+        }
+    };
+    encoder.copy_texture_to_buffer(
+        out.texture.as_image_copy(),
+        TexelCopyBufferInfo {
+            buffer: &buffer,
+            layout: TexelCopyBufferLayout {
+                offset: 0,
+                bytes_per_row: Some(padded_row as u32),
+                rows_per_image: None,
             },
-            Extent3d {
-                width: w,
-                height: h,
-                depth_or_array_layers: 1,
-            },
-        );
-        pending.0 = Some(PendingFrame {
-            buffer,
-            frame: ex.clock.frame,
+        },
+        Extent3d {
             width: w,
             height: h,
-            padded_row,
-        });
-    }
+            depth_or_array_layers: 1,
+        },
+    );
+    pending.0 = Some(PendingFrame {
+        buffer,
+        frame: ex.clock.frame,
+        width: w,
+        height: h,
+        padded_row,
+    });
+}
+
+/// A copy of the output waiting to be mapped after this frame's submit.
+#[derive(Resource, Default)]
+struct PendingReadback(Option<PendingFrame>);
+
+struct PendingFrame {
+    buffer: Buffer,
+    frame: u64,
+    width: u32,
+    height: u32,
+    padded_row: usize,
 }
 
 /// Makes sure `count` canvas-sized slots exist; reallocates only when the canvas size changes
@@ -804,7 +1055,20 @@ mod tests {
     #[test]
     fn shaders_validate() {
         for kind in Kind::ALL {
-            let src = kind.module_source();
+            let mut src = kind.module_source();
+            for def in [
+                "N_INPUTS",
+                "SRGB_MASK",
+                "STRAIGHT_MASK",
+                "CROP_MASK",
+                "LOAD_MASK",
+                "FINAL",
+            ] {
+                src = src.replace(&format!("#{{{def}}}"), "3");
+            }
+            for i in 0..MAX_PASS_INPUTS {
+                src = src.replace(&format!("#{{MODE_{i}}}"), "1");
+            }
             let module = naga::front::wgsl::parse_str(&src)
                 .unwrap_or_else(|e| panic!("{}: {}", kind.shader().0, e.emit_to_string(&src)));
             naga::valid::Validator::new(

@@ -151,6 +151,8 @@ fn output_image(size: (u32, u32)) -> Image {
         None,
     );
     image.texture_descriptor.usage |= TextureUsages::COPY_SRC;
+    // The final pass writes the sRGB-encoded composite through a plain view, byte for byte.
+    image.texture_descriptor.view_formats = &[TextureFormat::Rgba8Unorm];
     image.asset_usage = RenderAssetUsages::default();
     image
 }

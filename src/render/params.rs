@@ -16,15 +16,6 @@ const TR: usize = XF + MAX_PASS_INPUTS;
 const CROP: usize = TR + MAX_PASS_INPUTS;
 const P: usize = CROP + MAX_PASS_INPUTS;
 
-/// How an input's texels must be interpreted (decided by the texture actually bound).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct InputFlags {
-    /// Straight alpha (source images): the shader premultiplies.
-    pub straight: bool,
-    /// An `*Srgb` texture: the shader re-encodes what the hardware decoded.
-    pub srgb: bool,
-}
-
 /// One pass's uniform values, row by row.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Params(pub [[f32; 4]; PARAM_ROWS]);
@@ -36,7 +27,7 @@ impl Params {
         time: f32,
         frame: u64,
         inputs: &[Sample],
-        flags: &[InputFlags],
+        sizes: &[(u32, u32)],
     ) -> Self {
         let mut rows = [[0.0f32; 4]; PARAM_ROWS];
         let (w, h) = (canvas.0.max(1) as f32, canvas.1.max(1) as f32);
@@ -44,14 +35,9 @@ impl Params {
         let n = inputs.len().min(MAX_PASS_INPUTS);
         rows[1] = [time, (frame % 10_000_000) as f32, n as f32, 0.0];
         for (i, s) in inputs.iter().take(MAX_PASS_INPUTS).enumerate() {
-            let f = flags.get(i).copied().unwrap_or_default();
+            let (sw, sh) = sizes.get(i).copied().unwrap_or((1, 1));
             rows[XF + i] = s.xform.m;
-            rows[TR + i] = [
-                s.xform.t[0],
-                s.xform.t[1],
-                f32::from(u8::from(f.straight)),
-                f32::from(u8::from(f.srgb)),
-            ];
+            rows[TR + i] = [s.xform.t[0], s.xform.t[1], sw as f32, sh as f32];
             rows[CROP + i] = s.crop;
         }
         // Unused inputs see an empty crop window, so they read as transparent.
@@ -142,6 +128,11 @@ impl Params {
         self.set(1, color);
     }
 
+    /// The transition kind [`Params::set_program`] wrote (the final pass bakes it in).
+    pub fn program_kind(&self) -> u32 {
+        self.0[P][0] as u32
+    }
+
     /// The rows as bytes, in the layout the shader expects.
     pub fn write_bytes(&self, out: &mut Vec<u8>) {
         for row in &self.0 {
@@ -202,7 +193,7 @@ mod tests {
             xform: Affine::canvas((4, 2)),
             crop: [0.0, 0.0, 1.0, 1.0],
         };
-        let mut p = Params::new((4, 2), 1.5, 10_000_003, &[s], &[InputFlags::default()]);
+        let mut p = Params::new((4, 2), 1.5, 10_000_003, &[s], &[(4, 2)]);
         p.set_op(&PassOp::Blend(vec![
             (BlendMode::Screen, 0.5),
             (BlendMode::Add, 1.0),
@@ -211,6 +202,7 @@ mod tests {
         // One input bounds the layer count even though two layers are listed.
         assert_eq!(p.0[1], [1.5, 3.0, 1.0, 0.0]);
         assert_eq!(p.0[XF], [0.25, 0.0, 0.0, 0.5]);
+        assert_eq!(p.0[TR], [0.0, 0.0, 4.0, 2.0]);
         assert_eq!(p.0[CROP + 1], [1.0, 1.0, -1.0, -1.0]);
         assert_eq!(p.0[P], [2.0, 0.5, 0.0, 0.0]);
         let mut bytes = Vec::new();
