@@ -11,6 +11,7 @@ use std::num::NonZeroU64;
 
 use bevy::core_pipeline::schedule::camera_driver;
 use bevy::prelude::*;
+use bevy::render::diagnostic::RecordDiagnostics;
 use bevy::render::render_asset::RenderAssets;
 use bevy::render::render_resource::{
     BindGroup, BindGroupEntry, BindGroupLayoutDescriptor, BindGroupLayoutEntry, BindingResource,
@@ -37,6 +38,13 @@ use super::{
     CompositeOutput, ExternalTextures, FrameClock, Program, ProgramReadback, ReadbackFrame,
     ReadbackReceiver,
 };
+
+/// Most canvas-sized slot textures both plans of a transition may use together (a guard
+/// against a broken plan exhausting memory; compiled scenes need a handful).
+const MAX_SLOTS: usize = 64;
+
+/// Binding of the linear sampler; the nearest one follows (see `shaders/common.wgsl`).
+const SAMPLER_BINDING: u32 = 1 + MAX_PASS_INPUTS as u32;
 
 const COMMON: &str = include_str!("../../shaders/common.wgsl");
 
@@ -224,6 +232,7 @@ struct Pipelines {
     /// Indexed by [`Kind::index`].
     shaders: Vec<Handle<Shader>>,
     sampler: bevy::render::render_resource::Sampler,
+    nearest: bevy::render::render_resource::Sampler,
     /// 1×1 transparent texture bound to unused or missing inputs.
     empty: TextureView,
     /// Byte distance between two passes' uniform blocks (dynamic-offset aligned).
@@ -258,17 +267,23 @@ fn init_pipelines(
             count: None,
         });
     }
-    entries.push(BindGroupLayoutEntry {
-        binding: 1 + MAX_PASS_INPUTS as u32,
-        visibility: ShaderStages::FRAGMENT,
-        ty: BindingType::Sampler(SamplerBindingType::Filtering),
-        count: None,
-    });
+    for binding in [SAMPLER_BINDING, SAMPLER_BINDING + 1] {
+        entries.push(BindGroupLayoutEntry {
+            binding,
+            visibility: ShaderStages::FRAGMENT,
+            ty: BindingType::Sampler(SamplerBindingType::Filtering),
+            count: None,
+        });
+    }
     let layout = BindGroupLayoutDescriptor::new("compositor_pass", &entries);
     let sampler = device.create_sampler(&SamplerDescriptor {
         label: Some("compositor_linear_clamp"),
         mag_filter: FilterMode::Linear,
         min_filter: FilterMode::Linear,
+        ..default()
+    });
+    let nearest = device.create_sampler(&SamplerDescriptor {
+        label: Some("compositor_nearest_clamp"),
         ..default()
     });
     let empty = device
@@ -298,6 +313,7 @@ fn init_pipelines(
         layout,
         shaders: shaders.0.clone(),
         sampler,
+        nearest,
         empty,
         stride,
     });
@@ -700,6 +716,15 @@ fn prepare(
         .filter(|t| plan.is_some() && t.from.canvas == canvas);
     let from_slots = transition.map_or(0, |t| t.from.slot_count as usize);
     let plan_slots = plan.map_or(0, |p| p.slot_count as usize);
+    if from_slots + plan_slots > MAX_SLOTS {
+        if !state.warned {
+            warn!(
+                "a plan needs {plan_slots} (+{from_slots}) slot textures, more than {MAX_SLOTS}; not drawn"
+            );
+            state.warned = true;
+        }
+        return;
+    }
     ensure_slots(&device, &mut state, canvas, from_slots + plan_slots);
 
     // Jobs: the `from` plan in slots [0, from_slots), the current plan after it, then the final
@@ -808,8 +833,12 @@ fn prepare(
                     });
                 }
                 entries.push(BindGroupEntry {
-                    binding: 1 + MAX_PASS_INPUTS as u32,
+                    binding: SAMPLER_BINDING,
                     resource: BindingResource::Sampler(&pipes.sampler),
+                });
+                entries.push(BindGroupEntry {
+                    binding: SAMPLER_BINDING + 1,
+                    resource: BindingResource::Sampler(&pipes.nearest),
                 });
                 device.create_bind_group("compositor_pass", &layout, &entries)
             })
@@ -849,7 +878,12 @@ fn compose(
     }
     let slots = state.slots.clone();
     let device = ctx.render_device().clone();
+    // GPU time of all compositor passes, when `RenderDiagnosticsPlugin` is added (see
+    // [`super::GPU_TIME_DIAGNOSTIC`]).
+    let recorder = ctx.diagnostic_recorder();
+    let diagnostics = recorder.as_deref();
     let encoder = ctx.command_encoder();
+    let span = diagnostics.time_span(encoder, "compositor");
     for (pass, pipeline) in frame.passes.iter().zip(pipelines) {
         let view = match pass.target {
             Target::Slot(s) => &slots[s],
@@ -876,6 +910,7 @@ fn compose(
         rp.set_bind_group(0, Some(&*pass.group), &[pass.offset]);
         rp.draw(0..3, 0..1);
     }
+    span.end(encoder);
 
     let Some((w, h)) = frame.readback else { return };
     let Some(out) = ex.output.and_then(|id| images.get(id)) else {

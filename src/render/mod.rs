@@ -23,6 +23,11 @@ use show::{NodeId, RenderPlan};
 
 pub use params::blend_mode_index;
 
+/// Path in Bevy's `DiagnosticsStore` of the GPU time (ms) of all compositor passes of a frame,
+/// recorded when `bevy::render::diagnostic::RenderDiagnosticsPlugin` is added and the adapter
+/// supports timestamp queries (`elapsed_cpu` next to it is the CPU time to record them).
+pub const GPU_TIME_DIAGNOSTIC: &str = "render/compositor/elapsed_gpu";
+
 /// Size of [`CompositeOutput`] until a plan names its canvas.
 const DEFAULT_CANVAS: (u32, u32) = (1920, 1080);
 

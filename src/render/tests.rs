@@ -165,6 +165,7 @@ fn perf_8_layers_1080p() {
         TextureFormat::Rgba8Unorm
     };
     let mut app = headless_app(canvas);
+    app.add_plugins(bevy::render::diagnostic::RenderDiagnosticsPlugin);
     finish_setup(&mut app);
     let layers: u32 = std::env::var("PERF_LAYERS")
         .ok()
@@ -243,4 +244,72 @@ fn perf_8_layers_1080p() {
         let ms = start.elapsed().as_secs_f64() * 1000.0 / f64::from(n as u32);
         println!("RESULT {layers} layers: {ms:.1} ms/update, readback {readback}");
     }
+    let gpu = app
+        .world()
+        .resource::<bevy::diagnostic::DiagnosticsStore>()
+        .get(&bevy::diagnostic::DiagnosticPath::new(
+            super::GPU_TIME_DIAGNOSTIC,
+        ))
+        .and_then(|d| d.average());
+    println!("RESULT {layers} layers: GPU {gpu:?} ms");
+}
+
+/// Renders a generator pass alone into the output.
+fn render_one(op: PassOp, canvas: (u32, u32), clock: FrameClock) -> image::RgbaImage {
+    let mut app = headless_app(canvas);
+    finish_setup(&mut app);
+    let plan = Arc::new(RenderPlan {
+        canvas,
+        passes: vec![Pass {
+            node: NodeId::new("gen"),
+            op,
+            inputs: Vec::new(),
+            target: SlotId(0),
+        }],
+        slot_count: 1,
+        output: Sample {
+            from: Operand::Slot(SlotId(0)),
+            xform: Affine::canvas(canvas),
+            crop: [0.0, 0.0, 1.0, 1.0],
+        },
+        externals: Vec::new(),
+        feeds: Vec::new(),
+    });
+    app.world_mut().resource_mut::<Program>().plan = Some(plan);
+    app.world_mut().resource_mut::<FrameClock>().time = clock.time;
+    let img = capture(&mut app, clock.frame);
+    if let Ok(dir) = std::env::var("RENDER_DUMP") {
+        let name = format!("{dir}/gen_{}.png", clock.frame);
+        img.save(&name).unwrap_or_else(|e| panic!("{name}: {e}"));
+    }
+    img
+}
+
+#[test]
+fn test_pattern_bars_move_and_digits_burn_in() {
+    use show::node::TestPattern;
+    let canvas = (320, 180);
+    let clock = FrameClock {
+        time: 1.25,
+        frame: 1_234_567,
+    };
+    let img = render_one(
+        PassOp::TestPattern(TestPattern { speed: 0.1 }),
+        canvas,
+        clock,
+    );
+    // Bar index = floor(fract(x/W - 0.125) * 8): at x/W = 0.5 + 1/16, fract = 0.4375 -> bar 3
+    // (green); below the burn-in band.
+    let px = img.get_pixel(180, 150).0;
+    assert_eq!(px, [0, 255, 0, 255]);
+    // Inside the band, left of the first digit: black background.
+    let px = img.get_pixel(8, 12).0;
+    assert_eq!(px, [0, 0, 0, 255]);
+    // Digit 1 (segments b, c) of the counter: the right edge of cell 0 is lit, the left is not.
+    let (dh, x0, y0) = (0.08 * 180.0, 0.03 * 320.0, 0.04 * 180.0);
+    let right = (x0 + 0.5 * dh * 0.93) as u32;
+    let left = (x0 + 0.5 * dh * 0.05) as u32;
+    let mid_top = (y0 + dh * 0.25) as u32;
+    assert_eq!(img.get_pixel(right, mid_top).0, [255, 255, 255, 255]);
+    assert_eq!(img.get_pixel(left, mid_top).0, [0, 0, 0, 255]);
 }
