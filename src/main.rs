@@ -1,1 +1,148 @@
-fn main() {}
+//! `metadj-scope`: the command-line edge. Parses arguments, runs one command, and turns any
+//! error into a message on stderr and a non-zero exit code.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+use bevy::prelude::*;
+use clap::Parser;
+use metadj_scope::cli::{CheckArgs, Cli, Command, PlayArgs};
+use metadj_scope::output::{self, OutputMode, OutputPlugin};
+use metadj_scope::render::CompositorPlugin;
+use metadj_scope::showfile::{self, LoadErrors};
+use metadj_scope::stats::StatsPlugin;
+use metadj_scope::{PlayerPlugin, headless};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Play(args) => play(&args),
+        Command::Render(args) => headless::render(&args).map(|files| {
+            for f in files {
+                println!("{}", f.display());
+            }
+        }),
+        Command::Check(args) => return check(&args),
+        Command::Monitors => output::list_monitors().map(|monitors| {
+            for m in monitors {
+                println!("{m}");
+            }
+        }),
+        Command::Cameras => camera::list()
+            .map(|devices| print!("{}", camera::format_list(&devices)))
+            .context("listing cameras"),
+        Command::ScopeServer(args) => {
+            init_logs();
+            scope_server::run_standalone(args.port).context("scope-server")
+        }
+        Command::BenchScope(args) => {
+            init_logs();
+            bench_scope(args)
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Logs to stderr for the commands that do not start Bevy (which installs its own logger).
+/// `RUST_LOG` overrides the default `info` level.
+fn init_logs() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new("warn,scope=info,scope_server=info,metadj_scope=info")
+    });
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+fn bench_scope(args: scope::bench::BenchScopeArgs) -> anyhow::Result<()> {
+    let json = args.json;
+    let report = scope::bench::run(args)?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{report}");
+    }
+    Ok(())
+}
+
+/// Prints every problem in the show file; exit code 1 if there is any.
+fn check(args: &CheckArgs) -> ExitCode {
+    match showfile::load_show(&args.show) {
+        Ok(loaded) => {
+            println!(
+                "{}: ok, {} scenes: {}",
+                args.show.display(),
+                loaded.show.scenes.len(),
+                loaded.scene_names()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(LoadErrors(errors)) => {
+            for e in &errors {
+                eprintln!("{e}");
+            }
+            eprintln!("{}: {} error(s)", args.show.display(), errors.len());
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Opens the program window (or projector) and plays the show until Esc/Q.
+fn play(args: &PlayArgs) -> anyhow::Result<()> {
+    if std::env::var_os("DISPLAY").is_none() {
+        anyhow::bail!("no X display: DISPLAY is not set (run under xvfb-run for a virtual one)");
+    }
+    // Load once up front so a broken file fails here, with every error, before a window opens.
+    let loaded = showfile::load_show(&args.show)?;
+    let start_scene = match &args.scene {
+        Some(name) => loaded.scene_index(name).with_context(|| {
+            format!(
+                "{}: no scene {name:?} (scenes: {})",
+                args.show.display(),
+                loaded.scene_names()
+            )
+        })?,
+        None => 0,
+    };
+    let mode = OutputMode {
+        fullscreen: args.fullscreen,
+        monitor: args.monitor,
+    };
+    let title = format!("MetaDJ Scope: {}", args.show.display());
+    let mut app = App::new();
+    if let Some(after) = args.exit_after {
+        app.insert_resource(output::AutoExit {
+            after,
+            screenshot: args.screenshot.clone(),
+        });
+    }
+    let exit = app
+        .add_plugins(DefaultPlugins.set(output::window_plugin(mode, title)))
+        .add_plugins((
+            CompositorPlugin,
+            bevy_egui::EguiPlugin::default(),
+            PlayerPlugin {
+                show: Arc::new(loaded),
+                watch: true,
+                start_scene,
+                live_clock: true,
+            },
+            OutputPlugin(mode),
+            StatsPlugin {
+                visible: !args.fullscreen,
+            },
+        ))
+        .run();
+    match exit {
+        AppExit::Success => Ok(()),
+        AppExit::Error(code) => anyhow::bail!("stopped with error code {code}"),
+    }
+}

@@ -1,0 +1,162 @@
+//! The command line: one subcommand per way of running a show.
+//!
+//! Parsing lives here (clap derive); `main.rs` only dispatches, so tests can parse arguments
+//! without starting anything.
+
+use std::path::PathBuf;
+use std::str::FromStr;
+
+use clap::{Parser, Subcommand};
+
+/// MetaDJ Scope: a real-time node-graph video compositor for live AI-avatar shows.
+#[derive(Debug, Parser)]
+#[command(name = "metadj-scope", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Play a show in the program window. Keys: 1-9 scene, F fullscreen, S stats, Esc/Q quit.
+    Play(PlayArgs),
+    /// Render frames of one scene to PNG files without opening a window.
+    Render(RenderArgs),
+    /// Validate a show file and print every error (exit code 1 if there are any).
+    Check(CheckArgs),
+    /// List the monitors (index, name, size, refresh rate) for `play --monitor N`.
+    Monitors,
+    /// List the capture devices (index, name, formats) for camera nodes.
+    Cameras,
+    /// Run the built-in Scope-compatible server (passthrough and stylize pipelines) until Ctrl-C.
+    ScopeServer(ScopeServerArgs),
+    /// Stream a synthetic picture through a Scope server and report fps and round-trip latency.
+    BenchScope(scope::bench::BenchScopeArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ScopeServerArgs {
+    /// TCP port on 127.0.0.1 (0 = any free port).
+    #[arg(long, default_value_t = 8000)]
+    pub port: u16,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct PlayArgs {
+    /// The show file (RON). Saving it while playing reloads it live.
+    pub show: PathBuf,
+    /// Borderless fullscreen with the cursor hidden and no UI: a projector output.
+    #[arg(long)]
+    pub fullscreen: bool,
+    /// Monitor index for `--fullscreen` and `F` (see `metadj-scope monitors`).
+    #[arg(long, value_name = "N")]
+    pub monitor: Option<usize>,
+    /// Scene to start with (name or 1-based number); the first scene if absent.
+    #[arg(long, value_name = "NAME")]
+    pub scene: Option<String>,
+    /// Quit after this many seconds (smoke tests, unattended runs).
+    #[arg(long, value_name = "SECONDS")]
+    pub exit_after: Option<f32>,
+    /// With `--exit-after`: save a screenshot of the window (PNG) just before quitting.
+    #[arg(long, value_name = "PATH", requires = "exit_after")]
+    pub screenshot: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RenderArgs {
+    /// The show file (RON).
+    pub show: PathBuf,
+    /// The scene to render (name or 1-based number).
+    #[arg(long, value_name = "NAME")]
+    pub scene: String,
+    /// Scene time of the first frame, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 0.0)]
+    pub at: f32,
+    /// Number of frames to render.
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    pub frames: u32,
+    /// Frame rate of a multi-frame render (time step between frames is 1/fps).
+    #[arg(long, default_value_t = 30.0)]
+    pub fps: f32,
+    /// Output size (default: the show's canvas).
+    #[arg(long, value_name = "WxH")]
+    pub size: Option<Size>,
+    /// Output PNG. With `--frames` > 1, frame i goes to `STEM_iiii.png` next to it, or to
+    /// `frame_iiii.png` inside it when PATH is an existing directory.
+    #[arg(long, value_name = "PATH")]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// The show file (RON).
+    pub show: PathBuf,
+}
+
+/// A `WIDTHxHEIGHT` pixel size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Size {
+    pub width: u32,
+    pub height: u32,
+}
+
+impl FromStr for Size {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bad = || format!("expected WIDTHxHEIGHT, e.g. 1280x720, got {s:?}");
+        let (w, h) = s.split_once(['x', 'X']).ok_or_else(bad)?;
+        let width: u32 = w.trim().parse().map_err(|_| bad())?;
+        let height: u32 = h.trim().parse().map_err(|_| bad())?;
+        if width == 0 || height == 0 || width > 8192 || height > 8192 {
+            return Err(format!("size must be 1..=8192 on each side, got {s:?}"));
+        }
+        Ok(Size { width, height })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_sizes() {
+        assert_eq!(
+            "1280x720".parse::<Size>(),
+            Ok(Size {
+                width: 1280,
+                height: 720
+            })
+        );
+        assert!("1280".parse::<Size>().is_err());
+        assert!("0x10".parse::<Size>().is_err());
+        assert!("axb".parse::<Size>().is_err());
+    }
+
+    #[test]
+    fn parses_render_command() {
+        let cli = Cli::try_parse_from([
+            "metadj-scope",
+            "render",
+            "s.ron",
+            "--scene",
+            "intro",
+            "--frames",
+            "3",
+            "--size",
+            "64x32",
+            "--out",
+            "o.png",
+        ])
+        .unwrap();
+        let Command::Render(r) = cli.command else {
+            panic!("not render")
+        };
+        assert_eq!(r.frames, 3);
+        assert_eq!(r.size.map(|s| (s.width, s.height)), Some((64, 32)));
+        assert!(
+            Cli::try_parse_from(["metadj-scope", "render", "s.ron", "--out", "o.png"]).is_err(),
+            "--scene is required"
+        );
+    }
+}

@@ -1,0 +1,317 @@
+//! The program window (or projector), fullscreen handling, quit keys and the monitor list.
+//!
+//! The window shows [`CompositeOutput`] as one sprite scaled to fit with black bars, so the
+//! window can have any size while the canvas keeps its own.
+
+use bevy::prelude::*;
+use bevy::render::view::screenshot::{Screenshot, save_to_disk};
+use bevy::window::{
+    CursorOptions, ExitCondition, Monitor, MonitorSelection, PresentMode, PrimaryWindow, WindowMode,
+};
+use crossbeam_channel::Sender;
+use std::path::PathBuf;
+
+use crate::AppSystems;
+use crate::render::CompositeOutput;
+use crate::showfile::CurrentShow;
+
+/// Where the program goes.
+#[derive(Resource, Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OutputMode {
+    /// Borderless fullscreen (projector): cursor hidden, no UI.
+    pub fullscreen: bool,
+    /// The monitor used when fullscreen; `None` = the one the window is on.
+    pub monitor: Option<usize>,
+}
+
+impl OutputMode {
+    fn window_mode(self) -> WindowMode {
+        if self.fullscreen {
+            WindowMode::BorderlessFullscreen(self.selection())
+        } else {
+            WindowMode::Windowed
+        }
+    }
+
+    fn selection(self) -> MonitorSelection {
+        self.monitor
+            .map_or(MonitorSelection::Current, MonitorSelection::Index)
+    }
+}
+
+/// The `WindowPlugin` for `play`: one program window, fullscreen on the chosen monitor if asked.
+pub fn window_plugin(mode: OutputMode, title: String) -> WindowPlugin {
+    WindowPlugin {
+        primary_window: Some(Window {
+            title,
+            mode: mode.window_mode(),
+            position: match mode.monitor {
+                Some(n) => WindowPosition::Centered(MonitorSelection::Index(n)),
+                None => WindowPosition::Automatic,
+            },
+            resolution: (1280, 720).into(),
+            // Frame pacing comes from the compositor, not the display (lavapipe is slow).
+            present_mode: PresentMode::AutoNoVsync,
+            ..default()
+        }),
+        primary_cursor_options: Some(CursorOptions {
+            visible: !mode.fullscreen,
+            ..default()
+        }),
+        ..default()
+    }
+}
+
+/// Shows the program in the primary window; `F` toggles fullscreen, `Esc`/`Q` quit.
+pub struct OutputPlugin(pub OutputMode);
+
+impl Plugin for OutputPlugin {
+    fn build(&self, app: &mut App) {
+        app.insert_resource(self.0)
+            .insert_resource(ClearColor(Color::BLACK))
+            .add_systems(Startup, spawn_program_view)
+            .add_systems(
+                Update,
+                (
+                    (output_keys, apply_output_mode)
+                        .chain()
+                        .in_set(AppSystems::Input),
+                    (fit_program, check_monitor, auto_exit).in_set(AppSystems::Output),
+                ),
+            );
+    }
+}
+
+/// Quits by itself after `after` seconds, optionally saving a window screenshot first.
+#[derive(Resource, Debug, Clone)]
+pub struct AutoExit {
+    pub after: f32,
+    pub screenshot: Option<PathBuf>,
+}
+
+/// Frames to wait for the screenshot to be written after requesting it.
+const SCREENSHOT_FRAMES: u32 = 10;
+
+fn auto_exit(
+    mut commands: Commands,
+    auto: Option<Res<AutoExit>>,
+    time: Res<Time<Real>>,
+    mut requested: Local<Option<u32>>,
+    mut exit: MessageWriter<AppExit>,
+) {
+    let Some(auto) = auto else { return };
+    if time.elapsed_secs() < auto.after {
+        return;
+    }
+    match (&auto.screenshot, *requested) {
+        (Some(path), None) => {
+            commands
+                .spawn(Screenshot::primary_window())
+                .observe(save_to_disk(path.clone()));
+            *requested = Some(0);
+        }
+        (Some(path), Some(n)) if n < SCREENSHOT_FRAMES || !path.exists() => {
+            *requested = Some(n + 1);
+            if n > 20 * SCREENSHOT_FRAMES {
+                error!("screenshot {} was not written", path.display());
+                exit.write(AppExit::error());
+            }
+        }
+        _ => {
+            exit.write(AppExit::Success);
+        }
+    }
+}
+
+/// The sprite showing the program.
+#[derive(Component)]
+struct ProgramView;
+
+fn spawn_program_view(mut commands: Commands, output: Res<CompositeOutput>) {
+    commands.spawn((Camera2d, Msaa::Off));
+    commands.spawn((
+        ProgramView,
+        Sprite {
+            image: output.0.clone(),
+            ..default()
+        },
+    ));
+}
+
+/// Scales the program sprite to the largest size that fits the window at the canvas's aspect.
+fn fit_program(
+    window: Single<&Window, With<PrimaryWindow>>,
+    show: Res<CurrentShow>,
+    mut sprite: Single<&mut Sprite, With<ProgramView>>,
+) {
+    let (cw, ch) = show.0.show.canvas;
+    let size = letterbox((cw as f32, ch as f32), (window.width(), window.height()));
+    if sprite.custom_size != Some(size) {
+        sprite.custom_size = Some(size);
+    }
+}
+
+/// The largest `canvas`-shaped rectangle inside `window`.
+pub fn letterbox(canvas: (f32, f32), window: (f32, f32)) -> Vec2 {
+    if canvas.0 <= 0.0 || canvas.1 <= 0.0 {
+        return Vec2::ZERO;
+    }
+    let scale = (window.0 / canvas.0).min(window.1 / canvas.1);
+    Vec2::new(canvas.0 * scale, canvas.1 * scale)
+}
+
+/// Once winit has announced the monitors: a `--monitor` index that does not exist falls back
+/// to the window's current monitor, with an error in the log.
+fn check_monitor(
+    monitors: Query<(), With<Monitor>>,
+    mut mode: ResMut<OutputMode>,
+    mut done: Local<bool>,
+) {
+    if *done || monitors.is_empty() {
+        return;
+    }
+    *done = true;
+    let count = monitors.iter().count();
+    if let Some(n) = mode.monitor.filter(|n| *n >= count) {
+        error!(
+            "there is no monitor {n} ({count} found, see `metadj-scope monitors`); using the current one"
+        );
+        mode.monitor = None;
+    }
+}
+
+fn output_keys(
+    keys: Res<ButtonInput<KeyCode>>,
+    mut mode: ResMut<OutputMode>,
+    mut exit: MessageWriter<AppExit>,
+) {
+    if keys.just_pressed(KeyCode::Escape) || keys.just_pressed(KeyCode::KeyQ) {
+        exit.write(AppExit::Success);
+    }
+    if keys.just_pressed(KeyCode::KeyF) {
+        mode.fullscreen = !mode.fullscreen;
+    }
+}
+
+fn apply_output_mode(
+    mode: Res<OutputMode>,
+    mut window: Single<(&mut Window, &mut CursorOptions), With<PrimaryWindow>>,
+) {
+    if !mode.is_changed() || mode.is_added() {
+        return;
+    }
+    let (window, cursor) = &mut *window;
+    window.mode = mode.window_mode();
+    cursor.visible = !mode.fullscreen;
+}
+
+/// One monitor as `metadj-scope monitors` prints it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MonitorInfo {
+    /// The index `--monitor` takes.
+    pub index: usize,
+    pub name: String,
+    pub size: (u32, u32),
+    pub refresh_hz: Option<f32>,
+    pub primary: bool,
+}
+
+impl std::fmt::Display for MonitorInfo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}: {}  {}x{}",
+            self.index, self.name, self.size.0, self.size.1
+        )?;
+        match self.refresh_hz {
+            Some(hz) => write!(f, " @ {hz:.2} Hz")?,
+            None => write!(f, " @ ? Hz")?,
+        }
+        if self.primary {
+            write!(f, "  (primary)")?;
+        }
+        Ok(())
+    }
+}
+
+/// Lists the monitors by starting winit without a window for a few frames.
+///
+/// The order is winit's, the same order `--monitor N` (`MonitorSelection::Index`) uses.
+pub fn list_monitors() -> anyhow::Result<Vec<MonitorInfo>> {
+    if std::env::var_os("DISPLAY").is_none() {
+        anyhow::bail!("no X display: DISPLAY is not set (run under xvfb-run for a virtual one)");
+    }
+    let (tx, rx) = crossbeam_channel::bounded(1);
+    let mut app = App::new();
+    app.add_plugins(
+        DefaultPlugins
+            .set(WindowPlugin {
+                primary_window: None,
+                exit_condition: ExitCondition::DontExit,
+                ..default()
+            })
+            .set(bevy::log::LogPlugin {
+                level: bevy::log::Level::ERROR,
+                ..default()
+            }),
+    )
+    .insert_resource(MonitorReport(tx))
+    .add_systems(Update, report_monitors);
+    let exit = app.run();
+    if let AppExit::Error(code) = exit {
+        anyhow::bail!("the window system failed (exit code {code})");
+    }
+    rx.try_recv()
+        .map_err(|_| anyhow::anyhow!("the window system reported no monitors"))
+}
+
+#[derive(Resource)]
+struct MonitorReport(Sender<Vec<MonitorInfo>>);
+
+/// Waits a few frames for winit to announce the monitors, then reports them and quits.
+fn report_monitors(
+    monitors: Query<(Entity, &Monitor, Has<bevy::window::PrimaryMonitor>)>,
+    report: Res<MonitorReport>,
+    mut frames: Local<u32>,
+    mut exit: MessageWriter<AppExit>,
+) {
+    *frames += 1;
+    if monitors.is_empty() && *frames < 120 {
+        return;
+    }
+    let mut found: Vec<_> = monitors.iter().collect();
+    found.sort_by_key(|(entity, _, _)| *entity);
+    let list = found
+        .into_iter()
+        .enumerate()
+        .map(|(index, (_, m, primary))| MonitorInfo {
+            index,
+            name: m.name.clone().unwrap_or_else(|| "<no name>".into()),
+            size: (m.physical_width, m.physical_height),
+            refresh_hz: m.refresh_rate_millihertz.map(|mhz| mhz as f32 / 1000.0),
+            primary,
+        })
+        .collect();
+    let _ = report.0.try_send(list);
+    exit.write(AppExit::Success);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn letterbox_keeps_the_aspect() {
+        assert_eq!(
+            letterbox((1920.0, 1080.0), (1280.0, 1024.0)),
+            Vec2::new(1280.0, 720.0)
+        );
+        let wide = letterbox((1920.0, 1080.0), (800.0, 300.0));
+        assert!(
+            (wide - Vec2::new(300.0 * 16.0 / 9.0, 300.0))
+                .abs()
+                .max_element()
+                < 1e-3
+        );
+    }
+}

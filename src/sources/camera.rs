@@ -1,0 +1,263 @@
+//! Camera sources: one [`camera::CameraStream`] per camera node id of the show (every scene's,
+//! so switching scenes never waits for a device), each on its own capture thread. The newest
+//! frame is uploaded into the node's texture only when a new one arrived, and kept on the CPU in
+//! [`CameraFrames`] so a Scope node fed by the camera sends it without a GPU readback.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use bevy::asset::RenderAssetUsages;
+use bevy::prelude::*;
+use bevy::render::render_resource::{Extent3d, TextureDimension, TextureFormat};
+use camera::{CameraRequest, CameraStatus, CameraStream, Device};
+use media::VideoFrame;
+use show::NodeId;
+use show::node::{CameraDevice, NodeKind};
+
+use crate::AppSystems;
+use crate::playback::Playback;
+use crate::render::ExternalTextures;
+use crate::showfile::CurrentShow;
+use crate::stats::StatusItems;
+
+/// A running camera for one node id. Despawning the entity stops and joins its capture thread.
+#[derive(Component)]
+pub struct CameraSource {
+    node: NodeId,
+    stream: CameraStream,
+    image: Handle<Image>,
+    /// Size of the picture in `image` (`None` until the first frame).
+    size: Option<(u32, u32)>,
+    uploaded: u64,
+}
+
+impl CameraSource {
+    pub fn node(&self) -> &NodeId {
+        &self.node
+    }
+
+    pub fn status(&self) -> CameraStatus {
+        self.stream.status()
+    }
+
+    /// Frames uploaded to the texture so far.
+    pub fn frames_uploaded(&self) -> u64 {
+        self.uploaded
+    }
+
+    pub fn image(&self) -> &Handle<Image> {
+        &self.image
+    }
+}
+
+/// The newest CPU frame of every camera node, for Scope nodes fed straight from a camera.
+#[derive(Resource, Debug, Default)]
+pub struct CameraFrames(pub HashMap<NodeId, VideoFrame>);
+
+pub struct CameraSourcesPlugin;
+
+impl Plugin for CameraSourcesPlugin {
+    fn build(&self, app: &mut App) {
+        app.init_resource::<CameraFrames>()
+            .init_resource::<ExternalTextures>()
+            .add_systems(
+                Update,
+                (reconcile_cameras, update_cameras, publish_cameras)
+                    .chain()
+                    .in_set(AppSystems::Sources)
+                    .in_set(CameraSystems),
+            );
+    }
+}
+
+/// The camera systems, so consumers of [`CameraFrames`] can run after them.
+#[derive(SystemSet, Debug, Clone, PartialEq, Eq, Hash)]
+pub struct CameraSystems;
+
+fn request(cam: &show::node::Camera) -> CameraRequest {
+    CameraRequest {
+        device: match &cam.device {
+            CameraDevice::Index(i) => Device::Index(*i),
+            CameraDevice::Name(n) => Device::Name(n.clone()),
+            CameraDevice::Synthetic => Device::Synthetic,
+        },
+        width: cam.width.max(1),
+        height: cam.height.max(1),
+        fps: cam.fps.max(1),
+    }
+}
+
+/// Camera requests by node id over every scene; the scene on screen wins a conflict.
+fn wanted_cameras(show: &CurrentShow, current: usize) -> HashMap<NodeId, CameraRequest> {
+    let scenes = &show.0.show.scenes;
+    let mut wanted = HashMap::new();
+    let order = scenes.get(current).into_iter().chain(scenes.iter());
+    for scene in order {
+        for (id, node) in &scene.nodes {
+            if let NodeKind::Camera(cam) = &node.kind {
+                wanted.entry(id.clone()).or_insert_with(|| request(cam));
+            }
+        }
+    }
+    wanted
+}
+
+/// On a new show: open cameras that are new or asked for differently, close the rest.
+fn reconcile_cameras(
+    mut commands: Commands,
+    show: Res<CurrentShow>,
+    playback: Res<Playback>,
+    sources: Query<(Entity, &CameraSource)>,
+    mut images: ResMut<Assets<Image>>,
+    mut frames: ResMut<CameraFrames>,
+    mut started: Local<bool>,
+) {
+    if *started && !show.is_changed() {
+        return;
+    }
+    *started = true;
+    let mut wanted = wanted_cameras(&show, playback.scene);
+    for (entity, source) in &sources {
+        let keep = wanted
+            .get(&source.node)
+            .is_some_and(|req| req == source.stream.request());
+        if keep {
+            wanted.remove(&source.node);
+        } else {
+            frames.0.remove(&source.node);
+            commands.entity(entity).despawn();
+        }
+    }
+    for (node, req) in wanted {
+        info!("camera node \"{node}\": opening {}", req.device);
+        let image = images.add(blank_image());
+        commands.spawn(CameraSource {
+            node,
+            stream: camera::open(req),
+            image,
+            size: None,
+            uploaded: 0,
+        });
+    }
+}
+
+/// A 1×1 transparent placeholder until the first frame (never published).
+fn blank_image() -> Image {
+    Image::new(
+        Extent3d {
+            width: 1,
+            height: 1,
+            depth_or_array_layers: 1,
+        },
+        TextureDimension::D2,
+        vec![0; 4],
+        TextureFormat::Rgba8UnormSrgb,
+        RenderAssetUsages::RENDER_WORLD,
+    )
+}
+
+/// Writes a straight-alpha RGBA8 frame into `image`, keeping the asset (and, when the size is
+/// unchanged, its GPU texture). The pixel buffer moves in without a copy when nobody else holds
+/// the frame.
+pub(crate) fn upload(image: &mut Image, frame: &VideoFrame) {
+    let size = Extent3d {
+        width: frame.width,
+        height: frame.height,
+        depth_or_array_layers: 1,
+    };
+    image.texture_descriptor.size = size;
+    image.data = Some(Arc::unwrap_or_clone(Arc::clone(&frame.data)));
+}
+
+/// Takes each camera's newest frame (if any arrived), uploads it and reports status.
+fn update_cameras(
+    mut sources: Query<&mut CameraSource>,
+    mut images: ResMut<Assets<Image>>,
+    mut frames: ResMut<CameraFrames>,
+    items: Option<ResMut<StatusItems>>,
+) {
+    for mut source in &mut sources {
+        let Some(frame) = source.stream.latest() else {
+            continue;
+        };
+        let expected = frame.width as usize * frame.height as usize * 4;
+        if frame.data.len() != expected {
+            warn!(
+                "camera node \"{}\": frame of {} bytes for {}x{}, skipped",
+                source.node,
+                frame.data.len(),
+                frame.width,
+                frame.height
+            );
+            continue;
+        }
+        if let Some(mut image) = images.get_mut(&source.image) {
+            upload(&mut image, &frame);
+            source.size = Some((frame.width, frame.height));
+            source.uploaded += 1;
+        }
+        frames.0.insert(source.node.clone(), frame);
+    }
+    if let Some(mut items) = items {
+        items.0.retain(|k, _| !k.starts_with("camera "));
+        for source in &sources {
+            let text = match source.stream.status() {
+                CameraStatus::Live { device } => format!("live {device}"),
+                CameraStatus::Synthetic { reason } if reason.is_empty() => "synthetic".to_owned(),
+                CameraStatus::Synthetic { reason } => format!("synthetic ({reason})"),
+            };
+            items.0.insert(format!("camera {}", source.node), text);
+        }
+    }
+}
+
+/// Ids of `kind`-matching nodes in the scenes on screen (a transition's source and target).
+pub(crate) fn on_screen(
+    show: &CurrentShow,
+    playback: &Playback,
+    is_kind: impl Fn(&NodeKind) -> bool,
+) -> HashSet<NodeId> {
+    let scenes = &show.0.show.scenes;
+    let from = playback.transition.as_ref().map(|t| t.from_scene);
+    from.into_iter()
+        .chain([playback.scene])
+        .filter_map(|i| scenes.get(i))
+        .flat_map(|scene| {
+            scene
+                .nodes
+                .iter()
+                .filter(|(_, n)| is_kind(&n.kind))
+                .map(|(id, _)| id.clone())
+        })
+        .collect()
+}
+
+/// Publishes the textures of on-screen cameras that have delivered a frame.
+fn publish_cameras(
+    show: Res<CurrentShow>,
+    playback: Res<Playback>,
+    sources: Query<&CameraSource>,
+    mut externals: ResMut<ExternalTextures>,
+    mut published: Local<HashSet<NodeId>>,
+) {
+    let visible = on_screen(&show, &playback, |k| matches!(k, NodeKind::Camera(_)));
+    let next: HashMap<&NodeId, &Handle<Image>> = sources
+        .iter()
+        .filter(|s| s.size.is_some() && visible.contains(&s.node))
+        .map(|s| (&s.node, &s.image))
+        .collect();
+    let unchanged = next.len() == published.len()
+        && next
+            .iter()
+            .all(|(id, h)| externals.0.get(*id) == Some(*h) && published.contains(*id));
+    if unchanged {
+        return;
+    }
+    for id in published.drain() {
+        externals.0.remove(&id);
+    }
+    for (id, handle) in next {
+        published.insert(id.clone());
+        externals.0.insert(id.clone(), handle.clone());
+    }
+}

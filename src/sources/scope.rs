@@ -1,0 +1,478 @@
+//! Scope nodes: one [`scope::ScopeHandle`] per Scope node id of the show (every scene's, so a
+//! scene switch only sends the parameters that changed and never waits for a pipeline load).
+//! The handle's worker thread does the network and codec work; these systems only hand it the
+//! desired config and the newest input frame, and upload the frames it returns.
+//!
+//! Input frames are sent straight from a camera node's CPU frame when the plan's feed says
+//! [`FeedFrom::Camera`]; a GPU-rendered input ([`FeedFrom::Rendered`]) is not read back yet, so
+//! such a node gets no input (logged once).
+//!
+//! While a node is not `Live`, its fallback policy decides what is shown: the last frame (held,
+//! then faded out), the input instead, or nothing (transparent). The state is always on the
+//! stats line, so a held frame is never silently frozen.
+
+use std::collections::{HashMap, HashSet};
+use std::time::{Duration, Instant};
+
+use bevy::asset::RenderAssetUsages;
+use bevy::prelude::*;
+use bevy::render::render_resource::{Extent3d, TextureDimension, TextureFormat};
+use media::VideoFrame;
+use scope::{PromptTransition, ScopeConfig, ScopeEvent, ScopeHandle, ScopeState, ScopeStats};
+use serde_json::{Map, Value, json};
+use show::NodeId;
+use show::node::{InputMode, Interpolation, NodeKind, ScopeFallback, ScopeNode, ScopeParams};
+use show::plan::FeedFrom;
+
+use crate::AppSystems;
+use crate::playback::Playback;
+use crate::render::ExternalTextures;
+use crate::showfile::CurrentShow;
+use crate::sources::camera::{self, CameraFrames, CameraSource, CameraSystems, on_screen};
+use crate::stats::StatusItems;
+
+/// How long a held frame takes to fade out once `fade_after` has passed.
+const FADE: Duration = Duration::from_secs(1);
+
+/// A Scope node's handle and what it shows.
+#[derive(Component)]
+pub struct ScopeSource {
+    node: NodeId,
+    handle: Detached,
+    config: ScopeConfig,
+    fallback: ScopeFallback,
+    /// The camera this node is fed from, if any.
+    input: Option<NodeId>,
+    image: Handle<Image>,
+    /// The last frame the server returned, unfaded.
+    last: Option<VideoFrame>,
+    last_at: Option<Instant>,
+    /// Opacity currently written into `image` (fading a held frame).
+    shown_alpha: f32,
+    sent_seq: Option<u64>,
+    received: u64,
+    warned_rendered: bool,
+}
+
+impl ScopeSource {
+    pub fn node(&self) -> &NodeId {
+        &self.node
+    }
+
+    pub fn stats(&self) -> ScopeStats {
+        self.handle
+            .get()
+            .map(ScopeHandle::stats)
+            .unwrap_or_default()
+    }
+
+    /// Frames received from the server and uploaded so far.
+    pub fn frames_received(&self) -> u64 {
+        self.received
+    }
+
+    pub fn image(&self) -> &Handle<Image> {
+        &self.image
+    }
+}
+
+/// Owns a handle whose drop (DELETE the session, close the connection) may take seconds: it
+/// happens on a short-lived thread instead of the frame.
+struct Detached(Option<ScopeHandle>);
+
+impl Detached {
+    fn get(&self) -> Option<&ScopeHandle> {
+        self.0.as_ref()
+    }
+}
+
+impl Drop for Detached {
+    fn drop(&mut self) {
+        if let Some(handle) = self.0.take() {
+            let spawned = std::thread::Builder::new()
+                .name("scope-stop".into())
+                .spawn(move || drop(handle));
+            if let Err(e) = spawned {
+                warn!("cannot stop a Scope node in the background ({e}); it stops on exit");
+            }
+        }
+    }
+}
+
+pub struct ScopeSourcesPlugin;
+
+impl Plugin for ScopeSourcesPlugin {
+    fn build(&self, app: &mut App) {
+        app.init_resource::<CameraFrames>()
+            .init_resource::<ExternalTextures>()
+            .add_systems(
+                Update,
+                (reconcile_scopes, update_scopes, publish_scopes)
+                    .chain()
+                    .in_set(AppSystems::Sources)
+                    .after(CameraSystems),
+            );
+    }
+}
+
+/// The node's runtime parameters as Scope keys (`None` fields are left to the server).
+fn params_json(p: &ScopeParams) -> Map<String, Value> {
+    let mut m = Map::new();
+    if !p.prompts.is_empty() {
+        let prompts: Vec<Value> = p
+            .prompts
+            .iter()
+            .map(|pr| json!({"text": pr.text, "weight": pr.weight}))
+            .collect();
+        m.insert("prompts".into(), Value::from(prompts));
+    }
+    m.insert(
+        "prompt_interpolation_method".into(),
+        Value::from(match p.interpolation {
+            Interpolation::Linear => "linear",
+            Interpolation::Slerp => "slerp",
+        }),
+    );
+    if let Some(v) = p.noise_scale {
+        m.insert("noise_scale".into(), json!(v));
+    }
+    if let Some(v) = &p.denoising_steps {
+        m.insert("denoising_step_list".into(), json!(v));
+    }
+    if let Some(v) = p.manage_cache {
+        m.insert("manage_cache".into(), json!(v));
+    }
+    if let Some(v) = p.vace_context_scale {
+        m.insert("vace_context_scale".into(), json!(v));
+    }
+    m
+}
+
+/// The full desired state of a Scope node, with the scene's parameters over the node's own.
+pub fn scope_config(
+    node: &ScopeNode,
+    scene_params: Option<&ScopeParams>,
+    base_dir: &std::path::Path,
+    fps: u32,
+) -> ScopeConfig {
+    let params = scene_params.unwrap_or(&node.params);
+    let mut load = Map::new();
+    load.insert("width".into(), json!(node.load.width));
+    load.insert("height".into(), json!(node.load.height));
+    load.insert("base_seed".into(), json!(node.load.base_seed));
+    load.insert("vace_enabled".into(), json!(node.load.vace_enabled));
+    if let Some(q) = &node.load.quantization {
+        load.insert("quantization".into(), json!(q));
+    }
+    ScopeConfig {
+        url: node.url.clone(),
+        pipeline_id: node.pipeline.clone(),
+        load_params: load,
+        params: params_json(params),
+        ref_images: params
+            .vace_ref_images
+            .iter()
+            .map(|p| base_dir.join(p))
+            .collect(),
+        input_mode: match params.input_mode {
+            InputMode::Video => scope::InputMode::Video,
+            InputMode::Text => scope::InputMode::Text,
+        },
+        transition: params.transition_steps.map(|n| PromptTransition {
+            num_steps: n,
+            method: match params.interpolation {
+                Interpolation::Linear => scope::Interpolation::Linear,
+                Interpolation::Slerp => scope::Interpolation::Slerp,
+            },
+        }),
+        fps: fps.max(1),
+        ..ScopeConfig::default()
+    }
+}
+
+struct Wanted {
+    config: ScopeConfig,
+    fallback: ScopeFallback,
+    input: Option<NodeId>,
+}
+
+/// Every Scope node id of the show; the scene on screen (with its parameters) wins a conflict.
+fn wanted_scopes(show: &CurrentShow, current: usize) -> HashMap<NodeId, Wanted> {
+    let loaded = &show.0;
+    let scenes = &loaded.show.scenes;
+    // Inputs from the compiled plans (a node's first camera feed in any scene).
+    let mut inputs: HashMap<&NodeId, &NodeId> = HashMap::new();
+    for plan in &loaded.plans {
+        for feed in &plan.feeds {
+            if let FeedFrom::Camera(cam) = &feed.from {
+                inputs.entry(&feed.scope).or_insert(cam);
+            }
+        }
+    }
+    let camera_fps = |cam: &NodeId| {
+        scenes
+            .iter()
+            .find_map(|s| match s.nodes.get(cam).map(|n| &n.kind) {
+                Some(NodeKind::Camera(c)) => Some(c.fps),
+                _ => None,
+            })
+    };
+    let mut wanted = HashMap::new();
+    let order = scenes.get(current).into_iter().chain(scenes.iter());
+    for scene in order {
+        for (id, node) in &scene.nodes {
+            let NodeKind::Scope(scope) = &node.kind else {
+                continue;
+            };
+            wanted.entry(id.clone()).or_insert_with(|| {
+                let input = inputs.get(id).map(|c| (*c).clone());
+                let fps = input.as_ref().and_then(camera_fps).unwrap_or(30);
+                Wanted {
+                    config: scope_config(scope, scene.scope.as_ref(), &loaded.base_dir, fps),
+                    fallback: scope.fallback,
+                    input,
+                }
+            });
+        }
+    }
+    wanted
+}
+
+/// On a new show or scene: start new nodes, hand the full desired config to the others (the
+/// worker sends only what changed), stop the nodes no scene has any more.
+fn reconcile_scopes(
+    mut commands: Commands,
+    show: Res<CurrentShow>,
+    playback: Res<Playback>,
+    mut sources: Query<(Entity, &mut ScopeSource)>,
+    mut images: ResMut<Assets<Image>>,
+    mut last_scene: Local<Option<usize>>,
+) {
+    if *last_scene == Some(playback.scene) && !show.is_changed() {
+        return;
+    }
+    *last_scene = Some(playback.scene);
+    let mut wanted = wanted_scopes(&show, playback.scene);
+    for (entity, mut source) in &mut sources {
+        let Some(w) = wanted.remove(&source.node) else {
+            commands.entity(entity).despawn();
+            continue;
+        };
+        if w.config != source.config {
+            if let Some(handle) = source.handle.get() {
+                handle.configure(w.config.clone());
+            }
+            source.config = w.config;
+        }
+        source.fallback = w.fallback;
+        source.input = w.input;
+    }
+    for (node, w) in wanted {
+        info!(
+            "Scope node \"{node}\": starting ({} at {})",
+            w.config.pipeline_id, w.config.url
+        );
+        let image = images.add(Image::new(
+            Extent3d {
+                width: 1,
+                height: 1,
+                depth_or_array_layers: 1,
+            },
+            TextureDimension::D2,
+            vec![0; 4],
+            TextureFormat::Rgba8UnormSrgb,
+            RenderAssetUsages::RENDER_WORLD,
+        ));
+        commands.spawn(ScopeSource {
+            node,
+            handle: Detached(Some(ScopeHandle::start(w.config.clone()))),
+            config: w.config,
+            fallback: w.fallback,
+            input: w.input,
+            image,
+            last: None,
+            last_at: None,
+            shown_alpha: 0.0,
+            sent_seq: None,
+            received: 0,
+            warned_rendered: false,
+        });
+    }
+}
+
+/// Opacity of a held frame `age` after it arrived: 1 until `fade_after`, then down to 0 over
+/// [`FADE`], in steps of 1/32 so a fade rewrites the texture at most 32 times.
+fn hold_alpha(age: Duration, fade_after: f32) -> f32 {
+    let over = age.as_secs_f32() - fade_after.max(0.0);
+    let a = 1.0 - (over / FADE.as_secs_f32()).clamp(0.0, 1.0);
+    (a * 32.0).round() / 32.0
+}
+
+/// Sends new camera frames, takes returned frames, fades held frames, logs events and reports
+/// status. Every call on the handle returns at once.
+fn update_scopes(
+    show: Res<CurrentShow>,
+    playback: Res<Playback>,
+    frames: Res<CameraFrames>,
+    mut sources: Query<&mut ScopeSource>,
+    mut images: ResMut<Assets<Image>>,
+    items: Option<ResMut<StatusItems>>,
+) {
+    let now = Instant::now();
+    let rendered_feeds: HashSet<&NodeId> = show
+        .0
+        .plans
+        .get(playback.scene)
+        .into_iter()
+        .flat_map(|p| &p.feeds)
+        .filter(|f| matches!(f.from, FeedFrom::Rendered(_)))
+        .map(|f| &f.scope)
+        .collect();
+    for mut source in &mut sources {
+        let source = &mut *source;
+        let Some(handle) = source.handle.get() else {
+            continue;
+        };
+        for event in handle.poll_events() {
+            match event {
+                ScopeEvent::Error(msg) => warn!("Scope node \"{}\": {msg}", source.node),
+                ScopeEvent::State(ScopeState::Failed { reason }) => {
+                    warn!("Scope node \"{}\" failed: {reason}", source.node);
+                }
+                ScopeEvent::State(state) => {
+                    info!("Scope node \"{}\": {}", source.node, state_label(&state));
+                }
+                _ => {}
+            }
+        }
+        // Input.
+        if let Some(frame) = source.input.as_ref().and_then(|cam| frames.0.get(cam))
+            && source.config.input_mode == scope::InputMode::Video
+            && source.sent_seq != Some(frame.seq)
+        {
+            source.sent_seq = Some(frame.seq);
+            handle.send_frame(frame.clone());
+        }
+        if source.input.is_none()
+            && rendered_feeds.contains(&source.node)
+            && !source.warned_rendered
+        {
+            source.warned_rendered = true;
+            warn!(
+                "Scope node \"{}\": its input is not a camera; rendered inputs are not sent yet",
+                source.node
+            );
+        }
+        // Output.
+        if let Some(frame) = handle.latest_frame() {
+            if frame.data.len() == frame.width as usize * frame.height as usize * 4
+                && let Some(mut image) = images.get_mut(&source.image)
+            {
+                camera::upload(&mut image, &frame);
+                source.received += 1;
+                source.shown_alpha = 1.0;
+                source.last = Some(frame);
+                source.last_at = Some(now);
+            }
+        } else if let (ScopeFallback::Hold { fade_after }, Some(last), Some(at)) =
+            (source.fallback, &source.last, source.last_at)
+            && handle.stats().state != ScopeState::Live
+        {
+            let alpha = hold_alpha(now.duration_since(at), fade_after);
+            if alpha != source.shown_alpha
+                && let Some(mut image) = images.get_mut(&source.image)
+            {
+                let mut faded = VideoFrame::clone(last);
+                faded.data = std::sync::Arc::new(
+                    last.data
+                        .chunks_exact(4)
+                        .flat_map(|p| [p[0], p[1], p[2], (f32::from(p[3]) * alpha) as u8])
+                        .collect(),
+                );
+                camera::upload(&mut image, &faded);
+                source.shown_alpha = alpha;
+            }
+        }
+    }
+    if let Some(mut items) = items {
+        items.0.retain(|k, _| !k.starts_with("scope "));
+        for source in &sources {
+            items.0.insert(
+                format!("scope {}", source.node),
+                status_text(&source.stats()),
+            );
+        }
+    }
+}
+
+fn state_label(state: &ScopeState) -> String {
+    match state {
+        ScopeState::Idle => "idle".into(),
+        ScopeState::Loading { progress: Some(p) } => format!("loading {:.0}%", p * 100.0),
+        ScopeState::Loading { progress: None } => "loading".into(),
+        ScopeState::Connecting => "connecting".into(),
+        ScopeState::Live => "live".into(),
+        ScopeState::Stalled => "stalled".into(),
+        ScopeState::Reconnecting { attempt } => format!("reconnecting (attempt {attempt})"),
+        ScopeState::Failed { reason } => format!("failed: {reason}"),
+    }
+}
+
+/// `live, in 30.0 fps, out 29.8 fps, rtt 84 ms, age 12 ms`.
+pub fn status_text(stats: &ScopeStats) -> String {
+    let ms = |d: Option<Duration>| d.map_or("-".to_owned(), |d| format!("{} ms", d.as_millis()));
+    format!(
+        "{}, in {:.1} fps, out {:.1} fps, rtt {}, age {}",
+        state_label(&stats.state),
+        stats.fps_in,
+        stats.fps_out,
+        ms(stats.rtt_median),
+        ms(stats.frame_age)
+    )
+}
+
+/// Publishes what each on-screen Scope node shows: its own frames while live or held, the
+/// camera's texture under the `input` fallback, nothing (transparent) otherwise.
+fn publish_scopes(
+    show: Res<CurrentShow>,
+    playback: Res<Playback>,
+    sources: Query<&ScopeSource>,
+    cameras: Query<&CameraSource>,
+    mut externals: ResMut<ExternalTextures>,
+    mut published: Local<HashSet<NodeId>>,
+) {
+    let visible = on_screen(&show, &playback, |k| matches!(k, NodeKind::Scope(_)));
+    let mut next: HashMap<NodeId, Handle<Image>> = HashMap::new();
+    for source in sources.iter().filter(|s| visible.contains(&s.node)) {
+        let live = source.stats().state == ScopeState::Live;
+        let own = (source.last.is_some() && source.shown_alpha > 0.0).then(|| source.image.clone());
+        let shown = match source.fallback {
+            _ if live => own,
+            ScopeFallback::Hold { .. } => own,
+            ScopeFallback::Input => source.input.as_ref().and_then(|cam| {
+                cameras
+                    .iter()
+                    .find(|c| c.node() == cam && c.frames_uploaded() > 0)
+                    .map(|c| c.image().clone())
+            }),
+            ScopeFallback::Transparent => None,
+        };
+        if let Some(handle) = shown {
+            next.insert(source.node.clone(), handle);
+        }
+    }
+    let unchanged = next.len() == published.len()
+        && next
+            .iter()
+            .all(|(id, h)| externals.0.get(id) == Some(h) && published.contains(id));
+    if unchanged {
+        return;
+    }
+    for id in published.drain() {
+        externals.0.remove(&id);
+    }
+    for (id, handle) in next {
+        published.insert(id.clone());
+        externals.0.insert(id, handle);
+    }
+}
