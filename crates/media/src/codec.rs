@@ -10,7 +10,7 @@ use openh264::encoder::{
 };
 use openh264::formats::{YUVSlices, YUVSource};
 
-use crate::convert::{chroma_size, planes_to_rgba};
+use crate::convert::{chroma_size, pack_i420};
 use crate::error::MediaError;
 use crate::frame::{PixelFormat, VideoFrame};
 use crate::vpx::{Vp8Decoder, Vp8Encoder};
@@ -142,6 +142,7 @@ impl Encoder {
                     .usage_type(UsageType::CameraVideoRealTime)
                     .profile(Profile::Baseline)
                     .skip_frames(false)
+                    .debug(false)
                     .intra_frame_period(IntraFramePeriod::from_num_frames(keyframe_interval));
                 let encoder =
                     openh264::encoder::Encoder::with_api_config(OpenH264API::from_source(), config)
@@ -241,10 +242,20 @@ impl Decoder {
         self.codec
     }
 
-    /// Decodes one VP8 frame or H.264 Annex-B access unit. `Ok(None)` means the codec needs more
-    /// data before it can show a picture. The returned frame's `captured` is zero and `seq`
-    /// counts decoded pictures; callers stamp them with their own clock.
+    /// Decodes one VP8 frame or H.264 Annex-B access unit into RGBA8. `Ok(None)` means the codec
+    /// needs more data before it can show a picture. The returned frame's `captured` is zero and
+    /// `seq` counts decoded pictures; callers stamp them with their own clock.
     pub fn decode(&mut self, data: &[u8]) -> Result<Option<VideoFrame>, MediaError> {
+        match self.decode_i420(data)? {
+            Some(frame) => Ok(Some(frame.to_rgba()?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Like [`Decoder::decode`] but returns the codec's own I420 picture (tightly packed), which
+    /// skips the colour conversion: a relay can hand it straight back to an [`Encoder`], and a
+    /// renderer can convert on the GPU.
+    pub fn decode_i420(&mut self, data: &[u8]) -> Result<Option<VideoFrame>, MediaError> {
         let picture = match &mut self.inner {
             DecoderInner::Vp8(dec) => dec.decode(data)?,
             DecoderInner::H264(dec) => {
@@ -254,27 +265,22 @@ impl Decoder {
                         let (w, h) = yuv.dimensions();
                         let (sy, su, sv) = yuv.strides();
                         let (w32, h32) = (w as u32, h as u32);
-                        let mut rgba = vec![0u8; w * h * 4];
-                        planes_to_rgba(
-                            (yuv.y(), sy),
-                            (yuv.u(), su),
-                            (yuv.v(), sv),
+                        Some((
                             w32,
                             h32,
-                            &mut rgba,
-                        );
-                        Some((w32, h32, rgba))
+                            pack_i420((yuv.y(), sy), (yuv.u(), su), (yuv.v(), sv), w32, h32),
+                        ))
                     }
                 }
             }
         };
-        Ok(picture.map(|(width, height, rgba)| {
+        Ok(picture.map(|(width, height, i420)| {
             self.seq += 1;
             VideoFrame {
                 width,
                 height,
-                format: PixelFormat::Rgba8,
-                data: Arc::new(rgba),
+                format: PixelFormat::I420,
+                data: Arc::new(i420),
                 captured: Duration::ZERO,
                 seq: self.seq,
             }

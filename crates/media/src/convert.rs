@@ -102,9 +102,9 @@ pub fn i420_to_rgba(i420: &[u8], width: u32, height: u32) -> Result<Vec<u8>, Med
     Ok(out)
 }
 
-/// Converts strided I420 planes (as decoders hand them out) into a tightly packed RGBA8 buffer of
-/// `width * height * 4` bytes. Callers guarantee the planes cover the picture.
-pub(crate) fn planes_to_rgba(
+/// Converts strided I420 planes into a tightly packed RGBA8 buffer of `width * height * 4`
+/// bytes. Callers guarantee the planes cover the picture.
+fn planes_to_rgba(
     (y_plane, y_stride): (&[u8], usize),
     (u_plane, u_stride): (&[u8], usize),
     (v_plane, v_stride): (&[u8], usize),
@@ -131,6 +131,29 @@ pub(crate) fn planes_to_rgba(
             px[3] = 255;
         }
     }
+}
+
+/// Copies strided I420 planes (as decoders hand them out) into one tightly packed buffer.
+/// Callers guarantee each plane holds `stride × rows` bytes with `stride ≥` its width.
+pub(crate) fn pack_i420(
+    (y_plane, y_stride): (&[u8], usize),
+    (u_plane, u_stride): (&[u8], usize),
+    (v_plane, v_stride): (&[u8], usize),
+    width: u32,
+    height: u32,
+) -> Vec<u8> {
+    let (w, h) = (width as usize, height as usize);
+    let (cw, ch) = chroma_size(width, height);
+    let mut out = Vec::with_capacity(i420_len(width, height));
+    for row in 0..h {
+        out.extend_from_slice(&y_plane[row * y_stride..row * y_stride + w]);
+    }
+    for (plane, stride) in [(u_plane, u_stride), (v_plane, v_stride)] {
+        for row in 0..ch {
+            out.extend_from_slice(&plane[row * stride..row * stride + cw]);
+        }
+    }
+    out
 }
 
 #[cfg(test)]

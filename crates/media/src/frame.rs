@@ -109,3 +109,15 @@ impl VideoFrame {
         }
     }
 }
+
+/// The process-wide clock origin for [`VideoFrame::captured`], shared by cameras, the Scope
+/// client and the app so capture times compare across them.
+pub fn epoch() -> std::time::Instant {
+    static EPOCH: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    *EPOCH.get_or_init(std::time::Instant::now)
+}
+
+/// Time since [`epoch`]: what a producer stores in `captured`.
+pub fn now() -> Duration {
+    epoch().elapsed()
+}

@@ -13,4 +13,4 @@ mod vpx;
 pub use codec::{Codec, Decoder, Encoder};
 pub use convert::{i420_to_rgba, rgba_to_i420};
 pub use error::MediaError;
-pub use frame::{PixelFormat, VideoFrame};
+pub use frame::{PixelFormat, VideoFrame, epoch, now};

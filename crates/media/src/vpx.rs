@@ -22,7 +22,7 @@ use vpx_sys::{
 };
 
 use crate::codec::Codec;
-use crate::convert::{chroma_size, planes_to_rgba};
+use crate::convert::{chroma_size, pack_i420};
 use crate::error::MediaError;
 
 fn error(
@@ -276,7 +276,7 @@ impl Vp8Decoder {
         Ok(Vp8Decoder { ctx })
     }
 
-    /// Decodes one VP8 frame; returns `(width, height, rgba)` of the last picture it produced.
+    /// Decodes one VP8 frame; returns `(width, height, packed I420)` of the last picture it produced.
     pub(crate) fn decode(
         &mut self,
         data: &[u8],
@@ -328,16 +328,8 @@ impl Vp8Decoder {
                     std::slice::from_raw_parts(img.planes[2], strides[2] * ch),
                 )
             };
-            let mut rgba = vec![0u8; w as usize * h as usize * 4];
-            planes_to_rgba(
-                (y, strides[0]),
-                (u, strides[1]),
-                (v, strides[2]),
-                w,
-                h,
-                &mut rgba,
-            );
-            result = Some((w, h, rgba));
+            let i420 = pack_i420((y, strides[0]), (u, strides[1]), (v, strides[2]), w, h);
+            result = Some((w, h, i420));
         }
         Ok(result)
     }

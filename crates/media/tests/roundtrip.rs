@@ -225,3 +225,46 @@ fn i420_input_is_accepted() {
         .unwrap();
     assert!(psnr(&src, &out) > 28.0);
 }
+
+#[test]
+fn decode_i420_relays_without_conversion() {
+    for codec in [Codec::Vp8, Codec::H264] {
+        let src = picture(320, 180, 4);
+        let mut enc = Encoder::new(codec, 320, 180, 30, 1500).unwrap();
+        let mut dec = Decoder::new(codec).unwrap();
+        let yuv = dec
+            .decode_i420(&enc.encode(&src, false).unwrap())
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (yuv.format, yuv.width, yuv.height),
+            (PixelFormat::I420, 320, 180)
+        );
+        assert_eq!(yuv.data.len(), 320 * 180 * 3 / 2);
+        assert!(psnr(&src, &yuv.to_rgba().unwrap()) > 28.0, "{codec}");
+        // Relay: the I420 picture goes straight into a second encoder.
+        let mut relay = Encoder::new(codec, 320, 180, 30, 1500).unwrap();
+        let mut dec2 = Decoder::new(codec).unwrap();
+        let out = dec2
+            .decode(&relay.encode(&yuv, false).unwrap())
+            .unwrap()
+            .unwrap();
+        assert!(psnr(&src, &out) > 26.0, "{codec} relay");
+    }
+}
+
+#[test]
+fn periodic_keyframes_at_least_every_two_seconds() {
+    for codec in [Codec::Vp8, Codec::H264] {
+        let mut enc = Encoder::new(codec, 160, 120, 30, 300).unwrap();
+        let keys: Vec<usize> = (0..130u32)
+            .filter(|t| is_keyframe(codec, &enc.encode(&picture(160, 120, *t), false).unwrap()))
+            .map(|t| t as usize)
+            .collect();
+        assert_eq!(keys.first(), Some(&0), "{codec}");
+        for pair in keys.windows(2) {
+            assert!(pair[1] - pair[0] <= 60, "{codec}: keyframes {keys:?}");
+        }
+        assert!(*keys.last().unwrap() >= 70, "{codec}: keyframes {keys:?}");
+    }
+}

@@ -7,6 +7,25 @@
 //! signalling; each WebRTC session adds `scope-proc-*` (decode + pipeline) and `scope-send-*`
 //! (pace + encode). Dropping [`EmbeddedServer`] closes every session, joins all of them and frees
 //! the port.
+//!
+//! Behaviour worth knowing (scope-api.md §7.1; deviations marked *):
+//! - `pipeline/load` is asynchronous ([`Faults::load_duration`], 100 ms by default); a failed load
+//!   (fault, or an unknown pipeline id) reports `error` for exactly one status poll, then
+//!   `not_loaded`, and leaves nothing loaded.
+//! - An offer gets frames back only if its first video m-line is `sendrecv` and
+//!   `initialParameters.pipeline_ids` names loaded instance keys; otherwise it connects silently.
+//!   VP8 is answered when offered, else H264 (constrained baseline; odd sizes are cropped to even).
+//! - `passthrough`: chunks of 4, output = input size (follows changes), paced by the input RTP
+//!   timestamps, input queue of 30 dropping new frames. `stylize`: output = load
+//!   `width`×`height` (default 512×512), stretched, posterized and tinted violet except
+//!   chroma-green pixels ([`pipeline::stylize_pixel`]).
+//! - Data channel (any label): partial JSON merged shallowly between pipeline calls; more than 8
+//!   waiting updates are dropped; `{"paused": true}` stops that session's output for good (the
+//!   v0.2.4 bug). `parameters_updated` follows REST updates; `stream_stopped` is never sent.
+//! - A session ends on `DELETE`, when the peer connection closes or fails, when its data channel
+//!   closes (*: how webrtc-rs notices the peer's close), or after 3 s without ICE traffic (*).
+//! - *`/api/v1/webrtc/ice-servers` is empty (loopback only); *`GET /session/parameters` without a
+//!   session returns `{"parameters":{}}`; OSC, DMX, tempo, recording and graph routes are absent.
 
 mod faults;
 mod params;

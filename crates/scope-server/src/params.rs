@@ -380,6 +380,48 @@ pub fn validate(v: &Value, loc: &[Value]) -> Result<Map<String, Value>, Errors> 
     Ok(out)
 }
 
+/// Parameter updates waiting for the next pipeline call, in arrival order. Data-channel updates
+/// are dropped while `UPDATE_QUEUE` are waiting (the real per-processor queue of 8); REST updates
+/// share the queue so their order relative to channel updates holds.
+#[derive(Debug, Default)]
+pub struct ParamQueue {
+    pending: std::collections::VecDeque<Map<String, Value>>,
+}
+
+/// Queue size of the real server's pipeline processor.
+pub const UPDATE_QUEUE: usize = 8;
+
+impl ParamQueue {
+    /// Queues a data-channel update; `false` when it was dropped because the queue is full.
+    pub fn push_channel(&mut self, update: Map<String, Value>) -> bool {
+        if self.pending.len() >= UPDATE_QUEUE {
+            return false;
+        }
+        self.pending.push_back(update);
+        true
+    }
+
+    pub fn push_rest(&mut self, update: Map<String, Value>) {
+        self.pending.push_back(update);
+    }
+
+    /// Shallow-merges every waiting update into `params` (`{**old, **new}`), oldest first.
+    pub fn drain_into(&mut self, params: &mut Map<String, Value>) {
+        for update in self.pending.drain(..) {
+            params.extend(update);
+        }
+    }
+
+    /// `params` as they will be once the waiting updates are applied.
+    pub fn preview(&self, params: &Map<String, Value>) -> Map<String, Value> {
+        let mut out = params.clone();
+        for update in &self.pending {
+            out.extend(update.clone());
+        }
+        out
+    }
+}
+
 /// The body-level 422 for text that is not JSON at all.
 pub fn json_invalid(error: &serde_json::Error) -> Value {
     json!([{
@@ -433,6 +475,23 @@ mod tests {
                 .iter()
                 .all(|e| e["msg"].is_string() && e["type"].is_string())
         );
+    }
+
+    #[test]
+    fn channel_updates_beyond_eight_are_dropped_and_order_holds() {
+        let mut q = ParamQueue::default();
+        let upd = |k: &str, v: i64| json!({ k: v }).as_object().cloned().unwrap();
+        for i in 0..10 {
+            assert_eq!(q.push_channel(upd("n", i)), i < 8, "update {i}");
+        }
+        q.push_rest(upd("n", 100));
+        let mut params = upd("keep", 1);
+        assert_eq!(q.preview(&params)["n"], 100);
+        q.drain_into(&mut params);
+        assert_eq!(Value::Object(params.clone()), json!({"keep": 1, "n": 100}));
+        assert!(q.push_channel(upd("n", 5)));
+        q.drain_into(&mut params);
+        assert_eq!(params["n"], 5);
     }
 
     #[test]

@@ -6,28 +6,25 @@ use std::time::Duration;
 
 use media::{PixelFormat, VideoFrame};
 
-/// Pipeline ids this server registers.
-pub const PIPELINE_IDS: [&str; 2] = ["passthrough", "stylize"];
-
 /// Frames each pipeline call consumes (passthrough: `Requirements(input_size=4)`).
-pub const CHUNK: usize = 4;
+pub(crate) const CHUNK: usize = 4;
 /// Input frames queued beyond this are dropped (the newest, like the real server).
-pub const INPUT_QUEUE_MAX: usize = 30;
+pub(crate) const INPUT_QUEUE_MAX: usize = 30;
 /// Output frames queued beyond this are dropped: max(30, 2 × frames per call).
-pub const OUTPUT_QUEUE_MAX: usize = 30;
+pub(crate) const OUTPUT_QUEUE_MAX: usize = 30;
 /// Default output size of `stylize` when loaded without `width`/`height`.
 pub const STYLIZE_DEFAULT_SIZE: (u32, u32) = (512, 512);
 
 /// A decoded input frame with its presentation time (from the RTP timestamp).
 #[derive(Clone)]
-pub struct TimedFrame {
+pub(crate) struct TimedFrame {
     pub frame: VideoFrame,
     pub pts: Duration,
 }
 
 /// One loaded pipeline instance as a session uses it.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Stage {
+pub(crate) enum Stage {
     /// Returns its input unchanged, at the input size.
     Passthrough,
     /// Stretches to `width`×`height`, posterizes and tints (see [`stylize`]).
@@ -71,26 +68,23 @@ impl Stage {
 /// The per-session input queue: bounded, dropping new frames when full, drained one chunk at a
 /// time by sampling `CHUNK` frames uniformly across everything queued.
 #[derive(Default)]
-pub struct InputQueue {
+pub(crate) struct InputQueue {
     frames: VecDeque<TimedFrame>,
-    pub dropped: u64,
 }
 
 impl InputQueue {
-    pub fn push(&mut self, frame: TimedFrame) {
+    /// Queues a frame; `false` when the queue is full and the frame was dropped.
+    pub fn push(&mut self, frame: TimedFrame) -> bool {
         if self.frames.len() >= INPUT_QUEUE_MAX {
-            self.dropped += 1;
-        } else {
-            self.frames.push_back(frame);
+            return false;
         }
+        self.frames.push_back(frame);
+        true
     }
 
-    pub fn len(&self) -> usize {
+    #[cfg(test)]
+    fn len(&self) -> usize {
         self.frames.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.frames.is_empty()
     }
 
     /// A full chunk, if enough frames are queued; the queue is emptied either way it is taken.
@@ -108,7 +102,7 @@ impl InputQueue {
 }
 
 /// Runs a chunk through the stages in order. Frames keep their input timestamps.
-pub fn run_chain(stages: &[Stage], chunk: Vec<TimedFrame>) -> Vec<TimedFrame> {
+pub(crate) fn run_chain(stages: &[Stage], chunk: Vec<TimedFrame>) -> Vec<TimedFrame> {
     chunk
         .into_iter()
         .filter_map(|mut timed| {
@@ -147,6 +141,9 @@ pub fn stylize(frame: &VideoFrame, width: u32, height: u32) -> Option<VideoFrame
     let src = frame.to_rgba().ok()?;
     let (sw, sh) = (src.width as usize, src.height as usize);
     let (w, h) = (width as usize, height as usize);
+    if sw == 0 || sh == 0 || w == 0 || h == 0 {
+        return None;
+    }
     let mut out = vec![0u8; w * h * 4];
     let columns: Vec<usize> = (0..w).map(|x| (x * sw / w).min(sw - 1) * 4).collect();
     for (y, row) in out.chunks_exact_mut(w * 4).enumerate() {
@@ -184,10 +181,10 @@ mod tests {
     #[test]
     fn queue_drops_new_frames_beyond_30_and_samples_uniformly() {
         let mut q = InputQueue::default();
-        for i in 0..35 {
-            q.push(solid(2, 2, [0, 0, 0], i));
-        }
-        assert_eq!((q.len(), q.dropped), (30, 5));
+        let accepted = (0..35)
+            .filter(|i| q.push(solid(2, 2, [0, 0, 0], *i)))
+            .count();
+        assert_eq!((q.len(), accepted), (30, 30));
         let seqs: Vec<u64> = q
             .take_chunk()
             .unwrap()
@@ -208,8 +205,8 @@ mod tests {
         assert_eq!(&out.data[..4], &[0, 177, 64, 255]);
         let skin = solid(4, 2, [230, 140, 90], 0).frame;
         let out = stylize(&skin, 3, 3).unwrap();
-        // 230→170→191, 140→85→42, 90→85→127
-        assert_eq!(&out.data[..4], &[191, 42, 127, 255]);
+        // 230→255→255 (capped), 140→170→85, 90→85→127
+        assert_eq!(&out.data[..4], &[255, 85, 127, 255]);
         for r in (0..=255).step_by(15) {
             for g in (0..=255).step_by(15) {
                 for b in (0..=255).step_by(15) {

@@ -475,7 +475,7 @@ async fn get_parameters(State(s): State<AppState>) -> Response {
     let params = s
         .sessions()
         .first()
-        .map(|session| Value::Object(lock(&session.params).clone()))
+        .map(|session| Value::Object(session.current_params()))
         .unwrap_or_else(|| json!({}));
     reply(StatusCode::OK, json!({"parameters": params}))
 }

@@ -35,20 +35,23 @@ use webrtc::peer_connection::sdp::session_description::RTCSessionDescription;
 use webrtc::rtcp::payload_feedbacks::full_intra_request::FullIntraRequest;
 use webrtc::rtcp::payload_feedbacks::picture_loss_indication::PictureLossIndication;
 use webrtc::rtp::codecs::h264::H264Packet;
+use webrtc::rtp::codecs::h264::H264Payloader;
 use webrtc::rtp::codecs::vp8::Vp8Packet;
+use webrtc::rtp::codecs::vp8::Vp8Payloader;
+use webrtc::rtp::packetizer::Payloader;
 use webrtc::rtp_transceiver::RTCPFeedback;
 use webrtc::rtp_transceiver::rtp_codec::{
     RTCRtpCodecCapability, RTCRtpCodecParameters, RTPCodecType,
 };
 use webrtc::track::track_local::TrackLocal;
-use webrtc::track::track_local::track_local_static_sample::TrackLocalStaticSample;
+use webrtc::track::track_local::TrackLocalWriter;
+use webrtc::track::track_local::track_local_static_rtp::TrackLocalStaticRTP;
 use webrtc::track::track_remote::TrackRemote;
 
+use crate::params::ParamQueue;
 use crate::pipeline::{CHUNK, InputQueue, OUTPUT_QUEUE_MAX, TimedFrame, run_chain};
 use crate::state::{Shared, lock};
 
-/// Data-channel updates waiting for the pipeline beyond this are dropped (scope-api.md §2).
-const UPDATE_QUEUE: usize = 8;
 const H264_FMTP: &str = "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f";
 
 /// What the offer's first video m-line asks for.
@@ -131,7 +134,8 @@ pub(crate) struct Session {
     pipeline_ids: Vec<String>,
     output_enabled: bool,
     channels: Mutex<Vec<Arc<RTCDataChannel>>>,
-    updates_tx: SyncSender<Map<String, Value>>,
+    /// Updates not yet applied, in arrival order (data channel and REST share it so order holds).
+    pending: Mutex<ParamQueue>,
     input_tx: SyncSender<EncodedInput>,
     pub frames_in: AtomicU64,
     pub frames_out: AtomicU64,
@@ -219,6 +223,13 @@ fn api_for_session() -> Result<webrtc::api::API, webrtc::Error> {
     s.set_network_types(vec![NetworkType::Udp4]);
     s.set_ip_filter(Box::new(|ip: IpAddr| ip.is_loopback()));
     s.set_ice_multicast_dns_mode(MulticastDnsMode::Disabled);
+    // A peer that vanishes without closing (no data channel to notice) is dropped after ~3 s of
+    // silence rather than webrtc-rs's 5 s + 25 s; clients keep ICE alive with media or keepalives.
+    s.set_ice_timeouts(
+        Some(Duration::from_secs(3)),
+        Some(Duration::from_secs(5)),
+        Some(Duration::from_secs(1)),
+    );
     Ok(APIBuilder::new()
         .with_media_engine(m)
         .with_interceptor_registry(registry)
@@ -265,7 +276,7 @@ pub(crate) async fn answer_offer(
     let track = match (&video, out_codec) {
         (Some(_), Some(codec)) => {
             let fmtp = if codec == Codec::H264 { H264_FMTP } else { "" };
-            let track = Arc::new(TrackLocalStaticSample::new(
+            let track = Arc::new(TrackLocalStaticRTP::new(
                 RTCRtpCodecCapability {
                     mime_type: codec.mime_type().into(),
                     clock_rate: 90000,
@@ -284,7 +295,6 @@ pub(crate) async fn answer_offer(
         _ => None,
     };
 
-    let (updates_tx, updates_rx) = sync_channel(UPDATE_QUEUE);
     let (input_tx, input_rx) = sync_channel(CHUNK * 8);
     let session = Arc::new(Session {
         id: uuid::Uuid::new_v4().to_string(),
@@ -295,7 +305,7 @@ pub(crate) async fn answer_offer(
         pipeline_ids,
         output_enabled,
         channels: Mutex::new(Vec::new()),
-        updates_tx,
+        pending: Mutex::new(ParamQueue::default()),
         input_tx,
         frames_in: AtomicU64::new(0),
         frames_out: AtomicU64::new(0),
@@ -315,7 +325,7 @@ pub(crate) async fn answer_offer(
         .name(format!("scope-proc-{short}"))
         .spawn({
             let weak = weak.clone();
-            move || process_loop(&weak, &input_rx, &updates_rx, &out_tx)
+            move || process_loop(&weak, &input_rx, &out_tx)
         })
         .map_err(RtcError::Thread)?;
     lock(&session.threads).push(processor);
@@ -488,6 +498,19 @@ impl Session {
                 }
             })
         }));
+        // webrtc-rs does not surface the peer's DTLS close_notify as a state change, but the
+        // SCTP association dies with it and closes the channel: end the session then (scope-api
+        // §2: the real server ends a session within ~1 s of the client closing its connection).
+        let weak = Arc::downgrade(self);
+        dc.on_close(Box::new(move || {
+            let weak = weak.clone();
+            Box::pin(async move {
+                if let Some(s) = weak.upgrade() {
+                    debug!(session = %s.id, "data channel closed, ending the session");
+                    tokio::spawn(async move { s.close().await });
+                }
+            })
+        }));
         lock(&self.channels).push(dc);
     }
 
@@ -507,23 +530,15 @@ impl Session {
         if update.get("paused") == Some(&Value::Bool(true)) {
             self.paused.store(true, Ordering::Relaxed);
         }
-        match self.updates_tx.try_send(update) {
-            Ok(()) => {}
-            Err(TrySendError::Full(_)) => {
-                info!(session = %self.id, "parameter queue full, dropping update")
-            }
-            Err(TrySendError::Disconnected(_)) => {}
+        if !lock(&self.pending).push_channel(update) {
+            info!(session = %self.id, "parameter queue full, dropping update");
         }
     }
 
-    /// A REST update: merged at once and announced on every open data channel.
+    /// A REST update: queued behind earlier data-channel updates (not subject to the
+    /// 8-update limit) and announced on every open data channel.
     pub async fn apply_rest_update(&self, applied: &Map<String, Value>) {
-        {
-            let mut params = lock(&self.params);
-            for (k, v) in applied {
-                params.insert(k.clone(), v.clone());
-            }
-        }
+        lock(&self.pending).push_rest(applied.clone());
         let msg = json!({ "type": "parameters_updated", "parameters": applied }).to_string();
         let channels: Vec<Arc<RTCDataChannel>> = lock(&self.channels).clone();
         for dc in channels {
@@ -533,6 +548,18 @@ impl Session {
                 debug!(session = %self.id, "parameters_updated not sent: {e}");
             }
         }
+    }
+
+    /// Merges queued updates into the parameters (shallow `{**old, **new}`), oldest first.
+    fn apply_pending(&self) {
+        let mut pending = lock(&self.pending);
+        pending.drain_into(&mut lock(&self.params));
+    }
+
+    /// The parameters as they will be once queued updates are applied.
+    pub fn current_params(&self) -> Map<String, Value> {
+        let params = lock(&self.params).clone();
+        lock(&self.pending).preview(&params)
     }
 
     pub fn metrics_json(&self) -> Value {
@@ -647,7 +674,6 @@ impl RtpClock {
 fn process_loop(
     weak: &Weak<Session>,
     input_rx: &Receiver<EncodedInput>,
-    updates_rx: &Receiver<Map<String, Value>>,
     out_tx: &SyncSender<TimedFrame>,
 ) {
     let mut decoder: Option<Decoder> = None;
@@ -671,11 +697,13 @@ fn process_loop(
                     };
                 }
                 let pts = clock.pts(input.rtp_timestamp);
-                match decoder.as_mut().map(|d| d.decode(&input.data)) {
+                match decoder.as_mut().map(|d| d.decode_i420(&input.data)) {
                     Some(Ok(Some(mut frame))) => {
                         s.frames_in.fetch_add(1, Ordering::Relaxed);
                         frame.captured = pts;
-                        queue.push(TimedFrame { frame, pts });
+                        if !queue.push(TimedFrame { frame, pts }) {
+                            debug!(session = %s.id, "input queue full (30), dropping a new frame");
+                        }
                     }
                     Some(Ok(None)) | None => {}
                     Some(Err(e)) => {
@@ -688,12 +716,7 @@ fn process_loop(
             Err(RecvTimeoutError::Disconnected) => return,
         }
         // Parameter updates are applied between pipeline calls, like the real processor.
-        while let Ok(update) = updates_rx.try_recv() {
-            let mut params = lock(&s.params);
-            for (k, v) in update {
-                params.insert(k, v);
-            }
-        }
+        s.apply_pending();
         if let Some(chunk) = queue.take_chunk() {
             let Some(chain) = s.shared.upgrade().and_then(|sh| sh.chain(&s.pipeline_ids)) else {
                 continue;
@@ -711,12 +734,12 @@ fn send_loop(
     weak: &Weak<Session>,
     out_rx: &Receiver<TimedFrame>,
     codec: Codec,
-    track: &TrackLocalStaticSample,
+    track: &TrackLocalStaticRTP,
     runtime: &tokio::runtime::Handle,
 ) {
     let mut encoder: Option<Encoder> = None;
     let mut anchor: Option<(Instant, Duration)> = None;
-    let mut last_pts: Option<Duration> = None;
+    let mut rtp_out = RtpOut::new(codec);
     let mut was_connected = false;
     loop {
         let received = out_rx.recv_timeout(Duration::from_millis(50));
@@ -735,7 +758,7 @@ fn send_loop(
             Some((wall, pts)) if timed.pts >= pts => wall + (timed.pts - pts),
             _ => now,
         };
-        let due = if due + Duration::from_millis(250) < now || due > now + Duration::from_secs(1) {
+        let due = if due + Duration::from_millis(100) < now || due > now + Duration::from_secs(1) {
             anchor = Some((now, timed.pts));
             now
         } else {
@@ -761,7 +784,12 @@ fn send_loop(
         if stall.is_some_and(|n| s.frames_out.load(Ordering::Relaxed) >= n) {
             continue;
         }
-        let (w, h) = (timed.frame.width, timed.frame.height);
+        let frame = if codec == Codec::H264 {
+            even_crop(&timed.frame)
+        } else {
+            timed.frame.clone()
+        };
+        let (w, h) = (frame.width, frame.height);
         if encoder.is_none() {
             let kbps = (w * h / 100).clamp(500, 8000);
             encoder = match Encoder::new(codec, w, h, 30, kbps) {
@@ -781,31 +809,116 @@ fn send_loop(
         let force =
             !connected || !was_connected || s.keyframe_wanted.swap(false, Ordering::Relaxed);
         was_connected = connected;
-        let data = match enc.encode(&timed.frame, force) {
+        let data = match enc.encode(&frame, force) {
             Ok(d) => d,
             Err(e) => {
                 warn!(session = %s.id, "encode failed: {e}");
                 continue;
             }
         };
-        let duration = match last_pts {
-            Some(last) if timed.pts > last => timed.pts - last,
-            _ => Duration::from_millis(33),
+        let packets = match rtp_out.packetize(&Bytes::from(data), timed.pts) {
+            Ok(p) => p,
+            Err(e) => {
+                warn!(session = %s.id, "packetize failed: {e}");
+                continue;
+            }
         };
-        last_pts = Some(timed.pts);
-        let sample = Sample {
-            data: Bytes::from(data),
-            duration,
-            ..Default::default()
-        };
-        match runtime.block_on(track.write_sample(&sample)) {
+        let written = runtime.block_on(async {
+            for packet in &packets {
+                track.write_rtp(packet).await?;
+            }
+            Ok::<(), webrtc::Error>(())
+        });
+        match written {
             Ok(()) => {
                 if connected {
                     s.frames_out.fetch_add(1, Ordering::Relaxed);
                 }
             }
-            Err(e) => debug!(session = %s.id, "write_sample: {e}"),
+            Err(e) => debug!(session = %s.id, "write_rtp: {e}"),
         }
+    }
+}
+
+/// Packetizes encoded frames itself so each frame's RTP timestamp is its input pts, as real
+/// Scope's passthrough does. webrtc's sample writer stamps a frame with the sum of the earlier
+/// frames' durations, i.e. one frame late when intervals vary, which skews clients' round-trip
+/// matching by a frame.
+struct RtpOut {
+    payloader: Box<dyn Payloader + Send + Sync>,
+    seq: u16,
+    base: u32,
+}
+
+impl RtpOut {
+    /// Typical path MTU minus IP/UDP/SRTP overhead, as webrtc's own packetizer uses.
+    const MTU: usize = 1200;
+
+    fn new(codec: Codec) -> Self {
+        let payloader: Box<dyn Payloader + Send + Sync> = match codec {
+            Codec::Vp8 => Box::<Vp8Payloader>::default(),
+            Codec::H264 => Box::<H264Payloader>::default(),
+        };
+        // Random starts, as RFC 3550 asks; the track rewrites SSRC and payload type per binding.
+        let r = uuid::Uuid::new_v4().as_u128();
+        RtpOut {
+            payloader,
+            seq: r as u16,
+            base: (r >> 16) as u32,
+        }
+    }
+
+    fn packetize(
+        &mut self,
+        frame: &Bytes,
+        pts: Duration,
+    ) -> Result<Vec<webrtc::rtp::packet::Packet>, webrtc::rtp::Error> {
+        let ticks = (pts.as_micros() * 90 / 1000) as u32;
+        let timestamp = self.base.wrapping_add(ticks);
+        let payloads = self.payloader.payload(Self::MTU, frame)?;
+        let last = payloads.len().saturating_sub(1);
+        Ok(payloads
+            .into_iter()
+            .enumerate()
+            .map(|(i, payload)| {
+                self.seq = self.seq.wrapping_add(1);
+                webrtc::rtp::packet::Packet {
+                    header: webrtc::rtp::header::Header {
+                        version: 2,
+                        marker: i == last,
+                        sequence_number: self.seq,
+                        timestamp,
+                        ..Default::default()
+                    },
+                    payload,
+                }
+            })
+            .collect())
+    }
+}
+
+/// openh264 needs even sizes: drop the last column/row of odd-sized frames (passthrough of an
+/// odd-sized camera). Frames that are already even are shared, not copied.
+fn even_crop(frame: &media::VideoFrame) -> media::VideoFrame {
+    let (w, h) = (frame.width & !1, frame.height & !1);
+    if (w, h) == (frame.width, frame.height) || w == 0 || h == 0 {
+        return frame.clone();
+    }
+    let Ok(rgba) = frame.to_rgba() else {
+        return frame.clone();
+    };
+    let src_stride = frame.width as usize * 4;
+    let mut data = Vec::with_capacity(w as usize * h as usize * 4);
+    for row in rgba.data.chunks_exact(src_stride).take(h as usize) {
+        data.extend_from_slice(&row[..w as usize * 4]);
+    }
+    media::VideoFrame {
+        width: w,
+        height: h,
+        format: media::PixelFormat::Rgba8,
+        data: Arc::new(data),
+        captured: frame.captured,
+        seq: frame.seq,
     }
 }
 
@@ -832,6 +945,19 @@ mod tests {
             })
         );
         assert_eq!(first_video("v=0\r\nm=application 9 x\r\n"), None);
+    }
+
+    #[test]
+    fn odd_frames_are_cropped_to_even_for_h264() {
+        let data: Vec<u8> = (0..3 * 3 * 4).map(|i| i as u8).collect();
+        let f = media::VideoFrame::new(3, 3, media::PixelFormat::Rgba8, data, Duration::ZERO, 0)
+            .unwrap();
+        let c = even_crop(&f);
+        assert_eq!((c.width, c.height), (2, 2));
+        assert_eq!(
+            &c.data[..],
+            &[0, 1, 2, 3, 4, 5, 6, 7, 12, 13, 14, 15, 16, 17, 18, 19]
+        );
     }
 
     #[test]

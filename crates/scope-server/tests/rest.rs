@@ -116,6 +116,16 @@ async fn health_schemas_and_load_lifecycle() {
     let (_, s) = get(&format!("{base}/api/v1/pipeline/status")).await;
     assert_eq!(s["pipeline_id"], "passthrough");
     assert_eq!(s["load_params"]["width"], 320);
+    // A malformed SDP is a 500 with the reason, and leaves no session behind.
+    let (code, body) = post(
+        &format!("{base}/api/v1/webrtc/offer"),
+        json!({"sdp": "garbage", "type": "offer"}),
+    )
+    .await;
+    assert_eq!(code, StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(body["detail"].as_str().unwrap().contains("SDP"), "{body}");
+    let (_, m) = get(&format!("{base}/api/v1/session/metrics")).await;
+    assert_eq!(m, json!({"sessions": {}}));
     // models/status says downloaded for anything, even unregistered ids (a trap for clients).
     let (_, m) = get(&format!("{base}/api/v1/models/status?pipeline_id=no-such")).await;
     assert_eq!(m, json!({"downloaded": true, "progress": null}));

@@ -106,6 +106,9 @@ pub struct BenchScopeReport {
     /// pixels, and how many agreed (validates the round-trip method; see `stats`).
     pub rtt_match_checked: u64,
     pub rtt_match_agree: u64,
+    /// Most common (pixel id − matched id) in frames: 0 when the server keeps timestamps
+    /// exactly; +1 means it stamps each frame with the previous frame's time.
+    pub rtt_match_offset: Option<i64>,
 }
 
 impl fmt::Display for BenchScopeReport {
@@ -135,6 +138,11 @@ impl fmt::Display for BenchScopeReport {
             f,
             "  client encode {:.2} ms/frame, decode {:.2} ms/frame",
             self.encode_ms, self.decode_ms
+        )?;
+        writeln!(
+            f,
+            "  round-trip match checked against pixel-coded frame ids: {}/{} agree (most common offset {:?} frames)",
+            self.rtt_match_agree, self.rtt_match_checked, self.rtt_match_offset
         )?;
         write!(
             f,
@@ -256,6 +264,16 @@ pub fn run(args: BenchScopeArgs) -> anyhow::Result<BenchScopeReport> {
             if id == n % LOOP {
                 check.agree += 1;
             }
+            // Signed distance (pixel id − matched id) in −16..16.
+            let d = ((id + LOOP - n % LOOP) % LOOP) as i64;
+            *check
+                .offsets
+                .entry(if d >= LOOP as i64 / 2 {
+                    d - LOOP as i64
+                } else {
+                    d
+                })
+                .or_default() += 1;
         }
         std::thread::sleep(next.saturating_duration_since(Instant::now()));
     }
@@ -284,6 +302,11 @@ pub fn run(args: BenchScopeArgs) -> anyhow::Result<BenchScopeReport> {
         reconnects: end.reconnects,
         rtt_match_checked: check.checked,
         rtt_match_agree: check.agree,
+        rtt_match_offset: check
+            .offsets
+            .iter()
+            .max_by_key(|(_, c)| **c)
+            .map(|(d, _)| *d),
     })
 }
 
@@ -291,6 +314,7 @@ pub fn run(args: BenchScopeArgs) -> anyhow::Result<BenchScopeReport> {
 struct MatchCheck {
     checked: u64,
     agree: u64,
+    offsets: HashMap<i64, u64>,
 }
 
 /// The frame id coded in the blue channel: median over the middle row (the bar is an outlier).

@@ -462,6 +462,22 @@ impl RestClient {
         {
             return Ok(current);
         }
+        // `models/status` says "downloaded" for unknown ids, so ask the schemas whether the
+        // pipeline exists at all (servers without the route skip this check).
+        match self.pipeline_schemas().await {
+            Ok(schemas) if !schemas.contains_key(pipeline) => {
+                return Err(ScopeError::LoadFailed {
+                    url: self.url("/api/v1/pipelines/schemas"),
+                    pipeline: pipeline.to_owned(),
+                    reason: format!(
+                        "the server does not offer it (available: {})",
+                        schemas.keys().cloned().collect::<Vec<_>>().join(", ")
+                    ),
+                });
+            }
+            Ok(_) | Err(ScopeError::Status { status: 404, .. }) => {}
+            Err(e) => return Err(e),
+        }
         self.ensure_models(pipeline, timeout, &mut on_progress)
             .await?;
         self.load_pipeline(&[pipeline.to_owned()], load_params)

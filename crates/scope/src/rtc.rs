@@ -515,7 +515,9 @@ async fn read_track(
     } else {
         FrameAssembler::new(Box::new(Vp8Packet::default()))
     };
-    let mut last_pli = Instant::now() - Duration::from_secs(1);
+    let mut last_pli = Instant::now()
+        .checked_sub(Duration::from_secs(1))
+        .unwrap_or_else(Instant::now);
     while alive.load(Ordering::Relaxed) {
         let packet = match tokio::time::timeout(Duration::from_millis(200), remote.read_rtp()).await
         {
@@ -645,7 +647,9 @@ fn decode_loop(
             return;
         }
     };
-    let mut last_error_report = Instant::now() - Duration::from_secs(10);
+    let mut last_error_report = Instant::now()
+        .checked_sub(Duration::from_secs(10))
+        .unwrap_or_else(Instant::now);
     while alive.load(Ordering::Relaxed) {
         let (data, rtp_ts) = match samples.recv_timeout(Duration::from_millis(100)) {
             Ok(s) => s,

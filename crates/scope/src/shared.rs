@@ -2,7 +2,7 @@
 //! here is held for a few field updates only, never across I/O.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, MutexGuard, OnceLock};
+use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use media::VideoFrame;
@@ -76,8 +76,7 @@ struct Metrics {
 
 /// The process-wide clock that `VideoFrame::captured` is measured on when we stamp frames.
 pub fn epoch() -> Instant {
-    static EPOCH: OnceLock<Instant> = OnceLock::new();
-    *EPOCH.get_or_init(Instant::now)
+    media::epoch()
 }
 
 #[derive(Debug, Default)]

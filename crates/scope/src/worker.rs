@@ -370,7 +370,9 @@ impl Worker {
         let started = Instant::now();
         let mut pending: Map<String, Value> = Map::new();
         let mut channel_open = false;
-        let mut last_send = Instant::now() - applied.param_interval;
+        let mut last_send = Instant::now()
+            .checked_sub(applied.param_interval)
+            .unwrap_or_else(Instant::now);
         let mut last_health = Instant::now();
         let mut health: Option<tokio::task::JoinHandle<Result<crate::rest::Health, ScopeError>>> =
             None;

@@ -282,6 +282,17 @@ fn parameters_and_assets_reach_the_server() {
         json!({"target_prompts":[{"text":"a blue heron","weight":1.0}],"num_steps":6,"temporal_interpolation_method":"slerp"})
     );
 
+    // A REST update reaches us on the data channel as `parameters_updated`.
+    let rest_update = json!({"noise_scale": 0.42}).as_object().cloned().unwrap();
+    block(rest(&url).set_session_parameters(&rest_update)).unwrap();
+    let told = p.until(&h, Duration::from_secs(5), |_, ev| {
+        ev.iter().any(|e| {
+            matches!(e, ScopeEvent::ServerMessage(v)
+                if v["type"] == "parameters_updated" && v["parameters"]["noise_scale"] == json!(0.42))
+        })
+    });
+    assert!(told, "{:?}", p.events);
+
     cfg.params.insert("paused".into(), json!(true));
     h.configure(cfg.clone());
     std::thread::sleep(Duration::from_millis(300));
@@ -458,4 +469,51 @@ fn embedded_url_starts_the_in_process_server() {
         h.latest_frame()
     });
     assert_eq!(got.map(|f| (f.width, f.height)), Some((W, H)));
+}
+
+#[test]
+fn unknown_pipeline_fails_with_the_list_of_available_ones() {
+    let srv = server();
+    let h = ScopeHandle::start(ScopeConfig {
+        pipeline_id: "longlive".into(),
+        ..config(&srv.url())
+    });
+    let mut p = Pump::new();
+    assert!(p.until(&h, Duration::from_secs(10), |h, _| matches!(
+        h.stats().state,
+        ScopeState::Failed { .. }
+    )));
+    let ScopeState::Failed { reason } = h.stats().state else {
+        unreachable!()
+    };
+    assert!(
+        reason.contains("\"longlive\"") && reason.contains("passthrough"),
+        "{reason}"
+    );
+}
+
+#[test]
+fn output_follows_an_input_size_change() {
+    let srv = server();
+    let h = ScopeHandle::start(config(&srv.url()));
+    let mut p = Pump::new();
+    assert!(p.until(&h, Duration::from_secs(20), live), "{:?}", p.events);
+    // Switch to 160×128 frames mid-stream: no renegotiation, passthrough follows.
+    let small: Vec<VideoFrame> = (0..30)
+        .map(|n| {
+            let f = frame(n);
+            let mut data = Vec::with_capacity(160 * 128 * 4);
+            for y in 0..128 {
+                let row = (y * W * 4) as usize;
+                data.extend_from_slice(&f.data[row..row + 160 * 4]);
+            }
+            VideoFrame::new(160, 128, PixelFormat::Rgba8, data, epoch().elapsed(), n).unwrap()
+        })
+        .collect();
+    p.frames = small;
+    let switched = p.until(&h, Duration::from_secs(10), |h, _| {
+        h.latest_frame()
+            .is_some_and(|f| (f.width, f.height) == (160, 128))
+    });
+    assert!(switched, "{:?} {:?}", h.stats(), p.events);
 }

@@ -1,17 +1,25 @@
 //! The MetaDJ Scope show model: pure data, no Bevy types.
 //!
 //! A [`Show`] is an ordered list of [`Scene`]s. Each scene is a node graph ([`Node`]s joined by
-//! [`Edge`]s) plus its settings. [`compile`] turns one scene into a [`RenderPlan`]: the list of GPU
-//! passes the compositor executes. Shows are stored as versioned RON files ([`io`]).
+//! [`Edge`]s) plus its settings. [`validate`] reports every problem with its file position,
+//! [`compile`] turns one scene into a [`RenderPlan`]: the list of GPU passes the compositor
+//! executes. Shows are stored as versioned RON files ([`io`]).
 
 pub mod color;
+pub mod compile;
+pub mod error;
 pub mod id;
+pub mod io;
 pub mod node;
 pub mod plan;
 pub mod scene;
+pub mod validate;
 
 pub use color::Rgba;
+pub use compile::compile;
+pub use error::{ErrorKind, ShowError};
 pub use id::NodeId;
 pub use node::{NodeKind, PortType};
 pub use plan::RenderPlan;
 pub use scene::{Edge, Node, Scene, Show};
+pub use validate::validate;

@@ -111,7 +111,7 @@ impl NodeKind {
 
 /// A flat colour filling the canvas.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct Solid {
     pub color: Rgba,
 }
@@ -133,7 +133,7 @@ pub enum GradientShape {
 /// A two-colour gradient over the canvas. Positions are normalised canvas coordinates
 /// (0,0 top-left, 1,1 bottom-right).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct Gradient {
     pub shape: GradientShape,
     pub from: Rgba,
@@ -173,7 +173,7 @@ pub enum Fit {
 
 /// A still image (PNG or JPEG, alpha kept). Relative paths resolve against the show file's folder.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct ImageSource {
     pub path: PathBuf,
     pub fit: Fit,
@@ -181,7 +181,7 @@ pub struct ImageSource {
 
 /// Moving bars with the frame counter and timestamp burned in: proves frames are live.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct TestPattern {
     /// Bar movement in canvas widths per second.
     pub speed: f32,
@@ -212,7 +212,7 @@ impl Default for CameraDevice {
 /// A live camera. When the device is absent or fails, a synthetic camera stands in and the node
 /// keeps retrying in the background.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct Camera {
     pub device: CameraDevice,
     pub width: u32,
@@ -235,6 +235,7 @@ impl Default for Camera {
 
 /// One weighted text prompt.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Prompt {
     pub text: String,
     #[serde(default = "one")]
@@ -263,7 +264,7 @@ pub enum InputMode {
 
 /// Parameters fixed when a pipeline is loaded: changing one reloads the pipeline.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct ScopeLoad {
     pub width: u32,
     pub height: u32,
@@ -286,7 +287,7 @@ impl Default for ScopeLoad {
 
 /// Runtime parameters sent over the data channel. `None` leaves the server's value alone.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct ScopeParams {
     pub prompts: Vec<Prompt>,
     pub interpolation: Interpolation,
@@ -323,7 +324,7 @@ impl Default for ScopeFallback {
 /// A Daydream Scope server turning the input into the avatar. Data only here; the network side
 /// is in the `scope` crate.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct ScopeNode {
     /// `"embedded"` starts the built-in Scope-compatible server on loopback.
     pub url: String,
@@ -357,7 +358,7 @@ pub enum MatteShape {
 
 /// A rectangle or ellipse matte, for cutting away parts of a key ("garbage").
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct GarbageMatte {
     pub shape: MatteShape,
     /// Centre in normalised canvas coordinates.
@@ -382,9 +383,10 @@ impl Default for GarbageMatte {
 }
 
 /// Places the input in the canvas. Applied in this order: crop, fit, scale and rotate about the
-/// anchor, then move by `position`.
+/// anchor, then move by `position`. `fit` replaces the source's own fit when the input is a
+/// source with its own size (image, camera, Scope); a canvas-sized input is already fitted.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct Transform {
     /// Offset in canvas pixels.
     pub position: (f32, f32),
@@ -406,7 +408,7 @@ impl Default for Transform {
             rotation: 0.0,
             anchor: (0.5, 0.5),
             crop: (0.0, 0.0, 0.0, 0.0),
-            fit: Fit::Stretch,
+            fit: Fit::Fit,
         }
     }
 }
@@ -466,7 +468,7 @@ impl BlendMode {
 
 /// One layer of a blend: how it combines with everything below it.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct Layer {
     pub mode: BlendMode,
     pub opacity: f32,
@@ -484,7 +486,7 @@ impl Default for Layer {
 /// Stacks its inputs bottom (port `"0"`) to top. Layer 0's mode is ignored (it composites over
 /// transparent).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct Blend {
     pub layers: Vec<Layer>,
 }
@@ -499,7 +501,7 @@ impl Default for Blend {
 
 /// Keys out a colour, OBS-style: distance from the key colour in chroma (CbCr) space.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct ChromaKey {
     pub key_color: Rgba,
     /// Below this chroma distance a pixel is fully transparent. `0..=1`.
@@ -531,7 +533,7 @@ impl Default for ChromaKey {
 
 /// Keys by luma (Rec. 709): pixels below `low` or above `high` become transparent.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct LumaKey {
     pub low: f32,
     pub high: f32,
@@ -561,7 +563,7 @@ pub enum MatteSource {
 
 /// Turns an image into a matte (its alpha or its luma).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct MatteFrom {
     pub source: MatteSource,
 }
@@ -572,7 +574,7 @@ pub struct Invert {}
 
 /// Softens a matte with a separable Gaussian blur.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct Feather {
     /// Blur radius in canvas pixels (about 3 sigma). `0..=64`.
     pub radius: f32,
@@ -590,7 +592,7 @@ pub struct Mask {}
 
 /// Colour correction. All neutral by default.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct ColorAdjust {
     /// Added to each channel. `-1..=1`.
     pub brightness: f32,

@@ -1,6 +1,8 @@
 //! Shows, scenes, nodes and edges.
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -13,6 +15,7 @@ pub const FORMAT_VERSION: u32 = 1;
 
 /// A whole show: ordered scenes sharing one canvas.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Show {
     pub version: u32,
     /// Output size in pixels; every source is fitted into it.
@@ -22,6 +25,48 @@ pub struct Show {
     /// Highest numeric suffix handed out by [`Show::fresh_id`], so deleted ids are never reused.
     #[serde(default)]
     pub id_counter: u64,
+    /// Where the show was loaded from (for error positions); not part of its content.
+    #[serde(skip)]
+    pub origin: Origin,
+}
+
+/// The file and text a show was parsed from. Provenance, not content: every `Origin` compares
+/// equal, so a show equals itself after a save and reload.
+#[derive(Debug, Clone, Default)]
+pub struct Origin {
+    pub path: Option<PathBuf>,
+    pub text: Option<Arc<str>>,
+}
+
+impl PartialEq for Origin {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Show {
+    /// A show with one empty scene, for editors and tests.
+    pub fn new(canvas: (u32, u32)) -> Self {
+        Show {
+            version: FORMAT_VERSION,
+            canvas,
+            scenes: Vec::new(),
+            id_counter: 0,
+            origin: Origin::default(),
+        }
+    }
+
+    /// A node id that no scene uses and that was never handed out before: `kind_N` with `N`
+    /// above every number given so far, so a deleted node's id never comes back.
+    pub fn fresh_id(&mut self, kind_name: &str) -> NodeId {
+        loop {
+            self.id_counter += 1;
+            let id = NodeId(format!("{kind_name}_{}", self.id_counter));
+            if !self.scenes.iter().any(|s| s.nodes.contains_key(&id)) {
+                return id;
+            }
+        }
+    }
 }
 
 fn default_canvas() -> (u32, u32) {
@@ -30,6 +75,7 @@ fn default_canvas() -> (u32, u32) {
 
 /// One scene: a node graph, how it is entered, and its Scope state.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Scene {
     pub name: String,
     /// How the show switches *into* this scene.
@@ -46,6 +92,7 @@ pub struct Scene {
 
 /// A node: its kind and parameters, plus where the editor draws it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Node {
     pub kind: NodeKind,
     /// Editor position; not used for rendering.
@@ -55,6 +102,7 @@ pub struct Node {
 
 /// Output of `from` goes into input port `port` of `to`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Edge {
     pub from: NodeId,
     pub to: NodeId,
@@ -81,7 +129,7 @@ pub enum TransitionKind {
 
 /// How a scene is entered.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct Transition {
     pub kind: TransitionKind,
     /// Seconds.

@@ -1,0 +1,196 @@
+//! The capture thread: a real device when it can be opened, the synthetic picture otherwise.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, Sender, bounded};
+use media::{PixelFormat, VideoFrame};
+use tracing::{info, warn};
+
+use crate::device::OpenDevice;
+use crate::{CameraRequest, Device, synthetic};
+
+/// What a camera stream is showing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CameraStatus {
+    /// Frames come from the device.
+    Live { device: String },
+    /// The synthetic picture stands in; `reason` says why (empty when it was asked for).
+    Synthetic { reason: String },
+}
+
+struct Slot {
+    frame: Mutex<Option<VideoFrame>>,
+    status: Mutex<CameraStatus>,
+}
+
+/// A running camera. Dropping it stops and joins its thread.
+pub struct CameraStream {
+    slot: Arc<Slot>,
+    stop: Option<Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+    request: CameraRequest,
+}
+
+/// Opens a camera. Never fails: see [`CameraStatus`].
+pub fn open(request: CameraRequest) -> CameraStream {
+    let slot = Arc::new(Slot {
+        frame: Mutex::new(None),
+        status: Mutex::new(CameraStatus::Synthetic {
+            reason: "starting".into(),
+        }),
+    });
+    let (stop_tx, stop_rx) = bounded(1);
+    let thread = {
+        let slot = Arc::clone(&slot);
+        let request = request.clone();
+        std::thread::Builder::new()
+            .name(format!("camera {}", request.device))
+            .spawn(move || run(&request, &slot, &stop_rx))
+            .map_err(|e| warn!("cannot start the camera thread: {e}"))
+            .ok()
+    };
+    CameraStream {
+        slot,
+        stop: Some(stop_tx),
+        thread,
+        request,
+    }
+}
+
+impl CameraStream {
+    /// The newest frame not returned before (`None`: nothing new).
+    pub fn latest(&self) -> Option<VideoFrame> {
+        self.slot
+            .frame
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+    }
+
+    pub fn status(&self) -> CameraStatus {
+        self.slot
+            .status
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    pub fn request(&self) -> &CameraRequest {
+        &self.request
+    }
+}
+
+impl Drop for CameraStream {
+    fn drop(&mut self) {
+        // Dropping the sender wakes the thread at once.
+        self.stop.take();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// First retry after 1 s, doubling to at most 30 s.
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+
+fn run(req: &CameraRequest, slot: &Slot, stop: &Receiver<()>) {
+    let stopped = AtomicBool::new(false);
+    let fps = req.fps.clamp(1, 240);
+    let interval = Duration::from_secs_f64(1.0 / f64::from(fps));
+    let mut seq = 0u64;
+    let mut backoff = Duration::from_secs(1);
+    let mut next_try = (req.device != Device::Synthetic).then(Instant::now);
+    if next_try.is_none() {
+        set_status(
+            slot,
+            CameraStatus::Synthetic {
+                reason: String::new(),
+            },
+        );
+    }
+    let mut next_frame = Instant::now();
+    while !stopped.load(Ordering::Relaxed) {
+        if next_try.is_some_and(|t| Instant::now() >= t) {
+            match OpenDevice::open(req) {
+                Ok(mut dev) => {
+                    let name = dev.name();
+                    info!("{}: capturing from {name}", req.device);
+                    set_status(slot, CameraStatus::Live { device: name });
+                    backoff = Duration::from_secs(1);
+                    let reason = loop {
+                        if stop.try_recv() != Err(crossbeam_channel::TryRecvError::Empty) {
+                            return;
+                        }
+                        match dev.frame() {
+                            Ok((w, h, data)) => {
+                                seq += 1;
+                                publish(slot, w, h, data, seq);
+                            }
+                            Err(e) => break e,
+                        }
+                    };
+                    warn!(
+                        "{}: lost ({reason}); the synthetic camera stands in, retrying",
+                        req.device
+                    );
+                    set_status(
+                        slot,
+                        CameraStatus::Synthetic {
+                            reason: format!("{}: {reason}", req.device),
+                        },
+                    );
+                }
+                Err(e) => {
+                    warn!(
+                        "{e}; the synthetic camera stands in, retrying in {} s",
+                        backoff.as_secs()
+                    );
+                    set_status(
+                        slot,
+                        CameraStatus::Synthetic {
+                            reason: e.to_string(),
+                        },
+                    );
+                }
+            }
+            next_try = Some(Instant::now() + backoff);
+            backoff = (backoff * 2).min(MAX_BACKOFF);
+        }
+        // Synthetic frame, paced by the clock (skipping frames if we fell behind).
+        let now = Instant::now();
+        if now >= next_frame {
+            seq += 1;
+            let t = media::now().as_secs_f64();
+            let data = synthetic::render(req.width, req.height, seq, t);
+            publish(slot, req.width, req.height, data, seq);
+            next_frame += interval;
+            if next_frame < now {
+                next_frame = now + interval;
+            }
+        }
+        let wake = next_try.map_or(next_frame, |t| t.min(next_frame));
+        match stop.recv_timeout(wake.saturating_duration_since(Instant::now())) {
+            Err(crossbeam_channel::RecvTimeoutError::Timeout) => {}
+            _ => stopped.store(true, Ordering::Relaxed),
+        }
+    }
+}
+
+fn publish(slot: &Slot, width: u32, height: u32, data: Vec<u8>, seq: u64) {
+    let frame = VideoFrame {
+        width,
+        height,
+        format: PixelFormat::Rgba8,
+        data: Arc::new(data),
+        captured: media::now(),
+        seq,
+    };
+    *slot.frame.lock().unwrap_or_else(PoisonError::into_inner) = Some(frame);
+}
+
+fn set_status(slot: &Slot, status: CameraStatus) {
+    *slot.status.lock().unwrap_or_else(PoisonError::into_inner) = status;
+}

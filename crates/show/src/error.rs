@@ -1,0 +1,137 @@
+//! Errors that point at the show file: `path:line:col: what is wrong`.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use crate::id::NodeId;
+
+/// What went wrong, without where.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ErrorKind {
+    #[error("cannot read the show file: {0}")]
+    Io(String),
+    /// RON syntax or type errors (unknown node kind, missing field, wrong type, …).
+    #[error("{0}")]
+    Parse(String),
+    #[error("format version {found} is newer than this program understands (up to {supported})")]
+    TooNew { found: u32, supported: u32 },
+    #[error("cannot migrate from format version {from}: {reason}")]
+    Migration { from: u32, reason: String },
+    #[error("the show has no scenes")]
+    NoScenes,
+    #[error("canvas must be between 16x16 and 8192x8192, got {0}x{1}")]
+    BadCanvas(u32, u32),
+    #[error("two scenes are named \"{0}\"")]
+    DuplicateScene(String),
+    #[error("node \"{node}\" ({kind}): {param} must be in {range}, got {got}")]
+    BadParam {
+        node: NodeId,
+        kind: &'static str,
+        param: String,
+        range: String,
+        got: String,
+    },
+    #[error("edge {from} -> {to}: there is no node \"{missing}\"")]
+    DanglingEdge {
+        from: NodeId,
+        to: NodeId,
+        missing: NodeId,
+    },
+    #[error(
+        "edge {from} -> {to}: node \"{to}\" ({kind}) has no input port \"{port}\" (ports: {ports})"
+    )]
+    UnknownPort {
+        from: NodeId,
+        to: NodeId,
+        kind: &'static str,
+        port: String,
+        ports: String,
+    },
+    #[error("edge {from} -> {to}: node \"{from}\" ({kind}) has no output")]
+    NoOutputPort {
+        from: NodeId,
+        to: NodeId,
+        kind: &'static str,
+    },
+    #[error(
+        "edge {from} -> {to}.{port}: port type mismatch, {from} gives {given:?} but {to}.{port} takes {wanted:?}"
+    )]
+    PortType {
+        from: NodeId,
+        to: NodeId,
+        port: String,
+        given: crate::PortType,
+        wanted: crate::PortType,
+    },
+    #[error("input {to}.{port} is connected twice (from \"{first}\" and \"{second}\")")]
+    InputTwice {
+        to: NodeId,
+        port: String,
+        first: NodeId,
+        second: NodeId,
+    },
+    #[error("node \"{node}\" ({kind}): input \"{port}\" is not connected")]
+    MissingInput {
+        node: NodeId,
+        kind: &'static str,
+        port: String,
+    },
+    #[error("the graph has a cycle through {}", join(.0))]
+    Cycle(Vec<NodeId>),
+    #[error("a scene needs exactly one output node, found {0}")]
+    OutputCount(usize),
+    #[error("node \"{node}\" ({kind}): file not found: {path}")]
+    MissingFile {
+        node: NodeId,
+        kind: &'static str,
+        path: PathBuf,
+    },
+    #[error("scene index {0} does not exist")]
+    NoSuchScene(usize),
+}
+
+fn join(ids: &[NodeId]) -> String {
+    ids.iter()
+        .map(NodeId::as_str)
+        .collect::<Vec<_>>()
+        .join(" -> ")
+}
+
+/// An error with where it happened: file, position and scene when known.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ShowError {
+    pub file: Option<PathBuf>,
+    /// 1-based line and column.
+    pub pos: Option<(usize, usize)>,
+    pub scene: Option<String>,
+    /// Boxed: errors travel in `Result`s and should stay small.
+    pub kind: Box<ErrorKind>,
+}
+
+impl ShowError {
+    pub fn new(kind: ErrorKind) -> Self {
+        ShowError {
+            file: None,
+            pos: None,
+            scene: None,
+            kind: Box::new(kind),
+        }
+    }
+}
+
+impl fmt::Display for ShowError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (&self.file, self.pos) {
+            (Some(file), Some((line, col))) => write!(f, "{}:{line}:{col}: ", file.display())?,
+            (Some(file), None) => write!(f, "{}: ", file.display())?,
+            (None, Some((line, col))) => write!(f, "{line}:{col}: ")?,
+            (None, None) => {}
+        }
+        if let Some(scene) = &self.scene {
+            write!(f, "scene \"{scene}\": ")?;
+        }
+        write!(f, "{}", self.kind)
+    }
+}
+
+impl std::error::Error for ShowError {}

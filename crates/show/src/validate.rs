@@ -1,0 +1,448 @@
+//! Checks a show and reports every problem, each pointing at its place in the file.
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::Path;
+
+use crate::error::{ErrorKind, ShowError};
+use crate::id::NodeId;
+use crate::node::NodeKind;
+use crate::scene::{Scene, Show};
+
+/// Every error in the show (empty when it is fine to play). `base_dir` resolves relative file
+/// paths (the show file's folder).
+pub fn validate(show: &Show, base_dir: &Path) -> Vec<ShowError> {
+    let loc = Locator::new(show);
+    let mut errors = Vec::new();
+    let (w, h) = show.canvas;
+    if !(16..=8192).contains(&w) || !(16..=8192).contains(&h) {
+        errors.push(loc.error(ErrorKind::BadCanvas(w, h), None, loc.find_top("canvas")));
+    }
+    if show.scenes.is_empty() {
+        errors.push(loc.error(ErrorKind::NoScenes, None, loc.find_top("scenes")));
+    }
+    let mut names = HashSet::new();
+    for scene in &show.scenes {
+        if !names.insert(scene.name.as_str()) {
+            let kind = ErrorKind::DuplicateScene(scene.name.clone());
+            errors.push(loc.error(kind, None, loc.find_scene(&scene.name)));
+        }
+    }
+    for scene in &show.scenes {
+        for (kind, place) in check_scene(scene, base_dir) {
+            let pos = match &place {
+                Place::Scene => loc.find_scene(&scene.name),
+                Place::Node(id, field) => loc.find_node(&scene.name, id, field.as_deref()),
+                Place::Edge(from, to) => loc.find_edge(&scene.name, from, to),
+            };
+            errors.push(loc.error(kind, Some(&scene.name), pos));
+        }
+    }
+    errors
+}
+
+/// Where in a scene an error belongs.
+enum Place {
+    Scene,
+    Node(NodeId, Option<String>),
+    Edge(NodeId, NodeId),
+}
+
+fn check_scene(scene: &Scene, base_dir: &Path) -> Vec<(ErrorKind, Place)> {
+    let mut out = Vec::new();
+    let outputs = scene
+        .nodes
+        .values()
+        .filter(|n| matches!(n.kind, NodeKind::Output(_)))
+        .count();
+    if outputs != 1 {
+        out.push((ErrorKind::OutputCount(outputs), Place::Scene));
+    }
+    for (id, node) in &scene.nodes {
+        for (param, range, got) in check_params(&node.kind) {
+            let field = param.split('.').next().unwrap_or(&param).to_owned();
+            let kind = ErrorKind::BadParam {
+                node: id.clone(),
+                kind: node.kind.name(),
+                param,
+                range,
+                got,
+            };
+            out.push((kind, Place::Node(id.clone(), Some(field))));
+        }
+        for path in files(&node.kind) {
+            if !base_dir.join(path).is_file() {
+                let kind = ErrorKind::MissingFile {
+                    node: id.clone(),
+                    kind: node.kind.name(),
+                    path: path.to_path_buf(),
+                };
+                out.push((kind, Place::Node(id.clone(), Some("path".into()))));
+            }
+        }
+    }
+
+    let mut connected: BTreeMap<(&NodeId, &str), &NodeId> = BTreeMap::new();
+    for e in &scene.edges {
+        let place = || Place::Edge(e.from.clone(), e.to.clone());
+        let (Some(from), Some(to)) = (scene.nodes.get(&e.from), scene.nodes.get(&e.to)) else {
+            let missing = if scene.nodes.contains_key(&e.from) {
+                &e.to
+            } else {
+                &e.from
+            };
+            let kind = ErrorKind::DanglingEdge {
+                from: e.from.clone(),
+                to: e.to.clone(),
+                missing: missing.clone(),
+            };
+            out.push((kind, place()));
+            continue;
+        };
+        let inputs = to.kind.inputs();
+        let Some((_, wanted)) = inputs.iter().find(|(p, _)| *p == e.port) else {
+            let ports: Vec<_> = inputs.iter().map(|(p, _)| p.as_str()).collect();
+            let kind = ErrorKind::UnknownPort {
+                from: e.from.clone(),
+                to: e.to.clone(),
+                kind: to.kind.name(),
+                port: e.port.clone(),
+                ports: if ports.is_empty() {
+                    "none".into()
+                } else {
+                    ports.join(", ")
+                },
+            };
+            out.push((kind, place()));
+            continue;
+        };
+        let Some(given) = from.kind.output() else {
+            let kind = ErrorKind::NoOutputPort {
+                from: e.from.clone(),
+                to: e.to.clone(),
+                kind: from.kind.name(),
+            };
+            out.push((kind, place()));
+            continue;
+        };
+        if given != *wanted {
+            let kind = ErrorKind::PortType {
+                from: e.from.clone(),
+                to: e.to.clone(),
+                port: e.port.clone(),
+                given,
+                wanted: *wanted,
+            };
+            out.push((kind, place()));
+        }
+        if let Some(first) = connected.insert((&e.to, e.port.as_str()), &e.from) {
+            let kind = ErrorKind::InputTwice {
+                to: e.to.clone(),
+                port: e.port.clone(),
+                first: first.clone(),
+                second: e.from.clone(),
+            };
+            out.push((kind, place()));
+        }
+    }
+    for (id, node) in &scene.nodes {
+        // A Scope node without input runs in text mode.
+        if matches!(node.kind, NodeKind::Scope(_)) {
+            continue;
+        }
+        for (port, _) in node.kind.inputs() {
+            if !connected.contains_key(&(id, port.as_str())) {
+                let kind = ErrorKind::MissingInput {
+                    node: id.clone(),
+                    kind: node.kind.name(),
+                    port,
+                };
+                out.push((kind, Place::Node(id.clone(), None)));
+            }
+        }
+    }
+    if let Some(cycle) = find_cycle(scene) {
+        let first = cycle[0].clone();
+        out.push((ErrorKind::Cycle(cycle), Place::Node(first, None)));
+    }
+    out
+}
+
+/// A cycle as the list of node ids around it, if the scene has one.
+pub(crate) fn find_cycle(scene: &Scene) -> Option<Vec<NodeId>> {
+    let mut next: BTreeMap<&NodeId, Vec<&NodeId>> = BTreeMap::new();
+    for e in &scene.edges {
+        next.entry(&e.from).or_default().push(&e.to);
+    }
+    #[derive(Clone, Copy, PartialEq)]
+    enum Mark {
+        New,
+        Open,
+        Done,
+    }
+    let mut mark: BTreeMap<&NodeId, Mark> = scene.nodes.keys().map(|k| (k, Mark::New)).collect();
+    for start in scene.nodes.keys() {
+        if mark.get(start) != Some(&Mark::New) {
+            continue;
+        }
+        // Iterative DFS; `path` holds the open nodes with their next-child index.
+        let mut path: Vec<(&NodeId, usize)> = vec![(start, 0)];
+        mark.insert(start, Mark::Open);
+        while let Some((node, i)) = path.last_mut() {
+            let children = next.get(node).map(Vec::as_slice).unwrap_or(&[]);
+            if let Some(&child) = children.get(*i) {
+                *i += 1;
+                match mark.get(child).copied() {
+                    Some(Mark::New) => {
+                        mark.insert(child, Mark::Open);
+                        path.push((child, 0));
+                    }
+                    Some(Mark::Open) => {
+                        let at = path.iter().position(|(n, _)| *n == child).unwrap_or(0);
+                        let mut cycle: Vec<NodeId> =
+                            path[at..].iter().map(|(n, _)| (*n).clone()).collect();
+                        cycle.push(child.clone());
+                        return Some(cycle);
+                    }
+                    _ => {}
+                }
+            } else {
+                let done = *node;
+                mark.insert(done, Mark::Done);
+                path.pop();
+            }
+        }
+    }
+    None
+}
+
+/// Files a node needs, relative to the show's folder.
+fn files(kind: &NodeKind) -> Vec<&Path> {
+    match kind {
+        NodeKind::Image(img) => vec![img.path.as_path()],
+        NodeKind::Scope(s) => s
+            .params
+            .vace_ref_images
+            .iter()
+            .map(|p| p.as_path())
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Out-of-range parameters as `(name, range, value)`.
+fn check_params(kind: &NodeKind) -> Vec<(String, String, String)> {
+    let mut bad = Vec::new();
+    // Non-numeric problems, appended after the range checks.
+    let mut other: Vec<(String, String, String)> = Vec::new();
+    let mut f = |name: &str, v: f32, lo: f32, hi: f32| {
+        if !(v.is_finite() && (lo..=hi).contains(&v)) {
+            bad.push((name.to_owned(), format!("{lo}..={hi}"), format!("{v}")));
+        }
+    };
+    let color = |f: &mut dyn FnMut(&str, f32, f32, f32), name: &str, c: &crate::Rgba| {
+        for (ch, v) in ["r", "g", "b", "a"].iter().zip(c.to_array()) {
+            f(&format!("{name}.{ch}"), v, 0.0, 1.0);
+        }
+    };
+    match kind {
+        NodeKind::Solid(s) => color(&mut f, "color", &s.color),
+        NodeKind::Gradient(g) => {
+            color(&mut f, "from", &g.from);
+            color(&mut f, "to", &g.to);
+            for (n, (x, y)) in [("start", g.start), ("end", g.end)] {
+                f(&format!("{n}.x"), x, -10.0, 10.0);
+                f(&format!("{n}.y"), y, -10.0, 10.0);
+            }
+        }
+        NodeKind::Image(_) | NodeKind::Output(_) | NodeKind::Invert(_) | NodeKind::Mask(_) => {}
+        NodeKind::Matte(_) => {}
+        NodeKind::TestPattern(t) => f("speed", t.speed, -10.0, 10.0),
+        NodeKind::Camera(c) => {
+            f("width", c.width as f32, 16.0, 7680.0);
+            f("height", c.height as f32, 16.0, 4320.0);
+            f("fps", c.fps as f32, 1.0, 240.0);
+        }
+        NodeKind::Scope(s) => {
+            f("load.width", s.load.width as f32, 16.0, 4096.0);
+            f("load.height", s.load.height as f32, 16.0, 4096.0);
+            for (i, p) in s.params.prompts.iter().enumerate() {
+                f(&format!("params.prompts[{i}].weight"), p.weight, 0.0, 100.0);
+            }
+            if let Some(v) = s.params.noise_scale {
+                f("params.noise_scale", v, 0.0, 1.0);
+            }
+            if let Some(v) = s.params.vace_context_scale {
+                f("params.vace_context_scale", v, 0.0, 2.0);
+            }
+            if let Some(steps) = &s.params.denoising_steps {
+                for (i, v) in steps.iter().enumerate() {
+                    f(
+                        &format!("params.denoising_steps[{i}]"),
+                        *v as f32,
+                        0.0,
+                        1000.0,
+                    );
+                }
+            }
+            if let crate::node::ScopeFallback::Hold { fade_after } = s.fallback {
+                f("fallback.fade_after", fade_after, 0.0, 3600.0);
+            }
+            if s.url.trim().is_empty() {
+                other.push((
+                    "url".into(),
+                    "\"embedded\" or an http(s) URL".into(),
+                    "\"\"".into(),
+                ));
+            }
+            if s.pipeline.trim().is_empty() {
+                other.push(("pipeline".into(), "a pipeline id".into(), "\"\"".into()));
+            }
+        }
+        NodeKind::GarbageMatte(g) => {
+            f("size.w", g.size.0, 0.0, 4.0);
+            f("size.h", g.size.1, 0.0, 4.0);
+            f("softness", g.softness, 0.0, 1.0);
+        }
+        NodeKind::Transform(t) => {
+            f("scale.x", t.scale.0, -100.0, 100.0);
+            f("scale.y", t.scale.1, -100.0, 100.0);
+            f("rotation", t.rotation, -3600.0, 3600.0);
+            let (l, tp, r, b) = t.crop;
+            for (n, v) in [("left", l), ("top", tp), ("right", r), ("bottom", b)] {
+                f(&format!("crop.{n}"), v, 0.0, 1.0);
+            }
+            f("crop.left+right", l + r, 0.0, 0.99);
+            f("crop.top+bottom", tp + b, 0.0, 0.99);
+        }
+        NodeKind::Blend(b) => {
+            if b.layers.is_empty() {
+                other.push(("layers".into(), "1 or more layers".into(), "none".into()));
+            }
+            for (i, l) in b.layers.iter().enumerate() {
+                f(&format!("layers[{i}].opacity"), l.opacity, 0.0, 1.0);
+            }
+        }
+        NodeKind::ChromaKey(k) => {
+            color(&mut f, "key_color", &k.key_color);
+            f("similarity", k.similarity, 0.0, 1.0);
+            f("smoothness", k.smoothness, 0.0, 1.0);
+            f("spill", k.spill, 0.0, 1.0);
+            f("opacity", k.opacity, 0.0, 1.0);
+            f("contrast", k.contrast, -4.0, 4.0);
+            f("brightness", k.brightness, -1.0, 1.0);
+            f("gamma", k.gamma, -1.0, 1.0);
+        }
+        NodeKind::LumaKey(k) => {
+            f("low", k.low, 0.0, 1.0);
+            f("high", k.high, k.low.clamp(0.0, 1.0), 1.0);
+            f("smoothness", k.smoothness, 0.0, 1.0);
+        }
+        NodeKind::Feather(fe) => f("radius", fe.radius, 0.0, 64.0),
+        NodeKind::ColorAdjust(c) => {
+            f("brightness", c.brightness, -1.0, 1.0);
+            f("contrast", c.contrast, 0.0, 4.0);
+            f("saturation", c.saturation, 0.0, 4.0);
+            f("gamma", c.gamma, 0.1, 10.0);
+            f("hue_shift", c.hue_shift, -360.0, 360.0);
+            f("opacity", c.opacity, 0.0, 1.0);
+        }
+    }
+    bad.extend(other);
+    bad
+}
+
+/// Finds things in the source text by their written form. The parsed model has no spans, and
+/// show files are small, so a forward text search from the scene's name is enough.
+struct Locator<'a> {
+    file: Option<&'a Path>,
+    text: Option<&'a str>,
+}
+
+impl<'a> Locator<'a> {
+    fn new(show: &'a Show) -> Self {
+        Locator {
+            file: show.origin.path.as_deref(),
+            text: show.origin.text.as_deref(),
+        }
+    }
+
+    fn error(&self, kind: ErrorKind, scene: Option<&str>, pos: Option<usize>) -> ShowError {
+        ShowError {
+            file: self.file.map(Path::to_path_buf),
+            pos: pos.and_then(|p| self.line_col(p)),
+            scene: scene.map(str::to_owned),
+            kind: Box::new(kind),
+        }
+    }
+
+    fn line_col(&self, offset: usize) -> Option<(usize, usize)> {
+        let before = self.text?.get(..offset)?;
+        let line = before.matches('\n').count() + 1;
+        let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        Some((line, col))
+    }
+
+    /// Offset of the first `pattern` at or after `from` that is not inside a `//` comment.
+    fn find_from(&self, from: usize, pattern: &str) -> Option<usize> {
+        let text = self.text?;
+        let mut at = from;
+        while let Some(i) = text.get(at..)?.find(pattern) {
+            let pos = at + i;
+            let line_start = text[..pos].rfind('\n').map_or(0, |n| n + 1);
+            if !text[line_start..pos].contains("//") {
+                return Some(pos);
+            }
+            at = pos + pattern.len();
+        }
+        None
+    }
+
+    fn find_top(&self, field: &str) -> Option<usize> {
+        self.find_from(0, &format!("{field}:"))
+    }
+
+    fn find_scene(&self, name: &str) -> Option<usize> {
+        let text = self.text?;
+        let quoted = format!("\"{name}\"");
+        let mut at = 0;
+        while let Some(pos) = self.find_from(at, &quoted) {
+            if text[..pos].trim_end().ends_with("name:") {
+                return Some(pos);
+            }
+            at = pos + quoted.len();
+        }
+        None
+    }
+
+    fn find_node(&self, scene: &str, node: &NodeId, field: Option<&str>) -> Option<usize> {
+        let start = self.find_scene(scene).unwrap_or(0);
+        let key = format!("\"{node}\"");
+        let text = self.text?;
+        let mut at = start;
+        let node_pos = loop {
+            let pos = self.find_from(at, &key)?;
+            if text[pos + key.len()..].trim_start().starts_with(':') {
+                break pos;
+            }
+            at = pos + key.len();
+        };
+        let Some(field) = field else {
+            return Some(node_pos);
+        };
+        // The field must be inside this node's entry: before the next node key (`"x": (`).
+        let end = text[node_pos + key.len()..]
+            .find("\": (")
+            .map_or(text.len(), |i| node_pos + key.len() + i);
+        match self.find_from(node_pos, &format!("{field}:")) {
+            Some(p) if p < end => Some(p),
+            _ => Some(node_pos),
+        }
+    }
+
+    fn find_edge(&self, scene: &str, from: &NodeId, to: &NodeId) -> Option<usize> {
+        let start = self.find_scene(scene).unwrap_or(0);
+        let pattern = format!("from: \"{from}\", to: \"{to}\"");
+        self.find_from(start, &pattern)
+            .or_else(|| self.find_from(start, &format!("from: \"{from}\"")))
+    }
+}
