@@ -2,7 +2,9 @@
 //! Scope frames (`camera.rs`, `scope.rs`). Each fills its own node ids in
 //! [`crate::render::ExternalTextures`] and leaves the others' alone.
 
+pub mod camera;
 pub mod image;
+pub mod scope;
 
 use bevy::prelude::*;
 
@@ -11,6 +13,24 @@ pub struct SourcesPlugin;
 
 impl Plugin for SourcesPlugin {
     fn build(&self, app: &mut App) {
-        app.add_plugins(image::ImageSourcesPlugin);
+        app.add_plugins((
+            image::ImageSourcesPlugin,
+            camera::CameraSourcesPlugin,
+            scope::ScopeSourcesPlugin,
+        ));
     }
+}
+
+/// Whether a live source (camera, Scope node) has not delivered its first picture yet. A
+/// headless render waits for these (bounded) so it shows what a live show would.
+pub fn live_sources_pending(world: &mut World) -> bool {
+    let cameras_waiting = world
+        .query::<&camera::CameraSource>()
+        .iter(world)
+        .any(|c| c.image.is_none());
+    let scopes_waiting = world
+        .query::<&scope::ScopeSource>()
+        .iter(world)
+        .any(|s| !s.is_showing_output());
+    cameras_waiting || scopes_waiting
 }
