@@ -19,6 +19,8 @@ use crate::sources::image::ImageSources;
 
 /// How long one step (decoding images, one frame) may take before giving up.
 const STEP_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long a headless render waits for cameras and Scope nodes to deliver.
+const LIVE_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Renders the frames `args` asks for and returns the files written.
 pub fn render(args: &RenderArgs) -> anyhow::Result<Vec<PathBuf>> {
@@ -127,6 +129,17 @@ pub fn wait_for_sources(app: &mut App) -> anyhow::Result<()> {
             bail!("images still decoding after {STEP_TIMEOUT:?}");
         }
         std::thread::sleep(Duration::from_millis(2));
+    }
+    // Cameras and Scope nodes: wait for their first picture, but a show must still render when
+    // a Scope server is down, so past the limit the node's fallback is what gets rendered.
+    let start = Instant::now();
+    while crate::sources::live_sources_pending(app.world_mut()) {
+        if start.elapsed() > LIVE_TIMEOUT {
+            warn!("live sources not ready after {LIVE_TIMEOUT:?}; rendering their fallbacks");
+            break;
+        }
+        app.update();
+        std::thread::sleep(Duration::from_millis(5));
     }
     app.update();
     Ok(())

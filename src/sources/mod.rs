@@ -20,3 +20,17 @@ impl Plugin for SourcesPlugin {
         ));
     }
 }
+
+/// Whether a live source (camera, Scope node) has not delivered its first picture yet. A
+/// headless render waits for these (bounded) so it shows what a live show would.
+pub fn live_sources_pending(world: &mut World) -> bool {
+    let cameras_waiting = world
+        .query::<&camera::CameraSource>()
+        .iter(world)
+        .any(|c| c.frames_uploaded() == 0);
+    let scopes_waiting = world
+        .query::<&scope::ScopeSource>()
+        .iter(world)
+        .any(|s| s.frames_received() == 0 || !matches!(s.stats().state, ::scope::ScopeState::Live));
+    cameras_waiting || scopes_waiting
+}

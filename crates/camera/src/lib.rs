@@ -16,7 +16,7 @@ pub use stream::{CameraStatus, CameraStream, open};
 pub use synthetic::render as render_synthetic;
 
 /// Which device a camera opens.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Device {
     Index(u32),
     /// The first device whose name contains this text (case-insensitive).
@@ -26,7 +26,7 @@ pub enum Device {
 }
 
 /// What to open and how.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct CameraRequest {
     pub device: Device,
     pub width: u32,
