@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used, reason = "tests")]
 
 use std::collections::HashSet;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use metadj_scope::headless::render_frames;
 use metadj_scope::showfile::load_show;
@@ -17,7 +17,7 @@ fn write_show(name: &str, text: &str) -> PathBuf {
     path
 }
 
-fn render_one(path: &PathBuf) -> image::RgbaImage {
+fn render_one(path: &Path) -> image::RgbaImage {
     let loaded = load_show(path).unwrap_or_else(|e| panic!("{e}"));
     let mut out = None;
     render_frames(loaded, 0, 0.0, 30.0, 1, |_, img| {
