@@ -99,12 +99,18 @@ impl Drop for Detached {
     }
 }
 
+/// Each running Scope node's state, fps in/out, round-trip time and frame age, refreshed every
+/// frame (for the stats line and anything else that reports on the show).
+#[derive(Resource, Debug, Default)]
+pub struct ScopeStatuses(pub HashMap<NodeId, ScopeStats>);
+
 pub struct ScopeSourcesPlugin;
 
 impl Plugin for ScopeSourcesPlugin {
     fn build(&self, app: &mut App) {
         app.init_resource::<CameraFrames>()
             .init_resource::<ExternalTextures>()
+            .init_resource::<ScopeStatuses>()
             .add_systems(
                 Update,
                 (reconcile_scopes, update_scopes, publish_scopes)
@@ -316,6 +322,7 @@ fn update_scopes(
     frames: Res<CameraFrames>,
     mut sources: Query<&mut ScopeSource>,
     mut images: ResMut<Assets<Image>>,
+    mut statuses: ResMut<ScopeStatuses>,
     items: Option<ResMut<StatusItems>>,
 ) {
     let now = Instant::now();
@@ -394,13 +401,14 @@ fn update_scopes(
             }
         }
     }
+    statuses.0 = sources
+        .iter()
+        .map(|s| (s.node.clone(), s.stats()))
+        .collect();
     if let Some(mut items) = items {
         items.0.retain(|k, _| !k.starts_with("scope "));
-        for source in &sources {
-            items.0.insert(
-                format!("scope {}", source.node),
-                status_text(&source.stats()),
-            );
+        for (node, stats) in &statuses.0 {
+            items.0.insert(format!("scope {node}"), status_text(stats));
         }
     }
 }
@@ -474,5 +482,140 @@ fn publish_scopes(
     for (id, handle) in next {
         published.insert(id.clone());
         externals.0.insert(id, handle);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "tests")]
+
+    use std::path::Path;
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::showfile::from_show;
+    use crate::sources::camera::CameraSourcesPlugin;
+
+    const SHOW: &str = r#"(
+    version: 1,
+    canvas: (128, 96),
+    scenes: [(
+        name: "a",
+        transition: (kind: cut),
+        nodes: {
+            "cam": (kind: camera((device: synthetic, width: 128, height: 96, fps: 30))),
+            "scope": (kind: scope((url: "embedded", pipeline: "passthrough",
+                load: (width: 128, height: 96), fallback: transparent))),
+            "out": (kind: output(())),
+        },
+        edges: [(from: "cam", to: "scope"), (from: "scope", to: "out")],
+    )],
+)"#;
+
+    /// The same canvas with neither node.
+    const SHOW_WITHOUT: &str = r#"(
+    version: 1,
+    canvas: (128, 96),
+    scenes: [(
+        name: "a",
+        transition: (kind: cut),
+        nodes: {
+            "pattern": (kind: test_pattern((speed: 0.1))),
+            "out": (kind: output(())),
+        },
+        edges: [(from: "pattern", to: "out")],
+    )],
+)"#;
+
+    fn pixel(image: &Image, x: u32, y: u32) -> [u8; 4] {
+        let w = image.texture_descriptor.size.width;
+        let i = ((y * w + x) * 4) as usize;
+        image.data.as_ref().unwrap()[i..i + 4].try_into().unwrap()
+    }
+
+    #[test]
+    fn hold_keeps_the_frame_then_fades_it_out() {
+        assert_eq!(hold_alpha(Duration::from_secs(1), 2.0), 1.0);
+        assert_eq!(hold_alpha(Duration::from_millis(2500), 2.0), 0.5);
+        assert_eq!(hold_alpha(Duration::from_secs(4), 2.0), 0.0);
+    }
+
+    #[test]
+    fn scene_params_override_the_node_params() {
+        let node = ScopeNode::default();
+        let base = scope_config(&node, None, Path::new("/show"), 30);
+        let scene = ScopeParams {
+            prompts: vec![show::node::Prompt {
+                text: "scene prompt".into(),
+                weight: 0.5,
+            }],
+            ..ScopeParams::default()
+        };
+        let over = scope_config(&node, Some(&scene), Path::new("/show"), 30);
+        assert_ne!(base.params, over.params);
+        assert_eq!(
+            over.params.get("prompts"),
+            Some(&json!([{"text": "scene prompt", "weight": 0.5}]))
+        );
+        // Load parameters are the node's either way, so a scene switch never reloads.
+        assert_eq!(base.load_params, over.load_params);
+    }
+
+    /// Camera → embedded Scope server (passthrough, real loopback WebRTC) → the node's texture:
+    /// both textures carry the synthetic camera's green backdrop at the requested size.
+    #[test]
+    fn camera_frames_go_through_the_embedded_scope_server_into_textures() {
+        let origin = Path::new("test.ron");
+        let parsed = show::io::load_str(SHOW, origin).unwrap();
+        let mut app = App::new();
+        app.add_plugins((MinimalPlugins, bevy::asset::AssetPlugin::default()))
+            .init_asset::<Image>()
+            .insert_resource(CurrentShow(Arc::new(from_show(origin, parsed).unwrap())))
+            .insert_resource(Playback::new(0))
+            .add_plugins((CameraSourcesPlugin, ScopeSourcesPlugin));
+        let (cam, scope) = (NodeId::from("cam"), NodeId::from("scope"));
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let scope_image = loop {
+            app.update();
+            let externals = app.world().resource::<ExternalTextures>();
+            if let Some(h) = externals.0.get(&scope) {
+                break h.clone();
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no Scope frame within 60 s: {:?}",
+                app.world().resource::<ScopeStatuses>().0.get(&scope)
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        let status = app.world().resource::<ScopeStatuses>().0[&scope].clone();
+        assert_eq!(status.state, ScopeState::Live);
+        let externals = app.world().resource::<ExternalTextures>();
+        let cam_image = externals.0[&cam].clone();
+        let images = app.world().resource::<Assets<Image>>();
+        for (name, handle) in [("camera", &cam_image), ("scope", &scope_image)] {
+            let image = images.get(handle).unwrap();
+            let size = image.texture_descriptor.size;
+            assert_eq!((size.width, size.height), (128, 96), "{name} size");
+            // Right edge, mid height: the backdrop (the performer never sways that far).
+            let p = pixel(image, 124, 48);
+            let green = ::camera::GREEN_BACKDROP;
+            for c in 0..3 {
+                assert!(
+                    p[c].abs_diff(green[c]) <= 24,
+                    "{name} pixel {p:?} is not the green backdrop {green:?}"
+                );
+            }
+        }
+        // A show without the nodes stops them and unpublishes their textures.
+        let without = show::io::load_str(SHOW_WITHOUT, origin).unwrap();
+        app.insert_resource(CurrentShow(Arc::new(from_show(origin, without).unwrap())));
+        app.update();
+        app.update();
+        let externals = app.world().resource::<ExternalTextures>();
+        assert!(!externals.0.contains_key(&cam) && !externals.0.contains_key(&scope));
+        let world = app.world_mut();
+        assert_eq!(world.query::<&ScopeSource>().iter(world).count(), 0);
+        assert_eq!(world.query::<&CameraSource>().iter(world).count(), 0);
     }
 }
