@@ -11,8 +11,8 @@
 //   if u < u0 || u > u1 || v < v0 || v > v1  => (0,0,0,0)   (plan `Sample.crop` = [u0,v0,u1,v1])
 //   c = bilinear sample at (u, v), clamp-to-edge addressing (a slot sampled at its own pixel
 //       centres returns the stored texel exactly). When the mapping is 1:1 and texel-aligned
-//       (the compositor checks), the texel floor(uv * size) is fetched directly instead: the
-//       same value, fetched faster.
+//       (the compositor checks), a nearest-filtering sampler is used instead: the same value
+//       (texel floor(uv * size)), fetched faster.
 //   if the texture's format is sRGB (Rgba8UnormSrgb): c.rgb = srgb_encode(c.rgb) (undoes the
 //       hardware decode so values stay sRGB-encoded; filtering then happened on linear values)
 //   if the input is straight alpha (external images, camera, Scope): c.rgb = c.rgb * c.a
@@ -33,7 +33,7 @@ const SRGB_MASK: u32 = #{SRGB_MASK}u;
 const STRAIGHT_MASK: u32 = #{STRAIGHT_MASK}u;
 // The input can be sampled outside its crop window: test it.
 const CROP_MASK: u32 = #{CROP_MASK}u;
-// The input is mapped 1:1 onto texel centres: fetch instead of filtering.
+// The input is mapped 1:1 onto texel centres: sample without filtering.
 const LOAD_MASK: u32 = #{LOAD_MASK}u;
 // 1: this pass writes the program output directly (the plan's last pass, when the final pass
 // would only copy it): out = (clamp(c.rgb, 0, 1), 1), i.e. over black.
@@ -70,6 +70,8 @@ struct Params {
 @group(0) @binding(7) var in6: texture_2d<f32>;
 @group(0) @binding(8) var in7: texture_2d<f32>;
 @group(0) @binding(9) var samp: sampler;
+// Nearest filtering, clamp to edge: for inputs mapped 1:1 onto texel centres.
+@group(0) @binding(10) var samp_near: sampler;
 
 // Fullscreen triangle: vertices (-1,1), (-1,-3), (3,1) cover the target.
 @vertex
@@ -126,16 +128,16 @@ fn raw_sample(i: u32, uv: vec2<f32>) -> vec4<f32> {
     }
 }
 
-fn raw_load(i: u32, t: vec2<i32>) -> vec4<f32> {
+fn raw_near(i: u32, uv: vec2<f32>) -> vec4<f32> {
     switch i {
-        case 0u: { return textureLoad(in0, t, 0); }
-        case 1u: { return textureLoad(in1, t, 0); }
-        case 2u: { return textureLoad(in2, t, 0); }
-        case 3u: { return textureLoad(in3, t, 0); }
-        case 4u: { return textureLoad(in4, t, 0); }
-        case 5u: { return textureLoad(in5, t, 0); }
-        case 6u: { return textureLoad(in6, t, 0); }
-        default: { return textureLoad(in7, t, 0); }
+        case 0u: { return textureSampleLevel(in0, samp_near, uv, 0.0); }
+        case 1u: { return textureSampleLevel(in1, samp_near, uv, 0.0); }
+        case 2u: { return textureSampleLevel(in2, samp_near, uv, 0.0); }
+        case 3u: { return textureSampleLevel(in3, samp_near, uv, 0.0); }
+        case 4u: { return textureSampleLevel(in4, samp_near, uv, 0.0); }
+        case 5u: { return textureSampleLevel(in5, samp_near, uv, 0.0); }
+        case 6u: { return textureSampleLevel(in6, samp_near, uv, 0.0); }
+        default: { return textureSampleLevel(in7, samp_near, uv, 0.0); }
     }
 }
 
@@ -147,9 +149,7 @@ fn sample_at(i: u32, p: vec2<f32>) -> vec4<f32> {
     let uv = vec2<f32>(m.x * p.x + m.y * p.y + t.x, m.z * p.x + m.w * p.y + t.y);
     var c: vec4<f32>;
     if has(LOAD_MASK, i) {
-        let size = max(t.zw, vec2<f32>(1.0));
-        let texel = clamp(floor(uv * size), vec2<f32>(0.0), size - 1.0);
-        c = raw_load(i, vec2<i32>(texel));
+        c = raw_near(i, uv);
     } else {
         c = raw_sample(i, uv);
     }

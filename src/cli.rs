@@ -26,6 +26,8 @@ pub enum Command {
     Check(CheckArgs),
     /// List the monitors (index, name, size, refresh rate) for `play --monitor N`.
     Monitors,
+    /// List the capture devices (index, name, formats) for camera nodes.
+    Cameras,
     /// Run the built-in Scope-compatible server (passthrough and stylize pipelines) until Ctrl-C.
     ScopeServer(ScopeServerArgs),
     /// Stream a synthetic picture through a Scope server and report fps and round-trip latency.

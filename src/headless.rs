@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use bevy::prelude::*;
+use show::node::NodeKind;
 
 use crate::PlayerPlugin;
 use crate::cli::RenderArgs;
@@ -46,17 +47,33 @@ pub fn render(args: &RenderArgs) -> anyhow::Result<Vec<PathBuf>> {
     Ok(written)
 }
 
-/// Loads a show, compiled for a `size` canvas instead of its own when given.
+/// Loads a show, compiled for a `size` canvas instead of its own when given: the same picture
+/// at another resolution, so parameters in canvas pixels are scaled with it.
 pub fn load_at_size(path: &Path, size: Option<(u32, u32)>) -> anyhow::Result<LoadedShow> {
     let loaded = showfile::load_show(path)?;
     Ok(match size {
         Some(size) if size != loaded.show.canvas => {
             let mut show = loaded.show;
-            show.canvas = size;
+            rescale(&mut show, size);
             showfile::from_show(path, show)?
         }
         _ => loaded,
     })
+}
+
+/// Sets the canvas to `size`, scaling the parameters measured in canvas pixels (transform
+/// offsets, feather radii); everything else is in normalised units already.
+fn rescale(show: &mut show::Show, size: (u32, u32)) {
+    let sx = size.0 as f32 / show.canvas.0.max(1) as f32;
+    let sy = size.1 as f32 / show.canvas.1.max(1) as f32;
+    show.canvas = size;
+    for node in show.scenes.iter_mut().flat_map(|s| s.nodes.values_mut()) {
+        match &mut node.kind {
+            NodeKind::Transform(t) => t.position = (t.position.0 * sx, t.position.1 * sy),
+            NodeKind::Feather(f) => f.radius *= sx.min(sy),
+            _ => {}
+        }
+    }
 }
 
 /// Renders `frames` frames of `scene` starting at scene time `at`, `1/fps` apart, handing

@@ -29,6 +29,9 @@ fn main() -> ExitCode {
                 println!("{m}");
             }
         }),
+        Command::Cameras => camera::list()
+            .map(|devices| print!("{}", camera::format_list(&devices)))
+            .context("listing cameras"),
         Command::ScopeServer(args) => {
             init_logs();
             scope_server::run_standalone(args.port).context("scope-server")

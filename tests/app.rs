@@ -223,7 +223,7 @@ fn live_edit_reloads_within_a_second_and_keeps_the_last_good_show_on_error() {
     // A syntax error: the last good show stays, the error names file, line and column.
     let broken = GOOD_SHOW.replace("\"renamed\"", "\"one\"").replace(
         "(kind: output(())),",
-        "(kind: output(()),", // line 8: missing ')'
+        "(kind: output(()),", // line 9: missing ')'
     );
     std::fs::write(&path, broken).unwrap();
     let took = update_until(&mut app, Duration::from_secs(1), |app| {
@@ -283,8 +283,8 @@ fn cli_check_reports_errors_with_location_and_fails() {
     let out = Command::new(BIN).arg("check").arg(&bad).output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success(), "check passed a bad file: {stderr}");
-    // `outptu` is on line 8 of the file.
-    assert!(stderr.contains("bad.ron:8:"), "{stderr}");
+    // `outptu` is on line 9 of the file.
+    assert!(stderr.contains("bad.ron:9:"), "{stderr}");
     assert!(stderr.contains("outptu"), "{stderr}");
 
     let good = Command::new(BIN)

@@ -5,13 +5,16 @@ use std::time::Duration;
 use bevy::app::{PluginsState, ScheduleRunnerPlugin};
 use bevy::prelude::*;
 use bevy::render::RenderPlugin;
+use bevy::render::pipelined_rendering::PipelinedRenderingPlugin;
 use bevy::window::ExitCondition;
 use bevy::winit::WinitPlugin;
 
 use super::CompositorPlugin;
 
 /// DefaultPlugins without winit or a window, run by the caller's `app.update()` (or
-/// `ScheduleRunnerPlugin` if run), pipelines compiled synchronously so the first frames render.
+/// `ScheduleRunnerPlugin` if run), pipelines compiled synchronously so the first frames render,
+/// rendering not pipelined. Call [`finish_setup`] after adding further plugins and before the
+/// first `app.update()`.
 pub fn headless_app(canvas: (u32, u32)) -> App {
     let mut app = App::new();
     app.add_plugins(
@@ -25,7 +28,10 @@ pub fn headless_app(canvas: (u32, u32)) -> App {
                 synchronous_pipeline_compilation: true,
                 ..default()
             })
-            .disable::<WinitPlugin>(),
+            .disable::<WinitPlugin>()
+            // Render in the same update as the main world: a read-back frame is then ready one
+            // update after it was requested instead of two.
+            .disable::<PipelinedRenderingPlugin>(),
     )
     .add_plugins(ScheduleRunnerPlugin::run_loop(Duration::ZERO))
     .add_plugins(CompositorPlugin);
