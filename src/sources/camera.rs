@@ -4,7 +4,6 @@
 //! [`CameraFrames`] so a Scope node fed by the camera sends it without a GPU readback.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
 
 use bevy::asset::RenderAssetUsages;
 use bevy::prelude::*;
@@ -157,16 +156,22 @@ fn blank_image() -> Image {
 }
 
 /// Writes a straight-alpha RGBA8 frame into `image`, keeping the asset (and, when the size is
-/// unchanged, its GPU texture). The pixel buffer moves in without a copy when nobody else holds
-/// the frame.
+/// unchanged, its pixel buffer and GPU texture), so a steady stream allocates nothing per frame.
 pub(crate) fn upload(image: &mut Image, frame: &VideoFrame) {
     let size = Extent3d {
         width: frame.width,
         height: frame.height,
         depth_or_array_layers: 1,
     };
-    image.texture_descriptor.size = size;
-    image.data = Some(Arc::unwrap_or_clone(Arc::clone(&frame.data)));
+    match &mut image.data {
+        Some(data) if image.texture_descriptor.size == size && data.len() == frame.data.len() => {
+            data.copy_from_slice(&frame.data);
+        }
+        _ => {
+            image.texture_descriptor.size = size;
+            image.data = Some(frame.data.to_vec());
+        }
+    }
 }
 
 /// Takes each camera's newest frame (if any arrived), uploads it and reports status.

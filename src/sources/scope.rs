@@ -4,8 +4,9 @@
 //! desired config and the newest input frame, and upload the frames it returns.
 //!
 //! Input frames are sent straight from a camera node's CPU frame when the plan's feed says
-//! [`FeedFrom::Camera`]; a GPU-rendered input ([`FeedFrom::Rendered`]) is not read back yet, so
-//! such a node gets no input (logged once).
+//! [`FeedFrom::Camera`] (no GPU readback); any other input ([`FeedFrom::Rendered`]) is rendered
+//! at the feed's size and read back by the compositor into [`ScopeFeedFrames`], and sent from
+//! there.
 //!
 //! While a node is not `Live`, its fallback policy decides what is shown: the last frame (held,
 //! then faded out), the input instead, or nothing (transparent). The state is always on the
@@ -17,7 +18,7 @@ use std::time::{Duration, Instant};
 use bevy::asset::RenderAssetUsages;
 use bevy::prelude::*;
 use bevy::render::render_resource::{Extent3d, TextureDimension, TextureFormat};
-use media::VideoFrame;
+use media::{PixelFormat, VideoFrame};
 use scope::{PromptTransition, ScopeConfig, ScopeEvent, ScopeHandle, ScopeState, ScopeStats};
 use serde_json::{Map, Value, json};
 use show::NodeId;
@@ -26,7 +27,7 @@ use show::plan::FeedFrom;
 
 use crate::AppSystems;
 use crate::playback::Playback;
-use crate::render::ExternalTextures;
+use crate::render::{ExternalTextures, ScopeFeedFrames};
 use crate::showfile::CurrentShow;
 use crate::sources::camera::{self, CameraFrames, CameraSource, CameraSystems, on_screen};
 use crate::stats::StatusItems;
@@ -49,9 +50,9 @@ pub struct ScopeSource {
     last_at: Option<Instant>,
     /// Opacity currently written into `image` (fading a held frame).
     shown_alpha: f32,
+    /// Sequence (camera) or frame number (rendered feed) of the last input frame sent.
     sent_seq: Option<u64>,
     received: u64,
-    warned_rendered: bool,
 }
 
 impl ScopeSource {
@@ -99,12 +100,18 @@ impl Drop for Detached {
     }
 }
 
+/// Each running Scope node's state, fps in/out, round-trip time and frame age, refreshed every
+/// frame (for the stats line and anything else that reports on the show).
+#[derive(Resource, Debug, Default)]
+pub struct ScopeStatuses(pub HashMap<NodeId, ScopeStats>);
+
 pub struct ScopeSourcesPlugin;
 
 impl Plugin for ScopeSourcesPlugin {
     fn build(&self, app: &mut App) {
         app.init_resource::<CameraFrames>()
             .init_resource::<ExternalTextures>()
+            .init_resource::<ScopeStatuses>()
             .add_systems(
                 Update,
                 (reconcile_scopes, update_scopes, publish_scopes)
@@ -295,7 +302,6 @@ fn reconcile_scopes(
             shown_alpha: 0.0,
             sent_seq: None,
             received: 0,
-            warned_rendered: false,
         });
     }
 }
@@ -311,23 +317,14 @@ fn hold_alpha(age: Duration, fade_after: f32) -> f32 {
 /// Sends new camera frames, takes returned frames, fades held frames, logs events and reports
 /// status. Every call on the handle returns at once.
 fn update_scopes(
-    show: Res<CurrentShow>,
-    playback: Res<Playback>,
     frames: Res<CameraFrames>,
+    feeds: Option<Res<ScopeFeedFrames>>,
     mut sources: Query<&mut ScopeSource>,
     mut images: ResMut<Assets<Image>>,
+    mut statuses: ResMut<ScopeStatuses>,
     items: Option<ResMut<StatusItems>>,
 ) {
     let now = Instant::now();
-    let rendered_feeds: HashSet<&NodeId> = show
-        .0
-        .plans
-        .get(playback.scene)
-        .into_iter()
-        .flat_map(|p| &p.feeds)
-        .filter(|f| matches!(f.from, FeedFrom::Rendered(_)))
-        .map(|f| &f.scope)
-        .collect();
     for mut source in &mut sources {
         let source = &mut *source;
         let Some(handle) = source.handle.get() else {
@@ -345,23 +342,28 @@ fn update_scopes(
                 _ => {}
             }
         }
-        // Input.
-        if let Some(frame) = source.input.as_ref().and_then(|cam| frames.0.get(cam))
-            && source.config.input_mode == scope::InputMode::Video
-            && source.sent_seq != Some(frame.seq)
-        {
-            source.sent_seq = Some(frame.seq);
-            handle.send_frame(frame.clone());
-        }
-        if source.input.is_none()
-            && rendered_feeds.contains(&source.node)
-            && !source.warned_rendered
-        {
-            source.warned_rendered = true;
-            warn!(
-                "Scope node \"{}\": its input is not a camera; rendered inputs are not sent yet",
-                source.node
-            );
+        // Input: the camera's CPU frame, or the compositor's read-back feed.
+        if source.config.input_mode == scope::InputMode::Video {
+            if let Some(cam) = &source.input {
+                if let Some(frame) = frames.0.get(cam)
+                    && source.sent_seq != Some(frame.seq)
+                {
+                    source.sent_seq = Some(frame.seq);
+                    handle.send_frame(frame.clone());
+                }
+            } else if let Some((n, img)) = feeds.as_ref().and_then(|f| f.0.get(&source.node))
+                && source.sent_seq != Some(*n)
+            {
+                source.sent_seq = Some(*n);
+                handle.send_frame(VideoFrame {
+                    width: img.width(),
+                    height: img.height(),
+                    format: PixelFormat::Rgba8,
+                    data: std::sync::Arc::new(img.as_raw().clone()),
+                    captured: media::now(),
+                    seq: *n,
+                });
+            }
         }
         // Output.
         if let Some(frame) = handle.latest_frame() {
@@ -394,13 +396,14 @@ fn update_scopes(
             }
         }
     }
+    statuses.0 = sources
+        .iter()
+        .map(|s| (s.node.clone(), s.stats()))
+        .collect();
     if let Some(mut items) = items {
         items.0.retain(|k, _| !k.starts_with("scope "));
-        for source in &sources {
-            items.0.insert(
-                format!("scope {}", source.node),
-                status_text(&source.stats()),
-            );
+        for (node, stats) in &statuses.0 {
+            items.0.insert(format!("scope {node}"), status_text(stats));
         }
     }
 }
@@ -474,5 +477,201 @@ fn publish_scopes(
     for (id, handle) in next {
         published.insert(id.clone());
         externals.0.insert(id, handle);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "tests")]
+
+    use std::path::Path;
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::showfile::from_show;
+    use crate::sources::camera::CameraSourcesPlugin;
+
+    const SHOW: &str = r#"(
+    version: 1,
+    canvas: (128, 96),
+    scenes: [(
+        name: "a",
+        transition: (kind: cut),
+        nodes: {
+            "cam": (kind: camera((device: synthetic, width: 128, height: 96, fps: 30))),
+            "scope": (kind: scope((url: "embedded", pipeline: "passthrough",
+                load: (width: 128, height: 96), fallback: transparent))),
+            "out": (kind: output(())),
+        },
+        edges: [(from: "cam", to: "scope"), (from: "scope", to: "out")],
+    )],
+)"#;
+
+    /// The same canvas with neither node.
+    const SHOW_WITHOUT: &str = r#"(
+    version: 1,
+    canvas: (128, 96),
+    scenes: [(
+        name: "a",
+        transition: (kind: cut),
+        nodes: {
+            "pattern": (kind: test_pattern((speed: 0.1))),
+            "out": (kind: output(())),
+        },
+        edges: [(from: "pattern", to: "out")],
+    )],
+)"#;
+
+    /// A Scope node fed by a node that is not a camera, so its input is the compositor's
+    /// read-back feed.
+    const SHOW_RENDERED: &str = r#"(
+    version: 1,
+    canvas: (128, 96),
+    scenes: [(
+        name: "a",
+        transition: (kind: cut),
+        nodes: {
+            "pattern": (kind: test_pattern((speed: 0.1))),
+            "scope": (kind: scope((url: "embedded", pipeline: "passthrough",
+                load: (width: 128, height: 96), fallback: transparent))),
+            "out": (kind: output(())),
+        },
+        edges: [(from: "pattern", to: "scope"), (from: "scope", to: "out")],
+    )],
+)"#;
+
+    fn app_with(text: &str) -> App {
+        let origin = Path::new("test.ron");
+        let parsed = show::io::load_str(text, origin).unwrap();
+        let mut app = App::new();
+        app.add_plugins((MinimalPlugins, bevy::asset::AssetPlugin::default()))
+            .init_asset::<Image>()
+            .insert_resource(CurrentShow(Arc::new(from_show(origin, parsed).unwrap())))
+            .insert_resource(Playback::new(0))
+            .add_plugins((CameraSourcesPlugin, ScopeSourcesPlugin));
+        app
+    }
+
+    /// Updates `app` (running `each` first) until `node` publishes a texture.
+    fn until_published(app: &mut App, node: &NodeId, mut each: impl FnMut(&mut App, u64)) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        for n in 1.. {
+            each(app, n);
+            app.update();
+            if app
+                .world()
+                .resource::<ExternalTextures>()
+                .0
+                .contains_key(node)
+            {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no Scope frame within 60 s: {:?}",
+                app.world().resource::<ScopeStatuses>().0.get(node)
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    fn pixel(image: &Image, x: u32, y: u32) -> [u8; 4] {
+        let w = image.texture_descriptor.size.width;
+        let i = ((y * w + x) * 4) as usize;
+        image.data.as_ref().unwrap()[i..i + 4].try_into().unwrap()
+    }
+
+    #[test]
+    fn hold_keeps_the_frame_then_fades_it_out() {
+        assert_eq!(hold_alpha(Duration::from_secs(1), 2.0), 1.0);
+        assert_eq!(hold_alpha(Duration::from_millis(2500), 2.0), 0.5);
+        assert_eq!(hold_alpha(Duration::from_secs(4), 2.0), 0.0);
+    }
+
+    #[test]
+    fn scene_params_override_the_node_params() {
+        let node = ScopeNode::default();
+        let base = scope_config(&node, None, Path::new("/show"), 30);
+        let scene = ScopeParams {
+            prompts: vec![show::node::Prompt {
+                text: "scene prompt".into(),
+                weight: 0.5,
+            }],
+            ..ScopeParams::default()
+        };
+        let over = scope_config(&node, Some(&scene), Path::new("/show"), 30);
+        assert_ne!(base.params, over.params);
+        assert_eq!(
+            over.params.get("prompts"),
+            Some(&json!([{"text": "scene prompt", "weight": 0.5}]))
+        );
+        // Load parameters are the node's either way, so a scene switch never reloads.
+        assert_eq!(base.load_params, over.load_params);
+    }
+
+    /// Camera → embedded Scope server (passthrough, real loopback WebRTC) → the node's texture:
+    /// both textures carry the synthetic camera's green backdrop at the requested size.
+    #[test]
+    fn camera_frames_go_through_the_embedded_scope_server_into_textures() {
+        let mut app = app_with(SHOW);
+        let (cam, scope) = (NodeId::from("cam"), NodeId::from("scope"));
+        until_published(&mut app, &scope, |_, _| {});
+        let scope_image = app.world().resource::<ExternalTextures>().0[&scope].clone();
+        let status = app.world().resource::<ScopeStatuses>().0[&scope].clone();
+        assert_eq!(status.state, ScopeState::Live);
+        let externals = app.world().resource::<ExternalTextures>();
+        let cam_image = externals.0[&cam].clone();
+        let images = app.world().resource::<Assets<Image>>();
+        for (name, handle) in [("camera", &cam_image), ("scope", &scope_image)] {
+            let image = images.get(handle).unwrap();
+            let size = image.texture_descriptor.size;
+            assert_eq!((size.width, size.height), (128, 96), "{name} size");
+            // Right edge, mid height: the backdrop (the performer never sways that far).
+            let p = pixel(image, 124, 48);
+            let green = ::camera::GREEN_BACKDROP;
+            for c in 0..3 {
+                assert!(
+                    p[c].abs_diff(green[c]) <= 24,
+                    "{name} pixel {p:?} is not the green backdrop {green:?}"
+                );
+            }
+        }
+        // A show without the nodes stops them and unpublishes their textures.
+        let origin = Path::new("test.ron");
+        let without = show::io::load_str(SHOW_WITHOUT, origin).unwrap();
+        app.insert_resource(CurrentShow(Arc::new(from_show(origin, without).unwrap())));
+        app.update();
+        app.update();
+        let externals = app.world().resource::<ExternalTextures>();
+        assert!(!externals.0.contains_key(&cam) && !externals.0.contains_key(&scope));
+        let world = app.world_mut();
+        assert_eq!(world.query::<&ScopeSource>().iter(world).count(), 0);
+        assert_eq!(world.query::<&CameraSource>().iter(world).count(), 0);
+    }
+
+    /// A non-camera input goes out from the compositor's read-back feed and comes back into the
+    /// node's texture (the feed here is a flat colour standing in for the GPU readback).
+    #[test]
+    fn rendered_feed_frames_are_sent_to_scope() {
+        let mut app = app_with(SHOW_RENDERED);
+        let scope = NodeId::from("scope");
+        const FEED: [u8; 4] = [200, 40, 120, 255];
+        app.init_resource::<ScopeFeedFrames>();
+        until_published(&mut app, &scope, |app, n| {
+            let img = image::RgbaImage::from_pixel(128, 96, image::Rgba(FEED));
+            app.world_mut()
+                .resource_mut::<ScopeFeedFrames>()
+                .0
+                .insert(scope.clone(), (n, img));
+        });
+        let handle = app.world().resource::<ExternalTextures>().0[&scope].clone();
+        let images = app.world().resource::<Assets<Image>>();
+        let p = pixel(images.get(&handle).unwrap(), 64, 48);
+        for c in 0..3 {
+            assert!(
+                p[c].abs_diff(FEED[c]) <= 16,
+                "{p:?} is not the fed {FEED:?}"
+            );
+        }
     }
 }

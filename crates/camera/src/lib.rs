@@ -13,7 +13,7 @@ mod synthetic;
 
 pub use device::{DeviceInfo, FormatInfo, format_list, list};
 pub use stream::{CameraStatus, CameraStream, open};
-pub use synthetic::render as render_synthetic;
+pub use synthetic::{GREEN as GREEN_BACKDROP, render as render_synthetic};
 
 /// Which device a camera opens.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

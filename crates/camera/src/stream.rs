@@ -1,6 +1,5 @@
 //! The capture thread: a real device when it can be opened, the synthetic picture otherwise.
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -97,7 +96,7 @@ impl Drop for CameraStream {
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
 fn run(req: &CameraRequest, slot: &Slot, stop: &Receiver<()>) {
-    let stopped = AtomicBool::new(false);
+    let mut stopped = false;
     let fps = req.fps.clamp(1, 240);
     let interval = Duration::from_secs_f64(1.0 / f64::from(fps));
     let mut seq = 0u64;
@@ -112,7 +111,7 @@ fn run(req: &CameraRequest, slot: &Slot, stop: &Receiver<()>) {
         );
     }
     let mut next_frame = Instant::now();
-    while !stopped.load(Ordering::Relaxed) {
+    while !stopped {
         if next_try.is_some_and(|t| Instant::now() >= t) {
             match OpenDevice::open(req) {
                 Ok(mut dev) => {
@@ -174,7 +173,7 @@ fn run(req: &CameraRequest, slot: &Slot, stop: &Receiver<()>) {
         let wake = next_try.map_or(next_frame, |t| t.min(next_frame));
         match stop.recv_timeout(wake.saturating_duration_since(Instant::now())) {
             Err(crossbeam_channel::RecvTimeoutError::Timeout) => {}
-            _ => stopped.store(true, Ordering::Relaxed),
+            _ => stopped = true,
         }
     }
 }
