@@ -196,3 +196,51 @@ fn scope_node_against_the_embedded_server_returns_the_camera_picture() {
         "{items:?}"
     );
 }
+
+/// The `render` path end to end: a Scope node running the embedded server's `stylize` pipeline
+/// puts the stylized performer into the rendered program picture.
+#[test]
+fn scope_node_returns_stylized_pixels_in_the_rendered_scene() {
+    let dir = std::env::temp_dir().join(format!("scope-stylize-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("show.ron");
+    std::fs::write(
+        &path,
+        r#"(version: 1, canvas: (128, 128), scenes: [(name: "avatar", nodes: {
+            "cam": (kind: camera((device: synthetic, width: 128, height: 128, fps: 30))),
+            "scope": (kind: scope((url: "embedded", pipeline: "stylize",
+                load: (width: 128, height: 128), fallback: transparent))),
+            "out": (kind: output(())),
+        }, edges: [(from: "cam", to: "scope"), (from: "scope", to: "out")])])"#,
+    )
+    .unwrap();
+    let loaded = showfile::load_show(&path).unwrap_or_else(|e| panic!("{e}"));
+    let mut out = None;
+    headless::render_frames(loaded, 0, 0.0, 30.0, 1, |_, img| {
+        out = Some(img);
+        Ok(())
+    })
+    .unwrap();
+    let img = out.unwrap();
+    // (64, 100) is always on the performer's shirt (196, 52, 92) in the synthetic picture
+    // (body centre y = 0.78 h, half-width 0.2 h, sway at most 0.18 w). The server posterizes and
+    // tints it; VP8 changes values a little each way. Expected: any stylize output of an input
+    // within ±12 of the shirt colour, then within ±10 after the return trip.
+    let p = img.get_pixel(64, 100).0;
+    let got = [p[0], p[1], p[2]];
+    let close =
+        |a: [u8; 3], b: [u8; 3], tol: u8| a.iter().zip(b).all(|(x, y)| x.abs_diff(y) <= tol);
+    let expected: std::collections::HashSet<[u8; 3]> = (184..=208u8)
+        .flat_map(|r| (40..=64u8).flat_map(move |g| (80..=104u8).map(move |b| (r, g, b))))
+        .map(|(r, g, b)| scope_server::pipeline::stylize_pixel(r, g, b))
+        .collect();
+    assert!(
+        expected.iter().any(|e| close(*e, got, 10)),
+        "got {got:?}, expected one of {expected:?}"
+    );
+    // Not the untouched camera picture, and not the (black) transparent fallback.
+    assert!(
+        !close(got, [196, 52, 92], 20) && got != [0, 0, 0],
+        "{got:?}"
+    );
+}
