@@ -86,6 +86,15 @@ pub enum ErrorKind {
         kind: &'static str,
         path: PathBuf,
     },
+    #[error(
+        "node \"{node}\" is {first} in scene \"{first_scene}\" but {second} here; source textures are shared by id across scenes, so give them different ids"
+    )]
+    SharedIdMismatch {
+        node: NodeId,
+        first: String,
+        first_scene: String,
+        second: String,
+    },
     #[error("scene index {0} does not exist")]
     NoSuchScene(usize),
 }

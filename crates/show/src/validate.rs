@@ -27,6 +27,35 @@ pub fn validate(show: &Show, base_dir: &Path) -> Vec<ShowError> {
             errors.push(loc.error(kind, None, loc.find_scene(&scene.name)));
         }
     }
+    // External sources (images, cameras, Scope nodes) are published by node id, and two scenes
+    // are on screen during a transition: one id must mean one source throughout the show.
+    let mut sources: BTreeMap<&NodeId, (String, &str)> = BTreeMap::new();
+    for scene in &show.scenes {
+        for (id, node) in &scene.nodes {
+            let Some(what) = external_identity(&node.kind) else {
+                continue;
+            };
+            match sources.get(id) {
+                Some((first, first_scene)) if *first != what => {
+                    let kind = ErrorKind::SharedIdMismatch {
+                        node: id.clone(),
+                        first: first.clone(),
+                        first_scene: (*first_scene).to_owned(),
+                        second: what,
+                    };
+                    errors.push(loc.error(
+                        kind,
+                        Some(&scene.name),
+                        loc.find_node(&scene.name, id, None),
+                    ));
+                }
+                Some(_) => {}
+                None => {
+                    sources.insert(id, (what, &scene.name));
+                }
+            }
+        }
+    }
     for scene in &show.scenes {
         for (kind, place) in check_scene(scene, base_dir) {
             let pos = match &place {
@@ -213,6 +242,19 @@ pub(crate) fn find_cycle(scene: &Scene) -> Option<Vec<NodeId>> {
         }
     }
     None
+}
+
+/// What an external source shows, for comparing same-id nodes across scenes.
+fn external_identity(kind: &NodeKind) -> Option<String> {
+    match kind {
+        NodeKind::Image(img) => Some(format!("image {}", img.path.display())),
+        NodeKind::Camera(c) => Some(format!(
+            "camera {:?} {}x{}@{}",
+            c.device, c.width, c.height, c.fps
+        )),
+        NodeKind::Scope(s) => Some(format!("scope {}", s.url)),
+        _ => None,
+    }
 }
 
 /// Files a node needs, relative to the show's folder.

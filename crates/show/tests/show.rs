@@ -281,6 +281,35 @@ fn duplicate_scene_names() {
 }
 
 #[test]
+fn one_id_means_one_source_across_scenes() {
+    let two = |path_b: &str| {
+        format!(
+            r#"(version: 1, canvas: (64, 64), scenes: [
+            (name: "a", nodes: {{"bg": (kind: image((path: "x.png"))), "out": (kind: output(()))}}, edges: [(from: "bg", to: "out")]),
+            (name: "b", nodes: {{"bg": (kind: image((path: "{path_b}"))), "out": (kind: output(()))}}, edges: [(from: "bg", to: "out")]),
+        ])"#
+        )
+    };
+    let errors = |text: &str| {
+        let show = io::load_str(text, Path::new("x.ron")).unwrap();
+        validate(&show, Path::new("."))
+            .into_iter()
+            .filter(|e| matches!(*e.kind, ErrorKind::SharedIdMismatch { .. }))
+            .map(|e| e.to_string())
+            .collect::<Vec<_>>()
+    };
+    assert!(errors(&two("x.png")).is_empty());
+    let m = errors(&two("y.png"));
+    assert_eq!(m.len(), 1, "{m:?}");
+    assert!(
+        m[0].contains(
+            "scene \"b\": node \"bg\" is image x.png in scene \"a\" but image y.png here"
+        ),
+        "{m:?}"
+    );
+}
+
+#[test]
 fn newer_version_is_refused() {
     let m = messages(&GOOD.replace("version: 1", "version: 9"));
     assert_eq!(
