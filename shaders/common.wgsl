@@ -1,0 +1,168 @@
+// common.wgsl: shared by every pass shader; the compositor prepends it to `<kind>.wgsl`.
+//
+// COLOUR CONVENTION: every value is premultiplied alpha with sRGB-encoded (non-linear) channels
+// in 0..=1. Nothing is linearised, except the final write of `program.wgsl`.
+//
+// COORDINATES: `p = (x, y)` is the canvas pixel centre (x = column + 0.5, y = row + 0.5, origin
+// top-left). `canvas = (W, H)`.
+//
+// SAMPLING input i at p (`sample_at(i, p)`):
+//   u = m0*x + m1*y + t0,  v = m2*x + m3*y + t1         (plan `Sample.xform`)
+//   if u < u0 || u > u1 || v < v0 || v > v1  => (0,0,0,0)   (plan `Sample.crop` = [u0,v0,u1,v1])
+//   c = bilinear sample at (u, v), clamp-to-edge addressing (a slot sampled at its own pixel
+//       centres returns the stored texel exactly). When the mapping is 1:1 and texel-aligned
+//       (the compositor checks), a nearest-filtering sampler is used instead: the same value
+//       (texel floor(uv * size)), fetched faster.
+//   if the texture's format is sRGB (Rgba8UnormSrgb): c.rgb = srgb_encode(c.rgb) (undoes the
+//       hardware decode so values stay sRGB-encoded; filtering then happened on linear values)
+//   if the input is straight alpha (external images, camera, Scope): c.rgb = c.rgb * c.a
+//   Missing / unset inputs are a 1x1 transparent texture: (0,0,0,0).
+//
+// Shared helpers:
+//   luma709(c)   = 0.2126 r + 0.7152 g + 0.0722 b
+//   unpremul(c)  = a > 0 ? clamp(c.rgb / a, 0, 1) : (0,0,0)
+//   sstep(e0,e1,x) = e1 > e0 ? smoothstep(e0, e1, x) (t = clamp((x-e0)/(e1-e0),0,1); t*t*(3-2t))
+//                            : (x >= e0 ? 1 : 0)
+
+// Pipeline specialisation (shader defs set by the compositor per pipeline variant), so a
+// software rasteriser does not pay for branches a pass never takes. Bit i is input i.
+const N_INPUTS: u32 = #{N_INPUTS}u;
+// The input is an sRGB texture: re-encode what the hardware decoded.
+const SRGB_MASK: u32 = #{SRGB_MASK}u;
+// The input has straight alpha (external sources): premultiply.
+const STRAIGHT_MASK: u32 = #{STRAIGHT_MASK}u;
+// The input can be sampled outside its crop window: test it.
+const CROP_MASK: u32 = #{CROP_MASK}u;
+// The input is mapped 1:1 onto texel centres: sample without filtering.
+const LOAD_MASK: u32 = #{LOAD_MASK}u;
+// 1: this pass writes the program output directly (the plan's last pass, when the final pass
+// would only copy it): out = (clamp(c.rgb, 0, 1), 1), i.e. over black.
+const FINAL: u32 = #{FINAL}u;
+// Per-kind selector (blend: the mode of each layer; program: the transition kind).
+const MODES: array<u32, 8> = array<u32, 8>(#{MODE_0}u, #{MODE_1}u, #{MODE_2}u, #{MODE_3}u, #{MODE_4}u, #{MODE_5}u, #{MODE_6}u, #{MODE_7}u);
+
+fn has(mask: u32, i: u32) -> bool {
+    return ((mask >> i) & 1u) != 0u;
+}
+
+struct Params {
+    // W, H, 1/W, 1/H
+    canvas: vec4<f32>,
+    // time in seconds, frame number mod 10^7, number of inputs, unused
+    info: vec4<f32>,
+    // per input: m0, m1, m2, m3
+    xf: array<vec4<f32>, 8>,
+    // per input: t0, t1, source width, source height (texels)
+    tr: array<vec4<f32>, 8>,
+    // per input: u0, v0, u1, v1
+    crop: array<vec4<f32>, 8>,
+    // operation parameters (meaning documented in each kind's file)
+    p: array<vec4<f32>, 8>,
+};
+
+@group(0) @binding(0) var<uniform> P: Params;
+@group(0) @binding(1) var in0: texture_2d<f32>;
+@group(0) @binding(2) var in1: texture_2d<f32>;
+@group(0) @binding(3) var in2: texture_2d<f32>;
+@group(0) @binding(4) var in3: texture_2d<f32>;
+@group(0) @binding(5) var in4: texture_2d<f32>;
+@group(0) @binding(6) var in5: texture_2d<f32>;
+@group(0) @binding(7) var in6: texture_2d<f32>;
+@group(0) @binding(8) var in7: texture_2d<f32>;
+@group(0) @binding(9) var samp: sampler;
+// Nearest filtering, clamp to edge: for inputs mapped 1:1 onto texel centres.
+@group(0) @binding(10) var samp_near: sampler;
+
+// Fullscreen triangle: vertices (-1,1), (-1,-3), (3,1) cover the target.
+@vertex
+fn vs(@builtin(vertex_index) i: u32) -> @builtin(position) vec4<f32> {
+    let uv = vec2<f32>(f32(i >> 1u), f32(i & 1u)) * 2.0;
+    return vec4<f32>(uv * vec2<f32>(2.0, -2.0) + vec2<f32>(-1.0, 1.0), 0.0, 1.0);
+}
+
+// Each kind's file defines `pass_main`, its colour at a pixel (premultiplied).
+@fragment
+fn fs(@builtin(position) pos: vec4<f32>) -> @location(0) vec4<f32> {
+    let c = pass_main(pos);
+    if FINAL != 0u {
+        return vec4<f32>(clamp(c.rgb, vec3<f32>(0.0), vec3<f32>(1.0)), 1.0);
+    }
+    return c;
+}
+
+fn srgb_encode(c: vec3<f32>) -> vec3<f32> {
+    let lo = c * 12.92;
+    let hi = 1.055 * pow(max(c, vec3<f32>(0.0)), vec3<f32>(1.0 / 2.4)) - 0.055;
+    return select(hi, lo, c <= vec3<f32>(0.0031308));
+}
+
+fn luma709(c: vec3<f32>) -> f32 {
+    return dot(c, vec3<f32>(0.2126, 0.7152, 0.0722));
+}
+
+fn unpremul(c: vec4<f32>) -> vec3<f32> {
+    if c.a > 0.0 {
+        return clamp(c.rgb / c.a, vec3<f32>(0.0), vec3<f32>(1.0));
+    }
+    return vec3<f32>(0.0);
+}
+
+fn sstep(e0: f32, e1: f32, x: f32) -> f32 {
+    if e1 > e0 {
+        let t = clamp((x - e0) / (e1 - e0), 0.0, 1.0);
+        return t * t * (3.0 - 2.0 * t);
+    }
+    return select(0.0, 1.0, x >= e0);
+}
+
+fn raw_sample(i: u32, uv: vec2<f32>) -> vec4<f32> {
+    switch i {
+        case 0u: { return textureSampleLevel(in0, samp, uv, 0.0); }
+        case 1u: { return textureSampleLevel(in1, samp, uv, 0.0); }
+        case 2u: { return textureSampleLevel(in2, samp, uv, 0.0); }
+        case 3u: { return textureSampleLevel(in3, samp, uv, 0.0); }
+        case 4u: { return textureSampleLevel(in4, samp, uv, 0.0); }
+        case 5u: { return textureSampleLevel(in5, samp, uv, 0.0); }
+        case 6u: { return textureSampleLevel(in6, samp, uv, 0.0); }
+        default: { return textureSampleLevel(in7, samp, uv, 0.0); }
+    }
+}
+
+fn raw_near(i: u32, uv: vec2<f32>) -> vec4<f32> {
+    switch i {
+        case 0u: { return textureSampleLevel(in0, samp_near, uv, 0.0); }
+        case 1u: { return textureSampleLevel(in1, samp_near, uv, 0.0); }
+        case 2u: { return textureSampleLevel(in2, samp_near, uv, 0.0); }
+        case 3u: { return textureSampleLevel(in3, samp_near, uv, 0.0); }
+        case 4u: { return textureSampleLevel(in4, samp_near, uv, 0.0); }
+        case 5u: { return textureSampleLevel(in5, samp_near, uv, 0.0); }
+        case 6u: { return textureSampleLevel(in6, samp_near, uv, 0.0); }
+        default: { return textureSampleLevel(in7, samp_near, uv, 0.0); }
+    }
+}
+
+// Input i at canvas position p (see SAMPLING above), premultiplied and sRGB-encoded. Always
+// called with a constant i, so the texture choice and the flags fold away.
+fn sample_at(i: u32, p: vec2<f32>) -> vec4<f32> {
+    let m = P.xf[i];
+    let t = P.tr[i];
+    let uv = vec2<f32>(m.x * p.x + m.y * p.y + t.x, m.z * p.x + m.w * p.y + t.y);
+    var c: vec4<f32>;
+    if has(LOAD_MASK, i) {
+        c = raw_near(i, uv);
+    } else {
+        c = raw_sample(i, uv);
+    }
+    if has(SRGB_MASK, i) {
+        c = vec4<f32>(srgb_encode(c.rgb), c.a);
+    }
+    if has(STRAIGHT_MASK, i) {
+        c = vec4<f32>(c.rgb * c.a, c.a);
+    }
+    if has(CROP_MASK, i) {
+        let cr = P.crop[i];
+        let inside = uv.x >= cr.x && uv.x <= cr.z && uv.y >= cr.y && uv.y <= cr.w;
+        c = select(vec4<f32>(0.0), c, inside);
+    }
+    return c;
+}

@@ -1,0 +1,13 @@
+// matte.wgsl: an image to a matte; the value goes in all four channels.
+// c = sample_at(0, p) (premultiplied)
+// p[0].x = source: 0 alpha: m = c.a;  1 luma: m = luma709(c.rgb) (luma of the image over black)
+// out = (m, m, m, m)
+
+fn pass_main(pos: vec4<f32>) -> vec4<f32> {
+    let c = sample_at(0u, pos.xy);
+    var m = c.a;
+    if P.p[0].x > 0.5 {
+        m = luma709(c.rgb);
+    }
+    return vec4<f32>(clamp(m, 0.0, 1.0));
+}

@@ -1,0 +1,3 @@
+//! MetaDJ Scope: a real-time node-graph video compositor for live AI-avatar shows.
+
+pub mod render;

@@ -1,0 +1,1097 @@
+//! Render-world side of the compositor: pipelines, slot textures, the per-frame passes and the
+//! readback copy.
+//!
+//! Per frame the `compose` system (in the `RenderGraph` schedule, before cameras draw) turns the
+//! extracted plans into a list of jobs, uploads only the uniform blocks that changed, reuses
+//! cached bind groups, and records one render pass per job. Slot textures live as long as the
+//! canvas size and slot count allow.
+
+use std::collections::HashMap;
+use std::num::NonZeroU64;
+
+use bevy::core_pipeline::schedule::camera_driver;
+use bevy::prelude::*;
+use bevy::render::render_asset::RenderAssets;
+use bevy::render::render_resource::{
+    BindGroup, BindGroupEntry, BindGroupLayoutDescriptor, BindGroupLayoutEntry, BindingResource,
+    BindingType, Buffer, BufferBinding, BufferBindingType, BufferDescriptor, BufferId,
+    BufferUsages, CachedRenderPipelineId, ColorTargetState, ColorWrites, Extent3d, FilterMode,
+    FragmentState, LoadOp, MapMode, Operations, PipelineCache, PollType, RenderPassColorAttachment,
+    RenderPassDescriptor, RenderPipelineDescriptor, SamplerBindingType, SamplerDescriptor,
+    ShaderStages, StoreOp, TexelCopyBufferInfo, TexelCopyBufferLayout, TextureDescriptor,
+    TextureDimension, TextureFormat, TextureId, TextureSampleType, TextureUsages, TextureView,
+    TextureViewDescriptor, TextureViewDimension, TextureViewId, VertexState,
+};
+use bevy::render::renderer::{
+    RenderContext, RenderDevice, RenderGraph, RenderGraphSystems, RenderQueue,
+};
+use bevy::render::texture::GpuImage;
+use bevy::render::{Extract, ExtractSchedule, Render, RenderApp, RenderStartup, RenderSystems};
+use bevy::shader::{Shader, ShaderDefVal};
+use crossbeam_channel::{Receiver, Sender, TrySendError};
+use show::NodeId;
+use show::plan::{MAX_PASS_INPUTS, Operand, PassOp, RenderPlan, Sample};
+
+use super::params::{PARAM_BYTES, Params, blend_mode_index};
+use super::{
+    CompositeOutput, ExternalTextures, FrameClock, Program, ProgramReadback, ReadbackFrame,
+    ReadbackReceiver,
+};
+
+/// Binding of the linear sampler; the nearest one follows (see `shaders/common.wgsl`).
+const SAMPLER_BINDING: u32 = 1 + MAX_PASS_INPUTS as u32;
+
+const COMMON: &str = include_str!("../../shaders/common.wgsl");
+
+/// One render pipeline (and one shader file) per kind of pass.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Kind {
+    Copy,
+    Solid,
+    Gradient,
+    TestPattern,
+    GarbageMatte,
+    Blend,
+    ChromaKey,
+    LumaKey,
+    Matte,
+    Invert,
+    Blur,
+    Mask,
+    ColorAdjust,
+    /// The final pass: transition, over black, into the sRGB output.
+    Program,
+}
+
+impl Kind {
+    const ALL: [Kind; 14] = [
+        Kind::Copy,
+        Kind::Solid,
+        Kind::Gradient,
+        Kind::TestPattern,
+        Kind::GarbageMatte,
+        Kind::Blend,
+        Kind::ChromaKey,
+        Kind::LumaKey,
+        Kind::Matte,
+        Kind::Invert,
+        Kind::Blur,
+        Kind::Mask,
+        Kind::ColorAdjust,
+        Kind::Program,
+    ];
+
+    fn index(self) -> usize {
+        self as usize
+    }
+
+    fn of(op: &PassOp) -> Kind {
+        match op {
+            PassOp::Solid(_) => Kind::Solid,
+            PassOp::Gradient(_) => Kind::Gradient,
+            PassOp::TestPattern(_) => Kind::TestPattern,
+            PassOp::GarbageMatte(_) => Kind::GarbageMatte,
+            PassOp::Copy => Kind::Copy,
+            PassOp::Blend(_) => Kind::Blend,
+            PassOp::ChromaKey(_) => Kind::ChromaKey,
+            PassOp::LumaKey { .. } => Kind::LumaKey,
+            PassOp::Matte(_) => Kind::Matte,
+            PassOp::Invert => Kind::Invert,
+            PassOp::BlurH { .. } | PassOp::BlurV { .. } => Kind::Blur,
+            PassOp::Mask => Kind::Mask,
+            PassOp::ColorAdjust(_) => Kind::ColorAdjust,
+        }
+    }
+
+    /// `(file name, WGSL source)` of the kind's fragment shader.
+    fn shader(self) -> (&'static str, &'static str) {
+        match self {
+            Kind::Copy => ("copy", include_str!("../../shaders/copy.wgsl")),
+            Kind::Solid => ("solid", include_str!("../../shaders/solid.wgsl")),
+            Kind::Gradient => ("gradient", include_str!("../../shaders/gradient.wgsl")),
+            Kind::TestPattern => (
+                "test_pattern",
+                include_str!("../../shaders/test_pattern.wgsl"),
+            ),
+            Kind::GarbageMatte => (
+                "garbage_matte",
+                include_str!("../../shaders/garbage_matte.wgsl"),
+            ),
+            Kind::Blend => ("blend", include_str!("../../shaders/blend.wgsl")),
+            Kind::ChromaKey => ("chroma_key", include_str!("../../shaders/chroma_key.wgsl")),
+            Kind::LumaKey => ("luma_key", include_str!("../../shaders/luma_key.wgsl")),
+            Kind::Matte => ("matte", include_str!("../../shaders/matte.wgsl")),
+            Kind::Invert => ("invert", include_str!("../../shaders/invert.wgsl")),
+            Kind::Blur => ("blur", include_str!("../../shaders/blur.wgsl")),
+            Kind::Mask => ("mask", include_str!("../../shaders/mask.wgsl")),
+            Kind::ColorAdjust => (
+                "color_adjust",
+                include_str!("../../shaders/color_adjust.wgsl"),
+            ),
+            Kind::Program => ("program", include_str!("../../shaders/program.wgsl")),
+        }
+    }
+
+    /// The full module: `common.wgsl` followed by the kind's file.
+    fn module_source(self) -> String {
+        format!("{COMMON}\n{}", self.shader().1)
+    }
+}
+
+/// Shader handles, made in the main world and handed to the render world.
+#[derive(Resource, Clone)]
+struct ShaderHandles(Vec<Handle<Shader>>);
+
+/// Render-world end of the readback channel; it also holds a receiver so a full channel can
+/// drop its oldest frame (newest wins).
+#[derive(Resource)]
+struct ReadbackSender {
+    tx: Sender<ReadbackFrame>,
+    rx: Receiver<ReadbackFrame>,
+}
+
+pub(super) fn build(app: &mut App) {
+    let Some(mut shaders) = app.world_mut().get_resource_mut::<Assets<Shader>>() else {
+        warn!("no shader assets (RenderPlugin missing): the compositor will not draw");
+        return;
+    };
+    let handles = Kind::ALL
+        .iter()
+        .map(|k| {
+            shaders.add(Shader::from_wgsl(
+                k.module_source(),
+                format!("shaders/{}.wgsl", k.shader().0),
+            ))
+        })
+        .collect();
+    let (tx, rx) = crossbeam_channel::bounded(2);
+    let Some(render_app) = app.get_sub_app_mut(RenderApp) else {
+        return;
+    };
+    render_app
+        .insert_resource(ShaderHandles(handles))
+        .insert_resource(ReadbackSender { tx, rx: rx.clone() })
+        .init_resource::<Extracted>()
+        .init_resource::<SlotState>()
+        .init_resource::<PendingReadback>()
+        .init_resource::<Variants>()
+        .init_resource::<FrameJobs>()
+        .add_systems(RenderStartup, init_pipelines)
+        .add_systems(ExtractSchedule, extract)
+        .add_systems(Render, prepare.in_set(RenderSystems::PrepareBindGroups))
+        .add_systems(
+            RenderGraph,
+            compose
+                .in_set(RenderGraphSystems::Render)
+                .before(camera_driver),
+        )
+        .add_systems(Render, send_readback.after(RenderSystems::Render));
+    app.insert_resource(ReadbackReceiver(rx));
+}
+
+/// The main world's request for this frame.
+#[derive(Resource, Default)]
+struct Extracted {
+    program: Program,
+    externals: HashMap<NodeId, AssetId<Image>>,
+    clock: FrameClock,
+    readback: bool,
+    output: Option<AssetId<Image>>,
+}
+
+fn extract(
+    mut ex: ResMut<Extracted>,
+    program: Extract<Option<Res<Program>>>,
+    externals: Extract<Option<Res<ExternalTextures>>>,
+    clock: Extract<Option<Res<FrameClock>>>,
+    readback: Extract<Option<Res<ProgramReadback>>>,
+    output: Extract<Option<Res<CompositeOutput>>>,
+) {
+    if let Some(p) = program.as_ref() {
+        ex.program = Program::clone(p);
+    }
+    ex.externals.clear();
+    if let Some(e) = externals.as_ref() {
+        ex.externals
+            .extend(e.0.iter().map(|(k, h)| (k.clone(), h.id())));
+    }
+    ex.clock = clock.as_deref().copied().unwrap_or_default();
+    ex.readback = readback.as_ref().is_some_and(|r| r.enabled);
+    ex.output = output.as_ref().map(|o| o.0.id());
+}
+
+/// Pipelines and the objects every pass shares.
+#[derive(Resource)]
+struct Pipelines {
+    layout: BindGroupLayoutDescriptor,
+    /// Indexed by [`Kind::index`].
+    shaders: Vec<Handle<Shader>>,
+    sampler: bevy::render::render_resource::Sampler,
+    nearest: bevy::render::render_resource::Sampler,
+    /// 1×1 transparent texture bound to unused or missing inputs.
+    empty: TextureView,
+    /// Byte distance between two passes' uniform blocks (dynamic-offset aligned).
+    stride: u64,
+}
+
+fn init_pipelines(
+    mut commands: Commands,
+    device: Res<RenderDevice>,
+    queue: Res<RenderQueue>,
+    shaders: Res<ShaderHandles>,
+) {
+    let mut entries = vec![BindGroupLayoutEntry {
+        binding: 0,
+        visibility: ShaderStages::FRAGMENT,
+        ty: BindingType::Buffer {
+            ty: BufferBindingType::Uniform,
+            has_dynamic_offset: true,
+            min_binding_size: NonZeroU64::new(PARAM_BYTES),
+        },
+        count: None,
+    }];
+    for i in 0..MAX_PASS_INPUTS as u32 {
+        entries.push(BindGroupLayoutEntry {
+            binding: 1 + i,
+            visibility: ShaderStages::FRAGMENT,
+            ty: BindingType::Texture {
+                sample_type: TextureSampleType::Float { filterable: true },
+                view_dimension: TextureViewDimension::D2,
+                multisampled: false,
+            },
+            count: None,
+        });
+    }
+    for binding in [SAMPLER_BINDING, SAMPLER_BINDING + 1] {
+        entries.push(BindGroupLayoutEntry {
+            binding,
+            visibility: ShaderStages::FRAGMENT,
+            ty: BindingType::Sampler(SamplerBindingType::Filtering),
+            count: None,
+        });
+    }
+    let layout = BindGroupLayoutDescriptor::new("compositor_pass", &entries);
+    let sampler = device.create_sampler(&SamplerDescriptor {
+        label: Some("compositor_linear_clamp"),
+        mag_filter: FilterMode::Linear,
+        min_filter: FilterMode::Linear,
+        ..default()
+    });
+    let nearest = device.create_sampler(&SamplerDescriptor {
+        label: Some("compositor_nearest_clamp"),
+        ..default()
+    });
+    let empty = device
+        .create_texture_with_data(
+            &queue,
+            &TextureDescriptor {
+                label: Some("compositor_empty"),
+                size: Extent3d {
+                    width: 1,
+                    height: 1,
+                    depth_or_array_layers: 1,
+                },
+                mip_level_count: 1,
+                sample_count: 1,
+                dimension: TextureDimension::D2,
+                format: TextureFormat::Rgba8Unorm,
+                usage: TextureUsages::TEXTURE_BINDING,
+                view_formats: &[],
+            },
+            bevy::render::render_resource::TextureDataOrder::LayerMajor,
+            &[0, 0, 0, 0],
+        )
+        .create_view(&TextureViewDescriptor::default());
+    let align = u64::from(device.limits().min_uniform_buffer_offset_alignment).max(16);
+    let stride = PARAM_BYTES.div_ceil(align) * align;
+    commands.insert_resource(Pipelines {
+        layout,
+        shaders: shaders.0.clone(),
+        sampler,
+        nearest,
+        empty,
+        stride,
+    });
+}
+
+/// GPU objects kept between frames.
+#[derive(Resource, Default)]
+struct SlotState {
+    /// Canvas size the slots were made for.
+    size: (u32, u32),
+    slots: Vec<TextureView>,
+    uniforms: Option<Buffer>,
+    /// What the uniform buffer holds now, so unchanged blocks are not uploaded again.
+    uploaded: Vec<u8>,
+    bind_groups: HashMap<BindKey, BindGroup>,
+    /// An `Rgba8Unorm` view of the output texture, so the final pass stores encoded bytes as is.
+    output_view: Option<(TextureId, TextureView)>,
+    readback: Option<Buffer>,
+    warned: bool,
+}
+
+#[derive(Clone, PartialEq, Eq, Hash)]
+struct BindKey {
+    buffer: BufferId,
+    views: [TextureViewId; MAX_PASS_INPUTS],
+}
+
+/// A pipeline variant: the pass kind plus what its inputs need (see the constants at the top
+/// of `shaders/common.wgsl`). Baking these in keeps never-taken branches out of the shader.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct VariantKey {
+    kind: Kind,
+    n: u32,
+    srgb: u32,
+    straight: u32,
+    crop: u32,
+    load: u32,
+    modes: [u32; MAX_PASS_INPUTS],
+    /// Writes the program output (over black) instead of a slot.
+    last: bool,
+}
+
+impl VariantKey {
+    fn defs(&self) -> Vec<ShaderDefVal> {
+        let mut defs = vec![
+            ShaderDefVal::UInt("N_INPUTS".into(), self.n),
+            ShaderDefVal::UInt("SRGB_MASK".into(), self.srgb),
+            ShaderDefVal::UInt("STRAIGHT_MASK".into(), self.straight),
+            ShaderDefVal::UInt("CROP_MASK".into(), self.crop),
+            ShaderDefVal::UInt("LOAD_MASK".into(), self.load),
+            ShaderDefVal::UInt("FINAL".into(), u32::from(self.last)),
+        ];
+        for (i, m) in self.modes.iter().enumerate() {
+            defs.push(ShaderDefVal::UInt(format!("MODE_{i}"), *m));
+        }
+        defs
+    }
+}
+
+/// Render pipelines by variant, queued on first use.
+#[derive(Resource, Default)]
+struct Variants(HashMap<VariantKey, CachedRenderPipelineId>);
+
+impl Variants {
+    fn get(
+        &mut self,
+        key: VariantKey,
+        pipes: &Pipelines,
+        cache: &PipelineCache,
+    ) -> CachedRenderPipelineId {
+        *self.0.entry(key).or_insert_with(|| {
+            let shader = pipes.shaders[key.kind.index()].clone();
+            let defs = key.defs();
+            cache.queue_render_pipeline(RenderPipelineDescriptor {
+                label: Some(format!("compositor_{}", key.kind.shader().0).into()),
+                layout: vec![pipes.layout.clone()],
+                vertex: VertexState {
+                    shader: shader.clone(),
+                    shader_defs: defs.clone(),
+                    entry_point: Some("vs".into()),
+                    ..default()
+                },
+                fragment: Some(FragmentState {
+                    shader,
+                    shader_defs: defs,
+                    entry_point: Some("fs".into()),
+                    targets: vec![Some(ColorTargetState {
+                        format: TextureFormat::Rgba8Unorm,
+                        blend: None,
+                        write_mask: ColorWrites::ALL,
+                    })],
+                }),
+                ..default()
+            })
+        })
+    }
+}
+
+/// Where a job draws.
+#[derive(Clone, Copy)]
+enum Target {
+    Slot(usize),
+    Output,
+}
+
+/// One render pass to record.
+struct Job {
+    kind: Kind,
+    /// Per-kind selector baked into the pipeline (blend modes, transition kind).
+    modes: [u32; MAX_PASS_INPUTS],
+    target: Target,
+    inputs: Vec<Sample>,
+    resolved: Vec<Resolved>,
+    params: Params,
+}
+
+/// What one input of a pass binds and how the shader must treat it.
+#[derive(Clone)]
+struct Resolved {
+    view: TextureView,
+    size: (u32, u32),
+    srgb: bool,
+    straight: bool,
+}
+
+impl Job {
+    fn new(
+        kind: Kind,
+        target: Target,
+        inputs: Vec<Sample>,
+        resolved: Vec<Resolved>,
+        canvas: (u32, u32),
+        clock: FrameClock,
+    ) -> Job {
+        let sizes: Vec<_> = resolved.iter().map(|r| r.size).collect();
+        let params = Params::new(canvas, clock.time, clock.frame, &inputs, &sizes);
+        Job {
+            kind,
+            modes: [0; MAX_PASS_INPUTS],
+            target,
+            inputs,
+            resolved,
+            params,
+        }
+    }
+
+    fn key(&self, canvas: (u32, u32)) -> VariantKey {
+        let mut key = VariantKey {
+            kind: self.kind,
+            n: self.inputs.len().min(MAX_PASS_INPUTS) as u32,
+            srgb: 0,
+            straight: 0,
+            crop: 0,
+            load: 0,
+            modes: self.modes,
+            last: matches!(self.target, Target::Output),
+        };
+        for (i, (s, r)) in self.inputs.iter().zip(&self.resolved).enumerate() {
+            let bit = 1 << i;
+            if r.srgb {
+                key.srgb |= bit;
+            }
+            if r.straight {
+                key.straight |= bit;
+            }
+            if needs_crop_test(s, canvas) {
+                key.crop |= bit;
+            }
+            if texel_aligned(s, r.size) {
+                key.load |= bit;
+            }
+        }
+        key
+    }
+}
+
+/// Whether some canvas pixel centre maps outside the sample's crop window (the map is affine,
+/// so checking the four extreme pixel centres is enough).
+fn needs_crop_test(s: &Sample, canvas: (u32, u32)) -> bool {
+    let (w, h) = (canvas.0 as f32, canvas.1 as f32);
+    let m = s.xform.m;
+    let t = s.xform.t;
+    let [u0, v0, u1, v1] = s.crop;
+    [
+        (0.5, 0.5),
+        (w - 0.5, 0.5),
+        (0.5, h - 0.5),
+        (w - 0.5, h - 0.5),
+    ]
+    .iter()
+    .any(|&(x, y)| {
+        let u = m[0] * x + m[1] * y + t[0];
+        let v = m[2] * x + m[3] * y + t[1];
+        !(u >= u0 && u <= u1 && v >= v0 && v <= v1)
+    })
+}
+
+/// Whether the sample maps canvas pixel centres 1:1 onto texel centres, where a bilinear sample
+/// equals a plain texel fetch.
+fn texel_aligned(s: &Sample, size: (u32, u32)) -> bool {
+    let (sw, sh) = (size.0 as f32, size.1 as f32);
+    let m = s.xform.m;
+    let t = s.xform.t;
+    let whole = |v: f32| (v - v.round()).abs() < 1e-3;
+    (m[0] * sw - 1.0).abs() < 1e-5
+        && (m[3] * sh - 1.0).abs() < 1e-5
+        && m[1] == 0.0
+        && m[2] == 0.0
+        && whole(t[0] * sw)
+        && whole(t[1] * sh)
+}
+
+/// Resolves what a plan's samples read, from the slots of one plan and the external images.
+struct Inputs<'a> {
+    slots: &'a [TextureView],
+    canvas: (u32, u32),
+    images: &'a RenderAssets<GpuImage>,
+    externals: &'a HashMap<NodeId, AssetId<Image>>,
+    empty: &'a TextureView,
+}
+
+impl Inputs<'_> {
+    fn empty(&self) -> Resolved {
+        Resolved {
+            view: self.empty.clone(),
+            size: (1, 1),
+            srgb: false,
+            straight: false,
+        }
+    }
+
+    fn resolve(&self, operand: &Operand) -> Resolved {
+        match operand {
+            Operand::Slot(s) => match self.slots.get(s.0 as usize) {
+                Some(v) => Resolved {
+                    view: v.clone(),
+                    size: self.canvas,
+                    srgb: false,
+                    straight: false,
+                },
+                None => self.empty(),
+            },
+            Operand::External(id) => {
+                let gpu = self
+                    .externals
+                    .get(id)
+                    .and_then(|a| self.images.get(*a))
+                    .filter(|g| sampleable(g));
+                match gpu {
+                    Some(g) => Resolved {
+                        view: g.texture_view.clone(),
+                        size: (
+                            g.texture_descriptor.size.width,
+                            g.texture_descriptor.size.height,
+                        ),
+                        srgb: g.texture_descriptor.format.is_srgb(),
+                        straight: true,
+                    },
+                    None => self.empty(),
+                }
+            }
+        }
+    }
+}
+
+/// Whether an image can be bound as a filterable 2D float texture (anything else would fail
+/// validation, so it reads as transparent instead).
+fn sampleable(g: &GpuImage) -> bool {
+    let d = &g.texture_descriptor;
+    d.dimension == TextureDimension::D2
+        && d.size.depth_or_array_layers == 1
+        && d.sample_count == 1
+        && d.usage.contains(TextureUsages::TEXTURE_BINDING)
+        && d.format.sample_type(None, None) == Some(TextureSampleType::Float { filterable: true })
+        && g.texture_view_descriptor
+            .as_ref()
+            .is_none_or(|v| v.dimension.is_none_or(|d| d == TextureViewDimension::D2))
+}
+
+/// Appends the jobs of one plan. Passes that cannot run (a slot out of range, or a pass reading
+/// the slot it writes) are skipped with a warning.
+fn plan_jobs(
+    plan: &RenderPlan,
+    slot_base: usize,
+    inputs: &Inputs,
+    clock: FrameClock,
+    jobs: &mut Vec<Job>,
+    warned: &mut bool,
+) {
+    for pass in &plan.passes {
+        let target = pass.target.0 as usize;
+        let reads_target = pass
+            .inputs
+            .iter()
+            .any(|s| s.from == Operand::Slot(pass.target));
+        if target >= inputs.slots.len() || reads_target {
+            if !*warned {
+                warn!(
+                    "node {}: pass skipped (slot {} out of range or read while written)",
+                    pass.node, pass.target.0
+                );
+                *warned = true;
+            }
+            continue;
+        }
+        let samples: Vec<Sample> = pass.inputs.iter().take(MAX_PASS_INPUTS).cloned().collect();
+        let resolved = samples.iter().map(|s| inputs.resolve(&s.from)).collect();
+        let mut job = Job::new(
+            Kind::of(&pass.op),
+            Target::Slot(slot_base + target),
+            samples,
+            resolved,
+            plan.canvas,
+            clock,
+        );
+        job.params.set_op(&pass.op);
+        if let PassOp::Blend(layers) = &pass.op {
+            for (m, (mode, _)) in job.modes.iter_mut().zip(layers) {
+                *m = blend_mode_index(*mode);
+            }
+            // Layers beyond the inputs (or inputs beyond the layers) are not drawn.
+            job.inputs.truncate(layers.len());
+            job.resolved.truncate(layers.len());
+        }
+        jobs.push(job);
+    }
+}
+
+/// This frame's passes, ready to record.
+#[derive(Resource, Default)]
+struct FrameJobs {
+    passes: Vec<ReadyPass>,
+    output_view: Option<TextureView>,
+    /// Output texture size, when this frame is to be read back.
+    readback: Option<(u32, u32)>,
+}
+
+struct ReadyPass {
+    pipeline: CachedRenderPipelineId,
+    group: BindGroup,
+    target: Target,
+    offset: u32,
+    label: &'static str,
+}
+
+/// Builds this frame's passes from the extracted plans: resolves inputs, picks pipeline
+/// variants, uploads changed uniforms and reuses bind groups.
+fn prepare(
+    ex: Res<Extracted>,
+    pipes: Option<Res<Pipelines>>,
+    cache: Res<PipelineCache>,
+    images: Res<RenderAssets<GpuImage>>,
+    device: Res<RenderDevice>,
+    queue: Res<RenderQueue>,
+    mut state: ResMut<SlotState>,
+    mut variants: ResMut<Variants>,
+    mut frame: ResMut<FrameJobs>,
+) {
+    frame.passes.clear();
+    frame.output_view = None;
+    frame.readback = None;
+    let Some(pipes) = pipes else { return };
+    let Some(out) = ex.output.and_then(|id| images.get(id)) else {
+        return;
+    };
+    let out_size = (
+        out.texture_descriptor.size.width,
+        out.texture_descriptor.size.height,
+    );
+    let plan = ex.program.plan.as_deref();
+    let canvas = plan.map_or(out_size, |p| p.canvas);
+    if canvas != out_size {
+        // The output is being resized for a new canvas; draw once it has arrived.
+        return;
+    }
+    let output_view = match &state.output_view {
+        Some((id, view)) if *id == out.texture.id() => view.clone(),
+        _ => {
+            if !out
+                .texture_descriptor
+                .view_formats
+                .contains(&TextureFormat::Rgba8Unorm)
+            {
+                return;
+            }
+            let view = out.texture.create_view(&TextureViewDescriptor {
+                label: Some("compositor_output_unorm"),
+                format: Some(TextureFormat::Rgba8Unorm),
+                ..default()
+            });
+            state.output_view = Some((out.texture.id(), view.clone()));
+            view
+        }
+    };
+    // A transition from a plan with another canvas size cannot share the slots: show the target.
+    let transition = ex
+        .program
+        .transition
+        .as_ref()
+        .filter(|t| plan.is_some() && t.from.canvas == canvas);
+    let from_slots = transition.map_or(0, |t| t.from.slot_count as usize);
+    let plan_slots = plan.map_or(0, |p| p.slot_count as usize);
+    ensure_slots(&device, &mut state, canvas, from_slots + plan_slots);
+
+    // Jobs: the `from` plan in slots [0, from_slots), the current plan after it, then the final
+    // pass reading both outputs (input 0 = current, input 1 = from).
+    let mut jobs = Vec::new();
+    let mut warned = state.warned;
+    let mut program_inputs = Vec::new();
+    let mut program_resolved = Vec::new();
+    let current = Inputs {
+        slots: &state.slots[from_slots..from_slots + plan_slots],
+        canvas,
+        images: &images,
+        externals: &ex.externals,
+        empty: &pipes.empty,
+    };
+    match plan {
+        Some(p) => {
+            program_inputs.push(p.output.clone());
+            program_resolved.push(current.resolve(&p.output.from));
+        }
+        None => {
+            // Nothing to show: one input that is empty everywhere (black output).
+            program_inputs.push(Sample {
+                from: Operand::Slot(show::plan::SlotId(u32::MAX)),
+                xform: show::plan::Affine::canvas(canvas),
+                crop: [1.0, 1.0, -1.0, -1.0],
+            });
+            program_resolved.push(current.empty());
+        }
+    }
+    if let Some(t) = transition {
+        let inputs = Inputs {
+            slots: &state.slots[..from_slots],
+            ..current
+        };
+        plan_jobs(&t.from, 0, &inputs, ex.clock, &mut jobs, &mut warned);
+        program_inputs.push(t.from.output.clone());
+        program_resolved.push(inputs.resolve(&t.from.output.from));
+    }
+    if let Some(p) = plan {
+        plan_jobs(p, from_slots, &current, ex.clock, &mut jobs, &mut warned);
+    }
+    // Fewest passes: without a transition, when the plan's last pass writes the output slot
+    // and the output maps it 1:1, that pass writes the program output itself.
+    let fused = match (plan, transition, jobs.last_mut()) {
+        (Some(p), None, Some(last)) => {
+            let fusable = matches!(p.output.from, Operand::Slot(s)
+                    if matches!(last.target, Target::Slot(t) if t == from_slots + s.0 as usize))
+                && !needs_crop_test(&p.output, canvas)
+                && texel_aligned(&p.output, canvas);
+            if fusable {
+                last.target = Target::Output;
+            }
+            fusable
+        }
+        _ => false,
+    };
+    if !fused {
+        let mut job = Job::new(
+            Kind::Program,
+            Target::Output,
+            program_inputs,
+            program_resolved,
+            canvas,
+            ex.clock,
+        );
+        job.params
+            .set_program(transition.map(|t| (&t.kind, t.progress)));
+        job.modes[0] = job.params.program_kind();
+        jobs.push(job);
+    }
+    state.warned = warned;
+
+    let Some(buffer) = upload_uniforms(&device, &queue, &mut state, &jobs, pipes.stride) else {
+        return;
+    };
+    let layout = cache.get_bind_group_layout(&pipes.layout);
+    if state.bind_groups.len() > 256 {
+        state.bind_groups.clear();
+    }
+    for (i, job) in jobs.iter().enumerate() {
+        let mut views: [&TextureView; MAX_PASS_INPUTS] = [&pipes.empty; MAX_PASS_INPUTS];
+        for (slot, r) in views.iter_mut().zip(&job.resolved) {
+            *slot = &r.view;
+        }
+        let key = BindKey {
+            buffer: buffer.id(),
+            views: views.map(|v| v.id()),
+        };
+        let group = state
+            .bind_groups
+            .entry(key)
+            .or_insert_with(|| {
+                let mut entries = vec![BindGroupEntry {
+                    binding: 0,
+                    resource: BindingResource::Buffer(BufferBinding {
+                        buffer: &buffer,
+                        offset: 0,
+                        size: NonZeroU64::new(PARAM_BYTES),
+                    }),
+                }];
+                for (i, v) in views.iter().enumerate() {
+                    entries.push(BindGroupEntry {
+                        binding: 1 + i as u32,
+                        resource: BindingResource::TextureView(v),
+                    });
+                }
+                entries.push(BindGroupEntry {
+                    binding: SAMPLER_BINDING,
+                    resource: BindingResource::Sampler(&pipes.sampler),
+                });
+                entries.push(BindGroupEntry {
+                    binding: SAMPLER_BINDING + 1,
+                    resource: BindingResource::Sampler(&pipes.nearest),
+                });
+                device.create_bind_group("compositor_pass", &layout, &entries)
+            })
+            .clone();
+        frame.passes.push(ReadyPass {
+            pipeline: variants.get(job.key(canvas), &pipes, &cache),
+            group,
+            target: job.target,
+            offset: (i as u64 * pipes.stride) as u32,
+            label: job.kind.shader().0,
+        });
+    }
+    frame.output_view = Some(output_view);
+    frame.readback = ex.readback.then_some(out_size);
+}
+
+/// Records the prepared passes (and the readback copy) before any camera draws.
+fn compose(
+    mut ctx: RenderContext,
+    frame: Res<FrameJobs>,
+    ex: Res<Extracted>,
+    cache: Res<PipelineCache>,
+    images: Res<RenderAssets<GpuImage>>,
+    mut state: ResMut<SlotState>,
+    mut pending: ResMut<PendingReadback>,
+) {
+    let Some(output_view) = &frame.output_view else {
+        return;
+    };
+    let mut pipelines = Vec::with_capacity(frame.passes.len());
+    for pass in &frame.passes {
+        match cache.get_render_pipeline(pass.pipeline) {
+            Some(p) => pipelines.push(p),
+            // Still compiling (windowed apps compile in the background): keep the last frame.
+            None => return,
+        }
+    }
+    let slots = state.slots.clone();
+    let device = ctx.render_device().clone();
+    let encoder = ctx.command_encoder();
+    for (pass, pipeline) in frame.passes.iter().zip(pipelines) {
+        let view = match pass.target {
+            Target::Slot(s) => &slots[s],
+            Target::Output => output_view,
+        };
+        let mut rp = encoder.begin_render_pass(&RenderPassDescriptor {
+            label: Some(pass.label),
+            color_attachments: &[Some(RenderPassColorAttachment {
+                view,
+                depth_slice: None,
+                resolve_target: None,
+                // Every pass covers every pixel, so the old contents are never needed.
+                ops: Operations {
+                    load: LoadOp::Load,
+                    store: StoreOp::Store,
+                },
+            })],
+            depth_stencil_attachment: None,
+            timestamp_writes: None,
+            occlusion_query_set: None,
+            multiview_mask: None,
+        });
+        rp.set_pipeline(pipeline);
+        rp.set_bind_group(0, Some(&*pass.group), &[pass.offset]);
+        rp.draw(0..3, 0..1);
+    }
+
+    let Some((w, h)) = frame.readback else { return };
+    let Some(out) = ex.output.and_then(|id| images.get(id)) else {
+        return;
+    };
+    let padded_row = RenderDevice::align_copy_bytes_per_row(w as usize * 4);
+    let size = (padded_row * h as usize) as u64;
+    let buffer = match &state.readback {
+        Some(b) if b.size() == size => b.clone(),
+        _ => {
+            let b = device.create_buffer(&BufferDescriptor {
+                label: Some("compositor_readback"),
+                size,
+                usage: BufferUsages::MAP_READ | BufferUsages::COPY_DST,
+                mapped_at_creation: false,
+            });
+            state.readback = Some(b.clone());
+            b
+        }
+    };
+    encoder.copy_texture_to_buffer(
+        out.texture.as_image_copy(),
+        TexelCopyBufferInfo {
+            buffer: &buffer,
+            layout: TexelCopyBufferLayout {
+                offset: 0,
+                bytes_per_row: Some(padded_row as u32),
+                rows_per_image: None,
+            },
+        },
+        Extent3d {
+            width: w,
+            height: h,
+            depth_or_array_layers: 1,
+        },
+    );
+    pending.0 = Some(PendingFrame {
+        buffer,
+        frame: ex.clock.frame,
+        width: w,
+        height: h,
+        padded_row,
+    });
+}
+
+/// A copy of the output waiting to be mapped after this frame's submit.
+#[derive(Resource, Default)]
+struct PendingReadback(Option<PendingFrame>);
+
+struct PendingFrame {
+    buffer: Buffer,
+    frame: u64,
+    width: u32,
+    height: u32,
+    padded_row: usize,
+}
+
+/// Makes sure `count` canvas-sized slots exist; reallocates only when the canvas size changes
+/// or more slots are needed than ever before.
+fn ensure_slots(device: &RenderDevice, state: &mut SlotState, canvas: (u32, u32), count: usize) {
+    if state.size != canvas {
+        state.slots.clear();
+        state.bind_groups.clear();
+        state.size = canvas;
+    }
+    while state.slots.len() < count {
+        let texture = device.create_texture(&TextureDescriptor {
+            label: Some("compositor_slot"),
+            size: Extent3d {
+                width: canvas.0.max(1),
+                height: canvas.1.max(1),
+                depth_or_array_layers: 1,
+            },
+            mip_level_count: 1,
+            sample_count: 1,
+            dimension: TextureDimension::D2,
+            format: TextureFormat::Rgba8Unorm,
+            usage: TextureUsages::RENDER_ATTACHMENT | TextureUsages::TEXTURE_BINDING,
+            view_formats: &[],
+        });
+        state
+            .slots
+            .push(texture.create_view(&TextureViewDescriptor::default()));
+    }
+}
+
+/// Writes the jobs' uniform blocks, uploading only blocks whose bytes changed. Returns the
+/// buffer to bind.
+fn upload_uniforms(
+    device: &RenderDevice,
+    queue: &RenderQueue,
+    state: &mut SlotState,
+    jobs: &[Job],
+    stride: u64,
+) -> Option<Buffer> {
+    let needed = stride * jobs.len() as u64;
+    let fits = state.uniforms.as_ref().is_some_and(|b| b.size() >= needed);
+    if !fits {
+        let size = needed.max(stride * 16).next_power_of_two();
+        state.uniforms = Some(device.create_buffer(&BufferDescriptor {
+            label: Some("compositor_params"),
+            size,
+            usage: BufferUsages::UNIFORM | BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        }));
+        state.uploaded.clear();
+        state.bind_groups.clear();
+    }
+    let buffer = state.uniforms.clone()?;
+    let mut block = Vec::with_capacity(PARAM_BYTES as usize);
+    for (i, job) in jobs.iter().enumerate() {
+        block.clear();
+        job.params.write_bytes(&mut block);
+        let start = i * stride as usize;
+        let end = start + block.len();
+        if state.uploaded.get(start..end) == Some(&block[..]) {
+            continue;
+        }
+        queue.write_buffer(&buffer, start as u64, &block);
+        if state.uploaded.len() < end {
+            state.uploaded.resize(end, 0);
+        }
+        state.uploaded[start..end].copy_from_slice(&block);
+    }
+    Some(buffer)
+}
+
+/// Maps this frame's readback copy (after the frame was submitted) and sends it to the main
+/// world. Runs on the render thread, so the wait does not block the main schedule.
+fn send_readback(
+    mut pending: ResMut<PendingReadback>,
+    device: Res<RenderDevice>,
+    sender: Res<ReadbackSender>,
+) {
+    let Some(p) = pending.0.take() else { return };
+    let slice = p.buffer.slice(..);
+    let (tx, rx) = crossbeam_channel::bounded(1);
+    slice.map_async(MapMode::Read, move |r| {
+        // The receiver waits below; it only goes away if this system already gave up.
+        let _ = tx.send(r);
+    });
+    if let Err(e) = device.poll(PollType::wait_indefinitely()) {
+        warn!("readback: device poll failed: {e}");
+        p.buffer.unmap();
+        return;
+    }
+    match rx.recv() {
+        Ok(Ok(())) => {
+            let bytes = slice.get_mapped_range().to_vec();
+            p.buffer.unmap();
+            let frame = ReadbackFrame {
+                frame: p.frame,
+                width: p.width,
+                height: p.height,
+                padded_row: p.padded_row,
+                bytes,
+            };
+            if let Err(TrySendError::Full(frame)) = sender.tx.try_send(frame) {
+                // Newest wins: drop the oldest unread frame.
+                let _ = sender.rx.try_recv();
+                let _ = sender.tx.try_send(frame);
+            }
+        }
+        Ok(Err(e)) => {
+            warn!("readback: mapping failed: {e}");
+            p.buffer.unmap();
+        }
+        Err(_) => p.buffer.unmap(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every shader module parses and validates (catches WGSL mistakes without a GPU).
+    #[test]
+    fn shaders_validate() {
+        for kind in Kind::ALL {
+            let mut src = kind.module_source();
+            for def in [
+                "N_INPUTS",
+                "SRGB_MASK",
+                "STRAIGHT_MASK",
+                "CROP_MASK",
+                "LOAD_MASK",
+                "FINAL",
+            ] {
+                src = src.replace(&format!("#{{{def}}}"), "3");
+            }
+            for i in 0..MAX_PASS_INPUTS {
+                src = src.replace(&format!("#{{MODE_{i}}}"), "1");
+            }
+            let module = naga::front::wgsl::parse_str(&src)
+                .unwrap_or_else(|e| panic!("{}: {}", kind.shader().0, e.emit_to_string(&src)));
+            naga::valid::Validator::new(
+                naga::valid::ValidationFlags::all(),
+                naga::valid::Capabilities::default(),
+            )
+            .validate(&module)
+            .unwrap_or_else(|e| panic!("{}: {e:?}", kind.shader().0));
+        }
+    }
+}

@@ -1,0 +1,186 @@
+//! The GPU compositor: executes [`RenderPlan`]s as wgpu render passes.
+//!
+//! The main world says *what* to draw ([`Program`], [`ExternalTextures`], [`FrameClock`]); the
+//! render world draws it in the [`RenderGraph`](bevy::render::renderer::RenderGraph) schedule,
+//! before any camera, into [`CompositeOutput`]. Each plan pass is exactly one render pass of a
+//! fullscreen triangle with the pass kind's shader from `shaders/`; a final pass mixes a running
+//! transition and composites the program over black. Colour: premultiplied alpha, sRGB-encoded
+//! values in `Rgba8Unorm` slots (see `shaders/common.wgsl`).
+
+mod gpu;
+pub mod harness;
+mod params;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use bevy::asset::RenderAssetUsages;
+use bevy::prelude::*;
+use bevy::render::render_resource::{TextureFormat, TextureUsages};
+use crossbeam_channel::Receiver;
+use show::scene::TransitionKind;
+use show::{NodeId, RenderPlan};
+
+pub use params::blend_mode_index;
+
+/// Size of [`CompositeOutput`] until a plan names its canvas.
+const DEFAULT_CANVAS: (u32, u32) = (1920, 1080);
+
+/// Adds the compositor: resources, shaders, render-world passes and the readback.
+pub struct CompositorPlugin;
+
+impl Plugin for CompositorPlugin {
+    fn build(&self, app: &mut App) {
+        app.init_resource::<Program>()
+            .init_resource::<ExternalTextures>()
+            .init_resource::<FrameClock>()
+            .init_resource::<ProgramReadback>()
+            .init_resource::<LatestProgramFrame>();
+        if !app.world().contains_resource::<Assets<Image>>() {
+            app.init_asset::<Image>();
+        }
+        let output = app
+            .world_mut()
+            .resource_mut::<Assets<Image>>()
+            .add(output_image(DEFAULT_CANVAS));
+        app.insert_resource(CompositeOutput(output))
+            .add_systems(PostUpdate, resize_output)
+            .add_systems(First, receive_readback);
+        gpu::build(app);
+    }
+}
+
+/// What the program shows: the current scene's plan and, while switching, the transition from
+/// the previous one.
+#[derive(Resource, Default, Clone)]
+pub struct Program {
+    pub plan: Option<Arc<RenderPlan>>,
+    pub transition: Option<ProgramTransition>,
+}
+
+/// A running scene switch: `from` is mixed into [`Program::plan`] by `progress` (0..=1).
+#[derive(Clone, Debug)]
+pub struct ProgramTransition {
+    pub from: Arc<RenderPlan>,
+    pub kind: TransitionKind,
+    pub progress: f32,
+}
+
+/// Textures for the plans' [`show::plan::Operand::External`] ids (images, camera and Scope
+/// frames): straight alpha, `Rgba8Unorm` or `Rgba8UnormSrgb`, any size. A missing or not yet
+/// uploaded texture reads as transparent.
+#[derive(Resource, Default, Clone)]
+pub struct ExternalTextures(pub HashMap<NodeId, Handle<Image>>);
+
+/// Time and frame number the test pattern burns in; also tags read-back frames.
+#[derive(Resource, Default, Clone, Copy, Debug, PartialEq)]
+pub struct FrameClock {
+    pub time: f32,
+    pub frame: u64,
+}
+
+/// The composited program: canvas-sized, opaque, `Rgba8UnormSrgb`; usable as a sprite texture.
+#[derive(Resource, Clone)]
+pub struct CompositeOutput(pub Handle<Image>);
+
+/// When `enabled`, every rendered frame is copied back to the CPU into [`LatestProgramFrame`].
+#[derive(Resource, Default, Clone, Copy, Debug)]
+pub struct ProgramReadback {
+    pub enabled: bool,
+}
+
+/// The newest read-back program frame: ([`FrameClock::frame`] it was rendered with, pixels as
+/// sRGB-encoded RGBA8, alpha 255).
+#[derive(Resource, Default)]
+pub struct LatestProgramFrame(pub Option<(u64, image::RgbaImage)>);
+
+/// One frame copied out of the GPU, rows still padded to the copy alignment.
+struct ReadbackFrame {
+    frame: u64,
+    width: u32,
+    height: u32,
+    padded_row: usize,
+    bytes: Vec<u8>,
+}
+
+impl ReadbackFrame {
+    /// Strips the row padding.
+    fn into_image(self) -> Option<image::RgbaImage> {
+        let row = self.width as usize * 4;
+        if self.padded_row < row || self.bytes.len() < self.padded_row * self.height as usize {
+            return None;
+        }
+        let mut out = Vec::with_capacity(row * self.height as usize);
+        for r in self
+            .bytes
+            .chunks(self.padded_row)
+            .take(self.height as usize)
+        {
+            out.extend_from_slice(&r[..row]);
+        }
+        image::RgbaImage::from_raw(self.width, self.height, out)
+    }
+}
+
+/// Main-world end of the readback channel.
+#[derive(Resource)]
+struct ReadbackReceiver(Receiver<ReadbackFrame>);
+
+/// Takes the newest frame the render world sent; older ones are dropped.
+fn receive_readback(rx: Option<Res<ReadbackReceiver>>, mut latest: ResMut<LatestProgramFrame>) {
+    let Some(rx) = rx else { return };
+    let mut newest = None;
+    while let Ok(f) = rx.0.try_recv() {
+        newest = Some(f);
+    }
+    if let Some(f) = newest {
+        let frame = f.frame;
+        match f.into_image() {
+            Some(img) => latest.0 = Some((frame, img)),
+            None => warn!("read-back frame {frame} had an unexpected size; dropped"),
+        }
+    }
+}
+
+/// A canvas-sized render target the final pass writes and the readback copies.
+fn output_image(size: (u32, u32)) -> Image {
+    let mut image = Image::new_target_texture(
+        size.0.max(1),
+        size.1.max(1),
+        TextureFormat::Rgba8UnormSrgb,
+        None,
+    );
+    image.texture_descriptor.usage |= TextureUsages::COPY_SRC;
+    // The final pass writes the sRGB-encoded composite through a plain view, byte for byte.
+    image.texture_descriptor.view_formats = &[TextureFormat::Rgba8Unorm];
+    image.asset_usage = RenderAssetUsages::default();
+    image
+}
+
+/// Keeps [`CompositeOutput`] at the plan's canvas size: reallocated only when that changes.
+fn resize_output(
+    program: Res<Program>,
+    output: Res<CompositeOutput>,
+    mut images: ResMut<Assets<Image>>,
+) {
+    let Some(plan) = &program.plan else { return };
+    let (w, h) = plan.canvas;
+    let current = images.get(&output.0).map(|i| (i.width(), i.height()));
+    if current != Some((w.max(1), h.max(1)))
+        && let Err(e) = images.insert(output.0.id(), output_image((w, h)))
+    {
+        warn!("could not resize the program output: {e}");
+    }
+}
+
+/// Sets [`CompositeOutput`]'s size now (before any plan arrives), e.g. for a headless app.
+pub fn set_output_size(app: &mut App, size: (u32, u32)) {
+    let handle = app.world().resource::<CompositeOutput>().0.clone();
+    let mut images = app.world_mut().resource_mut::<Assets<Image>>();
+    if let Err(e) = images.insert(handle.id(), output_image(size)) {
+        warn!("could not size the program output: {e}");
+    }
+}
+
+#[cfg(test)]
+mod tests;
