@@ -11,6 +11,7 @@ use std::num::NonZeroU64;
 
 use bevy::core_pipeline::schedule::camera_driver;
 use bevy::prelude::*;
+use bevy::render::diagnostic::RecordDiagnostics;
 use bevy::render::render_asset::RenderAssets;
 use bevy::render::render_resource::{
     BindGroup, BindGroupEntry, BindGroupLayoutDescriptor, BindGroupLayoutEntry, BindingResource,
@@ -18,7 +19,7 @@ use bevy::render::render_resource::{
     BufferUsages, CachedRenderPipelineId, ColorTargetState, ColorWrites, Extent3d, FilterMode,
     FragmentState, LoadOp, MapMode, Operations, PipelineCache, PollType, RenderPassColorAttachment,
     RenderPassDescriptor, RenderPipelineDescriptor, SamplerBindingType, SamplerDescriptor,
-    ShaderStages, StoreOp, TexelCopyBufferInfo, TexelCopyBufferLayout, TextureDescriptor,
+    ShaderStages, StoreOp, TexelCopyBufferInfo, TexelCopyBufferLayout, Texture, TextureDescriptor,
     TextureDimension, TextureFormat, TextureId, TextureSampleType, TextureUsages, TextureView,
     TextureViewDescriptor, TextureViewDimension, TextureViewId, VertexState,
 };
@@ -30,13 +31,17 @@ use bevy::render::{Extract, ExtractSchedule, Render, RenderApp, RenderStartup, R
 use bevy::shader::{Shader, ShaderDefVal};
 use crossbeam_channel::{Receiver, Sender, TrySendError};
 use show::NodeId;
-use show::plan::{MAX_PASS_INPUTS, Operand, PassOp, RenderPlan, Sample};
+use show::plan::{FeedFrom, MAX_PASS_INPUTS, Operand, PassOp, RenderPlan, Sample};
 
 use super::params::{PARAM_BYTES, Params, blend_mode_index};
 use super::{
     CompositeOutput, ExternalTextures, FrameClock, Program, ProgramReadback, ReadbackFrame,
-    ReadbackReceiver,
+    ReadbackMessage, ReadbackReceiver,
 };
+
+/// Most canvas-sized slot textures both plans of a transition may use together (a guard
+/// against a broken plan exhausting memory; compiled scenes need a handful).
+const MAX_SLOTS: usize = 64;
 
 /// Binding of the linear sampler; the nearest one follows (see `shaders/common.wgsl`).
 const SAMPLER_BINDING: u32 = 1 + MAX_PASS_INPUTS as u32;
@@ -146,8 +151,8 @@ struct ShaderHandles(Vec<Handle<Shader>>);
 /// drop its oldest frame (newest wins).
 #[derive(Resource)]
 struct ReadbackSender {
-    tx: Sender<ReadbackFrame>,
-    rx: Receiver<ReadbackFrame>,
+    tx: Sender<ReadbackMessage>,
+    rx: Receiver<ReadbackMessage>,
 }
 
 pub(super) fn build(app: &mut App) {
@@ -327,6 +332,8 @@ struct SlotState {
     /// An `Rgba8Unorm` view of the output texture, so the final pass stores encoded bytes as is.
     output_view: Option<(TextureId, TextureView)>,
     readback: Option<Buffer>,
+    /// Render targets and readback buffers of `FeedFrom::Rendered` Scope feeds.
+    feeds: HashMap<NodeId, FeedTarget>,
     warned: bool,
 }
 
@@ -334,6 +341,52 @@ struct SlotState {
 struct BindKey {
     buffer: BufferId,
     views: [TextureViewId; MAX_PASS_INPUTS],
+}
+
+/// Where one rendered Scope feed is drawn and copied to.
+struct FeedTarget {
+    size: (u32, u32),
+    texture: Texture,
+    view: TextureView,
+    buffer: Buffer,
+}
+
+impl FeedTarget {
+    fn new(device: &RenderDevice, size: (u32, u32)) -> FeedTarget {
+        let texture = device.create_texture(&TextureDescriptor {
+            label: Some("compositor_feed"),
+            size: Extent3d {
+                width: size.0,
+                height: size.1,
+                depth_or_array_layers: 1,
+            },
+            mip_level_count: 1,
+            sample_count: 1,
+            dimension: TextureDimension::D2,
+            format: TextureFormat::Rgba8Unorm,
+            usage: TextureUsages::RENDER_ATTACHMENT | TextureUsages::COPY_SRC,
+            view_formats: &[],
+        });
+        let view = texture.create_view(&TextureViewDescriptor::default());
+        let buffer = readback_buffer(device, size);
+        FeedTarget {
+            size,
+            texture,
+            view,
+            buffer,
+        }
+    }
+}
+
+/// A mappable buffer for a `size` RGBA8 picture with padded rows.
+fn readback_buffer(device: &RenderDevice, size: (u32, u32)) -> Buffer {
+    let padded_row = RenderDevice::align_copy_bytes_per_row(size.0 as usize * 4);
+    device.create_buffer(&BufferDescriptor {
+        label: Some("compositor_readback"),
+        size: (padded_row * size.1 as usize) as u64,
+        usage: BufferUsages::MAP_READ | BufferUsages::COPY_DST,
+        mapped_at_creation: false,
+    })
 }
 
 /// A pipeline variant: the pass kind plus what its inputs need (see the constants at the top
@@ -412,6 +465,8 @@ impl Variants {
 enum Target {
     Slot(usize),
     Output,
+    /// The `n`th rendered Scope feed of this frame.
+    Feed(usize),
 }
 
 /// One render pass to record.
@@ -423,6 +478,8 @@ struct Job {
     inputs: Vec<Sample>,
     resolved: Vec<Resolved>,
     params: Params,
+    /// Size of the target in pixels.
+    canvas: (u32, u32),
 }
 
 /// What one input of a pass binds and how the shader must treat it.
@@ -452,10 +509,12 @@ impl Job {
             inputs,
             resolved,
             params,
+            canvas,
         }
     }
 
-    fn key(&self, canvas: (u32, u32)) -> VariantKey {
+    fn key(&self) -> VariantKey {
+        let canvas = self.canvas;
         let mut key = VariantKey {
             kind: self.kind,
             n: self.inputs.len().min(MAX_PASS_INPUTS) as u32,
@@ -464,7 +523,7 @@ impl Job {
             crop: 0,
             load: 0,
             modes: self.modes,
-            last: matches!(self.target, Target::Output),
+            last: matches!(self.target, Target::Output | Target::Feed(_)),
         };
         for (i, (s, r)) in self.inputs.iter().zip(&self.resolved).enumerate() {
             let bit = 1 << i;
@@ -644,6 +703,16 @@ struct FrameJobs {
     output_view: Option<TextureView>,
     /// Output texture size, when this frame is to be read back.
     readback: Option<(u32, u32)>,
+    /// Rendered Scope feeds, indexed by [`Target::Feed`]; all are read back.
+    feeds: Vec<FrameFeed>,
+}
+
+struct FrameFeed {
+    scope: NodeId,
+    size: (u32, u32),
+    texture: Texture,
+    view: TextureView,
+    buffer: Buffer,
 }
 
 struct ReadyPass {
@@ -670,6 +739,7 @@ fn prepare(
     frame.passes.clear();
     frame.output_view = None;
     frame.readback = None;
+    frame.feeds.clear();
     let Some(pipes) = pipes else { return };
     let Some(out) = ex.output.and_then(|id| images.get(id)) else {
         return;
@@ -711,7 +781,17 @@ fn prepare(
         .filter(|t| plan.is_some() && t.from.canvas == canvas);
     let from_slots = transition.map_or(0, |t| t.from.slot_count as usize);
     let plan_slots = plan.map_or(0, |p| p.slot_count as usize);
+    if from_slots + plan_slots > MAX_SLOTS {
+        if !state.warned {
+            warn!(
+                "a plan needs {plan_slots} (+{from_slots}) slot textures, more than {MAX_SLOTS}; not drawn"
+            );
+            state.warned = true;
+        }
+        return;
+    }
     ensure_slots(&device, &mut state, canvas, from_slots + plan_slots);
+    let feeds = plan.map_or(Vec::new(), |p| rendered_feeds(&device, &mut state, p));
 
     // Jobs: the `from` plan in slots [0, from_slots), the current plan after it, then the final
     // pass reading both outputs (input 0 = current, input 1 = from).
@@ -754,13 +834,18 @@ fn prepare(
         plan_jobs(p, from_slots, &current, ex.clock, &mut jobs, &mut warned);
     }
     // Fewest passes: without a transition, when the plan's last pass writes the output slot
-    // and the output maps it 1:1, that pass writes the program output itself.
+    // and the output maps it 1:1, that pass writes the program output itself (unless a feed
+    // reads that slot too).
     let fused = match (plan, transition, jobs.last_mut()) {
         (Some(p), None, Some(last)) => {
             let fusable = matches!(p.output.from, Operand::Slot(s)
                     if matches!(last.target, Target::Slot(t) if t == from_slots + s.0 as usize))
                 && !needs_crop_test(&p.output, canvas)
-                && texel_aligned(&p.output, canvas);
+                && texel_aligned(&p.output, canvas)
+                && !p
+                    .feeds
+                    .iter()
+                    .any(|f| matches!(&f.from, FeedFrom::Rendered(s) if s.from == p.output.from));
             if fusable {
                 last.target = Target::Output;
             }
@@ -768,6 +853,30 @@ fn prepare(
         }
         _ => false,
     };
+    // Each rendered feed: its sample over black at the feed's size. The sample maps canvas
+    // pixels, so feed pixels are scaled to canvas pixels first.
+    for (k, (feed, sample)) in feeds.iter().enumerate() {
+        let sx = canvas.0 as f32 / feed.size.0 as f32;
+        let sy = canvas.1 as f32 / feed.size.1 as f32;
+        let m = sample.xform.m;
+        let scaled = Sample {
+            from: sample.from.clone(),
+            xform: show::plan::Affine {
+                m: [m[0] * sx, m[1] * sy, m[2] * sx, m[3] * sy],
+                t: sample.xform.t,
+            },
+            crop: sample.crop,
+        };
+        let resolved = current.resolve(&sample.from);
+        jobs.push(Job::new(
+            Kind::Copy,
+            Target::Feed(k),
+            vec![scaled],
+            vec![resolved],
+            feed.size,
+            ex.clock,
+        ));
+    }
     if !fused {
         let mut job = Job::new(
             Kind::Program,
@@ -830,7 +939,7 @@ fn prepare(
             })
             .clone();
         frame.passes.push(ReadyPass {
-            pipeline: variants.get(job.key(canvas), &pipes, &cache),
+            pipeline: variants.get(job.key(), &pipes, &cache),
             group,
             target: job.target,
             offset: (i as u64 * pipes.stride) as u32,
@@ -839,6 +948,46 @@ fn prepare(
     }
     frame.output_view = Some(output_view);
     frame.readback = ex.readback.then_some(out_size);
+    frame.feeds = feeds.into_iter().map(|(f, _)| f).collect();
+}
+
+/// The current plan's `FeedFrom::Rendered` feeds with their render targets (made or resized
+/// as needed; targets of feeds no longer in the plan are dropped).
+fn rendered_feeds(
+    device: &RenderDevice,
+    state: &mut SlotState,
+    plan: &RenderPlan,
+) -> Vec<(FrameFeed, Sample)> {
+    let mut out = Vec::new();
+    for feed in &plan.feeds {
+        let FeedFrom::Rendered(sample) = &feed.from else {
+            continue;
+        };
+        let size = (feed.size.0.clamp(1, 8192), feed.size.1.clamp(1, 8192));
+        let target = state
+            .feeds
+            .entry(feed.scope.clone())
+            .and_modify(|t| {
+                if t.size != size {
+                    *t = FeedTarget::new(device, size);
+                }
+            })
+            .or_insert_with(|| FeedTarget::new(device, size));
+        out.push((
+            FrameFeed {
+                scope: feed.scope.clone(),
+                size,
+                texture: target.texture.clone(),
+                view: target.view.clone(),
+                buffer: target.buffer.clone(),
+            },
+            sample.clone(),
+        ));
+    }
+    state
+        .feeds
+        .retain(|id, _| out.iter().any(|(f, _)| f.scope == *id));
+    out
 }
 
 /// Records the prepared passes (and the readback copy) before any camera draws.
@@ -864,11 +1013,20 @@ fn compose(
     }
     let slots = state.slots.clone();
     let device = ctx.render_device().clone();
+    // GPU time of all compositor passes, when `RenderDiagnosticsPlugin` is added (see
+    // [`super::GPU_TIME_DIAGNOSTIC`]).
+    let recorder = ctx.diagnostic_recorder();
+    let diagnostics = recorder.as_deref();
     let encoder = ctx.command_encoder();
+    let span = diagnostics.time_span(encoder, "compositor");
     for (pass, pipeline) in frame.passes.iter().zip(pipelines) {
         let view = match pass.target {
             Target::Slot(s) => &slots[s],
             Target::Output => output_view,
+            Target::Feed(k) => match frame.feeds.get(k) {
+                Some(f) => &f.view,
+                None => continue,
+            },
         };
         let mut rp = encoder.begin_render_pass(&RenderPassDescriptor {
             label: Some(pass.label),
@@ -891,58 +1049,83 @@ fn compose(
         rp.set_bind_group(0, Some(&*pass.group), &[pass.offset]);
         rp.draw(0..3, 0..1);
     }
+    span.end(encoder);
 
-    let Some((w, h)) = frame.readback else { return };
-    let Some(out) = ex.output.and_then(|id| images.get(id)) else {
+    let mut copies = Vec::new();
+    for f in &frame.feeds {
+        copies.push((
+            Some(f.scope.clone()),
+            f.texture.clone(),
+            f.buffer.clone(),
+            f.size,
+        ));
+    }
+    if let Some(size) = frame.readback
+        && let Some(out) = ex.output.and_then(|id| images.get(id))
+    {
+        let buffer = match &state.readback {
+            Some(b) if b.size() == readback_size(size) => b.clone(),
+            _ => {
+                let b = readback_buffer(&device, size);
+                state.readback = Some(b.clone());
+                b
+            }
+        };
+        copies.push((None, out.texture.clone(), buffer, size));
+    }
+    if copies.is_empty() {
         return;
-    };
-    let padded_row = RenderDevice::align_copy_bytes_per_row(w as usize * 4);
-    let size = (padded_row * h as usize) as u64;
-    let buffer = match &state.readback {
-        Some(b) if b.size() == size => b.clone(),
-        _ => {
-            let b = device.create_buffer(&BufferDescriptor {
-                label: Some("compositor_readback"),
-                size,
-                usage: BufferUsages::MAP_READ | BufferUsages::COPY_DST,
-                mapped_at_creation: false,
-            });
-            state.readback = Some(b.clone());
-            b
-        }
-    };
-    encoder.copy_texture_to_buffer(
-        out.texture.as_image_copy(),
-        TexelCopyBufferInfo {
-            buffer: &buffer,
-            layout: TexelCopyBufferLayout {
-                offset: 0,
-                bytes_per_row: Some(padded_row as u32),
-                rows_per_image: None,
-            },
-        },
-        Extent3d {
-            width: w,
-            height: h,
-            depth_or_array_layers: 1,
-        },
-    );
-    pending.0 = Some(PendingFrame {
-        buffer,
+    }
+    let mut waiting = PendingReadback {
         frame: ex.clock.frame,
-        width: w,
-        height: h,
-        padded_row,
-    });
+        copies: Vec::new(),
+    };
+    for (scope, texture, buffer, (w, h)) in copies {
+        let padded_row = RenderDevice::align_copy_bytes_per_row(w as usize * 4);
+        encoder.copy_texture_to_buffer(
+            texture.as_image_copy(),
+            TexelCopyBufferInfo {
+                buffer: &buffer,
+                layout: TexelCopyBufferLayout {
+                    offset: 0,
+                    bytes_per_row: Some(padded_row as u32),
+                    rows_per_image: None,
+                },
+            },
+            Extent3d {
+                width: w,
+                height: h,
+                depth_or_array_layers: 1,
+            },
+        );
+        waiting.copies.push((
+            scope,
+            PendingFrame {
+                buffer,
+                width: w,
+                height: h,
+                padded_row,
+            },
+        ));
+    }
+    *pending = waiting;
 }
 
-/// A copy of the output waiting to be mapped after this frame's submit.
+/// Bytes of a padded-row RGBA8 copy of a `size` picture.
+fn readback_size(size: (u32, u32)) -> u64 {
+    (RenderDevice::align_copy_bytes_per_row(size.0 as usize * 4) * size.1 as usize) as u64
+}
+
+/// Copies waiting to be mapped after this frame's submit: the program output (no node) and
+/// the rendered feeds.
 #[derive(Resource, Default)]
-struct PendingReadback(Option<PendingFrame>);
+struct PendingReadback {
+    frame: u64,
+    copies: Vec<(Option<NodeId>, PendingFrame)>,
+}
 
 struct PendingFrame {
     buffer: Buffer,
-    frame: u64,
     width: u32,
     height: u32,
     padded_row: usize,
@@ -1018,47 +1201,61 @@ fn upload_uniforms(
     Some(buffer)
 }
 
-/// Maps this frame's readback copy (after the frame was submitted) and sends it to the main
-/// world. Runs on the render thread, so the wait does not block the main schedule.
+/// Maps this frame's readback copies (after the frame was submitted) and sends them to the
+/// main world. Runs on the render thread, so the wait does not block the main schedule.
 fn send_readback(
     mut pending: ResMut<PendingReadback>,
     device: Res<RenderDevice>,
     sender: Res<ReadbackSender>,
 ) {
-    let Some(p) = pending.0.take() else { return };
-    let slice = p.buffer.slice(..);
-    let (tx, rx) = crossbeam_channel::bounded(1);
-    slice.map_async(MapMode::Read, move |r| {
-        // The receiver waits below; it only goes away if this system already gave up.
-        let _ = tx.send(r);
-    });
-    if let Err(e) = device.poll(PollType::wait_indefinitely()) {
-        warn!("readback: device poll failed: {e}");
-        p.buffer.unmap();
+    let copies = std::mem::take(&mut pending.copies);
+    if copies.is_empty() {
         return;
     }
-    match rx.recv() {
-        Ok(Ok(())) => {
-            let bytes = slice.get_mapped_range().to_vec();
-            p.buffer.unmap();
-            let frame = ReadbackFrame {
-                frame: p.frame,
-                width: p.width,
-                height: p.height,
-                padded_row: p.padded_row,
-                bytes,
-            };
-            if let Err(TrySendError::Full(frame)) = sender.tx.try_send(frame) {
-                // Newest wins: drop the oldest unread frame.
-                let _ = sender.rx.try_recv();
-                let _ = sender.tx.try_send(frame);
+    let mut mapped = Vec::with_capacity(copies.len());
+    for (scope, p) in copies {
+        let (tx, rx) = crossbeam_channel::bounded(1);
+        p.buffer.slice(..).map_async(MapMode::Read, move |r| {
+            // The receiver waits below; it only goes away if this system already gave up.
+            let _ = tx.send(r);
+        });
+        mapped.push((scope, p, rx));
+    }
+    let polled = device.poll(PollType::wait_indefinitely());
+    if let Err(e) = &polled {
+        warn!("readback: device poll failed: {e}");
+    }
+    let mut msg = ReadbackMessage {
+        frame: pending.frame,
+        program: None,
+        feeds: Vec::new(),
+    };
+    for (scope, p, rx) in mapped {
+        if polled.is_ok() {
+            match rx.recv() {
+                Ok(Ok(())) => {
+                    let bytes = p.buffer.slice(..).get_mapped_range().to_vec();
+                    let frame = ReadbackFrame {
+                        width: p.width,
+                        height: p.height,
+                        padded_row: p.padded_row,
+                        bytes,
+                    };
+                    match scope {
+                        Some(node) => msg.feeds.push((node, frame)),
+                        None => msg.program = Some(frame),
+                    }
+                }
+                Ok(Err(e)) => warn!("readback: mapping failed: {e}"),
+                Err(_) => warn!("readback: mapping never completed"),
             }
         }
-        Ok(Err(e)) => {
-            warn!("readback: mapping failed: {e}");
-            p.buffer.unmap();
-        }
-        Err(_) => p.buffer.unmap(),
+        p.buffer.unmap();
+    }
+    if let Err(TrySendError::Full(msg)) = sender.tx.try_send(msg) {
+        // Newest wins: drop the oldest unread frame.
+        let _ = sender.rx.try_recv();
+        let _ = sender.tx.try_send(msg);
     }
 }
 

@@ -23,6 +23,11 @@ use show::{NodeId, RenderPlan};
 
 pub use params::blend_mode_index;
 
+/// Path in Bevy's `DiagnosticsStore` of the GPU time (ms) of all compositor passes of a frame,
+/// recorded when `bevy::render::diagnostic::RenderDiagnosticsPlugin` is added and the adapter
+/// supports timestamp queries (`elapsed_cpu` next to it is the CPU time to record them).
+pub const GPU_TIME_DIAGNOSTIC: &str = "render/compositor/elapsed_gpu";
+
 /// Size of [`CompositeOutput`] until a plan names its canvas.
 const DEFAULT_CANVAS: (u32, u32) = (1920, 1080);
 
@@ -35,7 +40,8 @@ impl Plugin for CompositorPlugin {
             .init_resource::<ExternalTextures>()
             .init_resource::<FrameClock>()
             .init_resource::<ProgramReadback>()
-            .init_resource::<LatestProgramFrame>();
+            .init_resource::<LatestProgramFrame>()
+            .init_resource::<ScopeFeedFrames>();
         if !app.world().contains_resource::<Assets<Image>>() {
             app.init_asset::<Image>();
         }
@@ -94,9 +100,8 @@ pub struct ProgramReadback {
 #[derive(Resource, Default)]
 pub struct LatestProgramFrame(pub Option<(u64, image::RgbaImage)>);
 
-/// One frame copied out of the GPU, rows still padded to the copy alignment.
+/// One picture copied out of the GPU, rows still padded to the copy alignment.
 struct ReadbackFrame {
-    frame: u64,
     width: u32,
     height: u32,
     padded_row: usize,
@@ -122,22 +127,47 @@ impl ReadbackFrame {
     }
 }
 
+/// Everything read back from one rendered frame.
+struct ReadbackMessage {
+    /// [`FrameClock::frame`] the frame was rendered with.
+    frame: u64,
+    program: Option<ReadbackFrame>,
+    feeds: Vec<(NodeId, ReadbackFrame)>,
+}
+
+/// The newest GPU-rendered input of each Scope node whose feed is
+/// [`show::plan::FeedFrom::Rendered`] in the current plan: the feed's sample composited over
+/// black at the feed's size, sRGB-encoded RGBA8, with the frame number it was rendered in.
+/// Rendered and read back every frame such feeds exist.
+#[derive(Resource, Default)]
+pub struct ScopeFeedFrames(pub HashMap<NodeId, (u64, image::RgbaImage)>);
+
 /// Main-world end of the readback channel.
 #[derive(Resource)]
-struct ReadbackReceiver(Receiver<ReadbackFrame>);
+struct ReadbackReceiver(Receiver<ReadbackMessage>);
 
-/// Takes the newest frame the render world sent; older ones are dropped.
-fn receive_readback(rx: Option<Res<ReadbackReceiver>>, mut latest: ResMut<LatestProgramFrame>) {
+/// Applies what the render world sent, oldest first, so the newest frame wins.
+fn receive_readback(
+    rx: Option<Res<ReadbackReceiver>>,
+    mut latest: ResMut<LatestProgramFrame>,
+    mut feeds: ResMut<ScopeFeedFrames>,
+) {
     let Some(rx) = rx else { return };
-    let mut newest = None;
-    while let Ok(f) = rx.0.try_recv() {
-        newest = Some(f);
-    }
-    if let Some(f) = newest {
-        let frame = f.frame;
-        match f.into_image() {
-            Some(img) => latest.0 = Some((frame, img)),
-            None => warn!("read-back frame {frame} had an unexpected size; dropped"),
+    while let Ok(msg) = rx.0.try_recv() {
+        let frame = msg.frame;
+        if let Some(p) = msg.program {
+            match p.into_image() {
+                Some(img) => latest.0 = Some((frame, img)),
+                None => warn!("read-back frame {frame} had an unexpected size; dropped"),
+            }
+        }
+        for (node, f) in msg.feeds {
+            match f.into_image() {
+                Some(img) => {
+                    feeds.0.insert(node, (frame, img));
+                }
+                None => warn!("feed of {node}: unexpected read-back size; dropped"),
+            }
         }
     }
 }
