@@ -16,8 +16,10 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use bevy::asset::RenderAssetUsages;
+use bevy::diagnostic::{DiagnosticPath, DiagnosticsStore};
 use bevy::prelude::*;
 use bevy::render::RenderApp;
+use bevy::render::diagnostic::RenderDiagnosticsPlugin;
 use bevy::render::render_resource::{Extent3d, TextureDimension, TextureFormat};
 use bevy::render::renderer::{RenderAdapterInfo, RenderDevice};
 use bevy::render::settings::WgpuFeatures;
@@ -27,7 +29,9 @@ use show::node::BlendMode;
 use show::plan::{Affine, Operand, Pass, PassOp, RenderPlan, Sample, SlotId};
 
 use crate::render::harness::{finish_setup, headless_app};
-use crate::render::{ExternalTextures, FrameClock, LatestProgramFrame, Program, ProgramReadback};
+use crate::render::{
+    ExternalTextures, FrameClock, GPU_TIME_DIAGNOSTIC, LatestProgramFrame, Program, ProgramReadback,
+};
 
 /// Frames rendered before timing starts (pipeline compilation, first uploads).
 const WARM_UP: u64 = 5;
@@ -48,9 +52,30 @@ pub struct BenchArgs {
     /// Print the report as JSON instead of a table.
     #[arg(long)]
     pub json: bool,
+    /// Texture format of the layers: `srgb` (what image, camera and Scope sources upload) or
+    /// `unorm` (the same bytes, no hardware sRGB decode).
+    #[arg(long, value_enum, default_value_t = LayerFormat::Srgb)]
+    pub format: LayerFormat,
     /// Skip the ffmpeg comparison.
     #[arg(long)]
     pub no_ffmpeg: bool,
+}
+
+/// How the layer textures are stored.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LayerFormat {
+    Srgb,
+    Unorm,
+}
+
+impl LayerFormat {
+    fn texture_format(self) -> TextureFormat {
+        match self {
+            LayerFormat::Srgb => TextureFormat::Rgba8UnormSrgb,
+            LayerFormat::Unorm => TextureFormat::Rgba8Unorm,
+        }
+    }
 }
 
 /// Parses `WIDTHxHEIGHT`.
@@ -76,8 +101,12 @@ pub struct BenchReport {
     /// Whether the adapter offers timestamp queries.
     pub timestamp_queries_supported: bool,
     pub size: (u32, u32),
+    pub format: LayerFormat,
     pub frames: u32,
     pub cpu_threads: usize,
+    /// `/proc/loadavg` before and after the run: other work on a shared machine skews timings.
+    pub load_before: Option<String>,
+    pub load_after: Option<String>,
     pub ffmpeg_version: Option<String>,
     pub rows: Vec<BenchRow>,
 }
@@ -103,19 +132,23 @@ impl fmt::Display for BenchReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
-            "adapter: {} ({}), timestamp queries: {}; {} CPU threads; canvas {}x{}, {} timed frames",
+            "adapter: {} ({}), timestamp queries: {}; {} CPU threads; canvas {}x{}, {:?} layers, {} timed frames",
             self.adapter,
             self.backend,
             if self.timestamp_queries_supported {
-                "supported (not recorded by the compositor)"
+                "supported"
             } else {
                 "not supported"
             },
             self.cpu_threads,
             self.size.0,
             self.size.1,
+            self.format,
             self.frames
         )?;
+        if let (Some(a), Some(b)) = (&self.load_before, &self.load_after) {
+            writeln!(f, "load average before: {a}; after: {b}")?;
+        }
         if let Some(v) = &self.ffmpeg_version {
             writeln!(f, "ffmpeg: {v}")?;
         }
@@ -154,11 +187,14 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<BenchReport> {
     if args.frames == 0 {
         bail!("--frames must be at least 1");
     }
+    let load_before = load_average();
     let size = args.size;
     let max_layers = args.layers.iter().copied().max().unwrap_or(1);
     let layers: Vec<Vec<u8>> = (0..max_layers).map(|i| layer_pixels(size, i)).collect();
 
     let mut app = headless_app(size);
+    // GPU time of the compositor passes from timestamp queries, where the adapter has them.
+    app.add_plugins(RenderDiagnosticsPlugin);
     finish_setup(&mut app);
     let (adapter, backend, timestamps) = adapter_info(&mut app);
     for (i, data) in layers.iter().enumerate() {
@@ -170,7 +206,7 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<BenchReport> {
             },
             TextureDimension::D2,
             data.clone(),
-            TextureFormat::Rgba8UnormSrgb,
+            args.format.texture_format(),
             RenderAssetUsages::default(),
         );
         let handle = app.world_mut().resource_mut::<Assets<Image>>().add(image);
@@ -189,6 +225,14 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<BenchReport> {
             capture(&mut app, frame)?;
         }
         app.world_mut().resource_mut::<ProgramReadback>().enabled = false;
+        let gpu_path = DiagnosticPath::new(GPU_TIME_DIAGNOSTIC);
+        if let Some(d) = app
+            .world_mut()
+            .resource_mut::<DiagnosticsStore>()
+            .get_mut(&gpu_path)
+        {
+            d.clear_history();
+        }
         let start = Instant::now();
         for _ in 0..args.frames {
             frame += 1;
@@ -201,11 +245,16 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<BenchReport> {
         let counted = f64::from(args.frames) + updates as f64;
         let wall_ms = elapsed * 1000.0 / counted;
         let check_mean = mean_rgb(&img);
+        let gpu_ms = app
+            .world()
+            .resource::<DiagnosticsStore>()
+            .get(&gpu_path)
+            .and_then(|d| d.average());
         info!("bench: {n} layers: {wall_ms:.1} ms/frame");
         rows.push(BenchRow {
             layers: n,
             wall_ms,
-            gpu_ms: None,
+            gpu_ms,
             fps: 1000.0 / wall_ms,
             ffmpeg_fps: None,
             ratio: None,
@@ -235,11 +284,20 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<BenchReport> {
         backend,
         timestamp_queries_supported: timestamps,
         size,
+        format: args.format,
         frames: args.frames,
         cpu_threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        load_before,
+        load_after: load_average(),
         ffmpeg_version,
         rows,
     })
+}
+
+/// The 1/5/15-minute load averages (Linux), if readable.
+fn load_average() -> Option<String> {
+    let s = std::fs::read_to_string("/proc/loadavg").ok()?;
+    Some(s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
 }
 
 fn layer_id(i: usize) -> NodeId {

@@ -1209,10 +1209,12 @@ fn transitions_and_test_pattern() {
                     // Left to right: at 0 all old, at 1 all new, half-way the left edge
                     // shows the new scene, the right the old, and the soft edge is symmetric
                     // about the centre (columns 15 and 16 mix to a+b together).
-                    let (left, right) = match t {
-                        t if t == 0.0 => (a, a),
-                        t if t == 1.0 => (b, b),
-                        _ => (b, a),
+                    let (left, right) = if t == 0.0 {
+                        (a, a)
+                    } else if t == 1.0 {
+                        (b, b)
+                    } else {
+                        (b, a)
                     };
                     check.px(&what, &out, 0, 8, left, TOL);
                     check.px(&what, &out, 31, 8, right, TOL);
