@@ -216,6 +216,20 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<BenchReport> {
             .insert(layer_id(i), handle);
     }
 
+    // The ffmpeg side reads the same layers as PNG files; it runs right after the GPU side of
+    // each layer count, so both see about the same load from whatever else shares the machine.
+    let mut ffmpeg = None;
+    if !args.no_ffmpeg {
+        let version = ffmpeg_version_line()?;
+        let dir = TempDir::new()?;
+        for (i, data) in layers.iter().enumerate() {
+            let path = dir.0.join(format!("l{i}.png"));
+            image::save_buffer(&path, data, size.0, size.1, image::ExtendedColorType::Rgba8)
+                .with_context(|| format!("writing {}", path.display()))?;
+        }
+        ffmpeg = Some((version, dir));
+    }
+
     let mut rows = Vec::new();
     let mut frame = 0u64;
     for &n in &args.layers {
@@ -251,33 +265,20 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<BenchReport> {
             .get(&gpu_path)
             .and_then(|d| d.average());
         info!("bench: {n} layers: {wall_ms:.1} ms/frame");
+        let fps = 1000.0 / wall_ms;
+        let ffmpeg_fps = match &ffmpeg {
+            Some((_, dir)) => Some(ffmpeg_fps(&dir.0, size, n, args.frames)?),
+            None => None,
+        };
         rows.push(BenchRow {
             layers: n,
             wall_ms,
             gpu_ms,
-            fps: 1000.0 / wall_ms,
-            ffmpeg_fps: None,
-            ratio: None,
+            fps,
+            ffmpeg_fps,
+            ratio: ffmpeg_fps.map(|f| fps / f),
             check_mean,
         });
-    }
-    // Free the GPU side (lavapipe's "GPU" is these same CPU cores) before ffmpeg runs.
-    drop(app);
-
-    let mut ffmpeg_version = None;
-    if !args.no_ffmpeg {
-        ffmpeg_version = Some(ffmpeg_version_line()?);
-        let dir = TempDir::new()?;
-        for (i, data) in layers.iter().enumerate() {
-            let path = dir.0.join(format!("l{i}.png"));
-            image::save_buffer(&path, data, size.0, size.1, image::ExtendedColorType::Rgba8)
-                .with_context(|| format!("writing {}", path.display()))?;
-        }
-        for row in &mut rows {
-            let fps = ffmpeg_fps(&dir.0, size, row.layers, args.frames)?;
-            row.ffmpeg_fps = Some(fps);
-            row.ratio = Some(row.fps / fps);
-        }
     }
     Ok(BenchReport {
         adapter,
@@ -289,7 +290,7 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<BenchReport> {
         cpu_threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
         load_before,
         load_after: load_average(),
-        ffmpeg_version,
+        ffmpeg_version: ffmpeg.map(|(v, _)| v),
         rows,
     })
 }

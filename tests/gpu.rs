@@ -248,6 +248,8 @@ fn q4(c: [f64; 4]) -> [f64; 4] {
 struct Check {
     failures: Vec<String>,
     checked: usize,
+    /// Largest per-channel difference seen, in 8-bit steps (printed with `--nocapture`).
+    max_err: f64,
 }
 
 impl Check {
@@ -256,7 +258,11 @@ impl Check {
         let got = img.get_pixel(x, y).0;
         let want_b = [0, 1, 2].map(|i| want[i].clamp(0.0, 1.0) * 255.0);
         self.checked += 1;
-        let bad = (0..3).any(|i| (f64::from(got[i]) - want_b[i]).abs() > tol) || got[3] != 255;
+        let err = (0..3)
+            .map(|i| (f64::from(got[i]) - want_b[i]).abs())
+            .fold(0.0, f64::max);
+        self.max_err = self.max_err.max(err);
+        let bad = err > tol || got[3] != 255;
         if bad {
             self.failures.push(format!(
                 "{what} at ({x},{y}): got {:?}, want [{:.2}, {:.2}, {:.2}, 255] (tolerance {tol})",
@@ -272,6 +278,10 @@ impl Check {
 
     fn finish(self, name: &str) {
         assert!(self.checked > 0, "{name}: nothing was checked");
+        println!(
+            "{name}: {} checks, largest difference {:.2}/255",
+            self.checked, self.max_err
+        );
         assert!(
             self.failures.is_empty(),
             "{name}: {} of {} checks failed:\n{}",
