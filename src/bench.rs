@@ -126,6 +126,9 @@ pub struct BenchRow {
     pub ratio: Option<f64>,
     /// Mean of the last read-back frame's RGB bytes: proves something was drawn.
     pub check_mean: f64,
+    /// The same mean for ffmpeg's first frame: shows both composed the same picture (ffmpeg
+    /// blends in yuv420, so expect a small difference, not equality).
+    pub ffmpeg_check_mean: Option<f64>,
 }
 
 impl fmt::Display for BenchReport {
@@ -154,7 +157,7 @@ impl fmt::Display for BenchReport {
         }
         writeln!(
             f,
-            "{:>6} | {:>9} | {:>6} | {:>7} | {:>10} | {:>6}",
+            "{:>6} | {:>9} | {:>6} | {:>7} | {:>10} | {:>6} | mean RGB GPU/ffmpeg",
             "layers", "ms/frame", "GPU ms", "fps", "ffmpeg fps", "ratio"
         )?;
         let opt = |v: Option<f64>, prec: usize| {
@@ -163,13 +166,15 @@ impl fmt::Display for BenchReport {
         for r in &self.rows {
             writeln!(
                 f,
-                "{:>6} | {:>9.1} | {:>6} | {:>7.2} | {:>10} | {:>6}",
+                "{:>6} | {:>9.1} | {:>6} | {:>7.2} | {:>10} | {:>6} | {:.1}/{}",
                 r.layers,
                 r.wall_ms,
                 opt(r.gpu_ms, 2),
                 r.fps,
                 opt(r.ffmpeg_fps, 2),
-                opt(r.ratio, 2)
+                opt(r.ratio, 2),
+                r.check_mean,
+                opt(r.ffmpeg_check_mean, 1)
             )?;
         }
         Ok(())
@@ -259,6 +264,11 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<BenchReport> {
         let counted = f64::from(args.frames) + updates as f64;
         let wall_ms = elapsed * 1000.0 / counted;
         let check_mean = mean_rgb(&img);
+        if check_mean < 1.0 {
+            bail!(
+                "{n} layers: the read-back frame is black (mean {check_mean:.2}); nothing was composited"
+            );
+        }
         let gpu_ms = app
             .world()
             .resource::<DiagnosticsStore>()
@@ -270,6 +280,10 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<BenchReport> {
             Some((_, dir)) => Some(ffmpeg_fps(&dir.0, size, n, args.frames)?),
             None => None,
         };
+        let ffmpeg_check_mean = match &ffmpeg {
+            Some((_, dir)) => Some(ffmpeg_frame_mean(&dir.0, size, n)?),
+            None => None,
+        };
         rows.push(BenchRow {
             layers: n,
             wall_ms,
@@ -278,6 +292,7 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<BenchReport> {
             ffmpeg_fps,
             ratio: ffmpeg_fps.map(|f| fps / f),
             check_mean,
+            ffmpeg_check_mean,
         });
     }
     Ok(BenchReport {
@@ -486,6 +501,31 @@ pub fn ffmpeg_args(dir: &Path, size: (u32, u32), n: u32, frames: u32) -> Vec<Str
         "-".into(),
     ]);
     a
+}
+
+/// Mean RGB of ffmpeg's first composited frame, written as a PNG.
+fn ffmpeg_frame_mean(dir: &Path, size: (u32, u32), n: u32) -> anyhow::Result<f64> {
+    let png = dir.join("ffmpeg-out.png");
+    let mut args = ffmpeg_args(dir, size, n, 1);
+    let len = args.len();
+    // Replace `-f null -` with a PNG file.
+    args.truncate(len - 3);
+    args.extend(["-y".to_owned(), png.display().to_string()]);
+    let out = Command::new("ffmpeg")
+        .args(&args)
+        .output()
+        .context("running ffmpeg")?;
+    if !out.status.success() {
+        bail!(
+            "ffmpeg failed ({}): {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let img = image::open(&png)
+        .with_context(|| format!("reading {}", png.display()))?
+        .to_rgba8();
+    Ok(mean_rgb(&img))
 }
 
 fn ffmpeg_time(dir: &Path, size: (u32, u32), n: u32, frames: u32) -> anyhow::Result<f64> {
