@@ -30,6 +30,9 @@ pub enum Command {
     Cameras,
     /// Run the built-in Scope-compatible server (passthrough and stylize pipelines) until Ctrl-C.
     ScopeServer(ScopeServerArgs),
+    /// Measure compositing of N full-frame image layers (ms/frame, GPU time, fps) against
+    /// ffmpeg's overlay filter doing the same composition.
+    Bench(crate::bench::BenchArgs),
     /// Stream a synthetic picture through a Scope server and report fps and round-trip latency.
     BenchScope(scope::bench::BenchScopeArgs),
 }

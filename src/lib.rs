@@ -4,6 +4,7 @@
 //! declared once in [`AppSystems`]. The show model lives in the `show` crate; GPU execution in
 //! [`render`].
 
+pub mod bench;
 pub mod cli;
 pub mod headless;
 pub mod output;

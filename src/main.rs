@@ -36,6 +36,7 @@ fn main() -> ExitCode {
             init_logs();
             scope_server::run_standalone(args.port).context("scope-server")
         }
+        Command::Bench(args) => bench(&args),
         Command::BenchScope(args) => {
             init_logs();
             bench_scope(args)
@@ -60,6 +61,16 @@ fn init_logs() {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .init();
+}
+
+fn bench(args: &metadj_scope::bench::BenchArgs) -> anyhow::Result<()> {
+    let report = metadj_scope::bench::run(args)?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{report}");
+    }
+    Ok(())
 }
 
 fn bench_scope(args: scope::bench::BenchScopeArgs) -> anyhow::Result<()> {
