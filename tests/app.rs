@@ -451,18 +451,23 @@ fn image_sources_upload_once_and_report_bad_files() {
         .save(dir.join("half.png"))
         .unwrap();
     std::fs::write(dir.join("broken.png"), b"not a png").unwrap();
-    let scene = |name: &str, file: &str| {
+    // One node id means one source across the show (textures are shared by id), so the two
+    // files get their own ids.
+    let scene = |name: &str, id: &str, file: &str| {
         format!(
             r#"(name: "{name}", nodes: {{
-                "pic": (kind: image((path: "{file}", fit: stretch))),
+                "{id}": (kind: image((path: "{file}", fit: stretch))),
                 "out": (kind: output(())),
-            }}, edges: [(from: "pic", to: "out")])"#
+            }}, edges: [(from: "{id}", to: "out")])"#
         )
     };
     let path = dir.join("images.ron");
     std::fs::write(
         &path,
-        show_text(&[&scene("good", "half.png"), &scene("bad", "broken.png")]),
+        show_text(&[
+            &scene("good", "pic", "half.png"),
+            &scene("bad", "broken_pic", "broken.png"),
+        ]),
     )
     .unwrap();
     let loaded = std::sync::Arc::new(showfile::load_show(&path).unwrap());
