@@ -52,9 +52,10 @@ pub struct BenchArgs {
     /// Print the report as JSON instead of a table.
     #[arg(long)]
     pub json: bool,
-    /// Texture format of the layers: `srgb` (what image, camera and Scope sources upload) or
-    /// `unorm` (the same bytes, no hardware sRGB decode).
-    #[arg(long, value_enum, default_value_t = LayerFormat::Srgb)]
+    /// Texture format of the layers: `unorm` (what image, camera and Scope sources upload: the
+    /// sRGB-encoded bytes read as they are) or `srgb` (the same bytes through the hardware's
+    /// sRGB decode, which the shaders must then re-encode: slower on lavapipe).
+    #[arg(long, value_enum, default_value_t = LayerFormat::Unorm)]
     pub format: LayerFormat,
     /// Skip the ffmpeg comparison.
     #[arg(long)]
