@@ -10,7 +10,7 @@ fn pass_main(pos: vec4<f32>) -> vec4<f32> {
     let dir = P.p[0].xy;
     let radius = P.p[0].z;
     if radius < 0.5 {
-        return sample_at(0u, p);
+        return sample_at(0u, in0, p);
     }
     let r = i32(min(ceil(radius), 64.0));
     let sigma = radius / 3.0;
@@ -20,7 +20,7 @@ fn pass_main(pos: vec4<f32>) -> vec4<f32> {
     for (var k = -r; k <= r; k = k + 1) {
         let fk = f32(k);
         let w = exp(-fk * fk * k2);
-        sum = sum + w * sample_at(0u, p + fk * dir);
+        sum = sum + w * sample_at(0u, in0, p + fk * dir);
         wsum = wsum + w;
     }
     return sum / wsum;

@@ -21,7 +21,7 @@ fn cbcr(c: vec3<f32>) -> vec2<f32> {
 }
 
 fn pass_main(pos: vec4<f32>) -> vec4<f32> {
-    let c = sample_at(0u, pos.xy);
+    let c = sample_at(0u, in0, pos.xy);
     let k = P.p[1];
     let adj = P.p[2];
     var col = unpremul(c);

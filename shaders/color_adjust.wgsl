@@ -12,7 +12,7 @@
 // out = (C * alpha, alpha)
 
 fn pass_main(pos: vec4<f32>) -> vec4<f32> {
-    let c = sample_at(0u, pos.xy);
+    let c = sample_at(0u, in0, pos.xy);
     let a = P.p[0];
     var col = unpremul(c) + a.x;
     col = (col - 0.5) * a.y + 0.5;

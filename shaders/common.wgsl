@@ -6,16 +6,18 @@
 // COORDINATES: `p = (x, y)` is the canvas pixel centre (x = column + 0.5, y = row + 0.5, origin
 // top-left). `canvas = (W, H)`.
 //
-// SAMPLING input i at p (`sample_at(i, p)`):
+// SAMPLING input i at p (`sample_at(i, in<i>, p)`):
 //   u = m0*x + m1*y + t0,  v = m2*x + m3*y + t1         (plan `Sample.xform`)
 //   if u < u0 || u > u1 || v < v0 || v > v1  => (0,0,0,0)   (plan `Sample.crop` = [u0,v0,u1,v1])
 //   c = bilinear sample at (u, v), clamp-to-edge addressing (a slot sampled at its own pixel
-//       centres returns the stored texel exactly). When the mapping is 1:1 and texel-aligned
-//       (the compositor checks), a nearest-filtering sampler is used instead: the same value
-//       (texel floor(uv * size)), fetched faster.
+//       centres returns the stored texel exactly). When the map is the identity on texels
+//       (u * size = x, v * size = y; the compositor checks), the texel floor(p) is fetched
+//       directly instead: the same value, much cheaper on a software rasteriser. (Such a map
+//       only leaves the texture where the crop test is on, which then discards the fetch.)
 //   if the texture's format is sRGB (Rgba8UnormSrgb): c.rgb = srgb_encode(c.rgb) (undoes the
 //       hardware decode so values stay sRGB-encoded; filtering then happened on linear values)
-//   if the input is straight alpha (external images, camera, Scope): c.rgb = c.rgb * c.a
+//   if the input is straight alpha (external images, camera, Scope): c.a = c.a * gain
+//       (`tr[i].z`, a source's own fade), then c.rgb = c.rgb * c.a
 //   Missing / unset inputs are a 1x1 transparent texture: (0,0,0,0).
 //
 // Shared helpers:
@@ -33,7 +35,7 @@ const SRGB_MASK: u32 = #{SRGB_MASK}u;
 const STRAIGHT_MASK: u32 = #{STRAIGHT_MASK}u;
 // The input can be sampled outside its crop window: test it.
 const CROP_MASK: u32 = #{CROP_MASK}u;
-// The input is mapped 1:1 onto texel centres: sample without filtering.
+// The input's map is the identity on texels: fetch texel floor(p), no sampler.
 const LOAD_MASK: u32 = #{LOAD_MASK}u;
 // 1: this pass writes the program output directly (the plan's last pass, when the final pass
 // would only copy it): out = (clamp(c.rgb, 0, 1), 1), i.e. over black.
@@ -52,7 +54,7 @@ struct Params {
     info: vec4<f32>,
     // per input: m0, m1, m2, m3
     xf: array<vec4<f32>, 8>,
-    // per input: t0, t1, source width, source height (texels)
+    // per input: t0, t1, gain, unused
     tr: array<vec4<f32>, 8>,
     // per input: u0, v0, u1, v1
     crop: array<vec4<f32>, 8>,
@@ -70,8 +72,6 @@ struct Params {
 @group(0) @binding(7) var in6: texture_2d<f32>;
 @group(0) @binding(8) var in7: texture_2d<f32>;
 @group(0) @binding(9) var samp: sampler;
-// Nearest filtering, clamp to edge: for inputs mapped 1:1 onto texel centres.
-@group(0) @binding(10) var samp_near: sampler;
 
 // Fullscreen triangle: vertices (-1,1), (-1,-3), (3,1) cover the target.
 @vertex
@@ -115,54 +115,44 @@ fn sstep(e0: f32, e1: f32, x: f32) -> f32 {
     return select(0.0, 1.0, x >= e0);
 }
 
-fn raw_sample(i: u32, uv: vec2<f32>) -> vec4<f32> {
-    switch i {
-        case 0u: { return textureSampleLevel(in0, samp, uv, 0.0); }
-        case 1u: { return textureSampleLevel(in1, samp, uv, 0.0); }
-        case 2u: { return textureSampleLevel(in2, samp, uv, 0.0); }
-        case 3u: { return textureSampleLevel(in3, samp, uv, 0.0); }
-        case 4u: { return textureSampleLevel(in4, samp, uv, 0.0); }
-        case 5u: { return textureSampleLevel(in5, samp, uv, 0.0); }
-        case 6u: { return textureSampleLevel(in6, samp, uv, 0.0); }
-        default: { return textureSampleLevel(in7, samp, uv, 0.0); }
-    }
-}
-
-fn raw_near(i: u32, uv: vec2<f32>) -> vec4<f32> {
-    switch i {
-        case 0u: { return textureSampleLevel(in0, samp_near, uv, 0.0); }
-        case 1u: { return textureSampleLevel(in1, samp_near, uv, 0.0); }
-        case 2u: { return textureSampleLevel(in2, samp_near, uv, 0.0); }
-        case 3u: { return textureSampleLevel(in3, samp_near, uv, 0.0); }
-        case 4u: { return textureSampleLevel(in4, samp_near, uv, 0.0); }
-        case 5u: { return textureSampleLevel(in5, samp_near, uv, 0.0); }
-        case 6u: { return textureSampleLevel(in6, samp_near, uv, 0.0); }
-        default: { return textureSampleLevel(in7, samp_near, uv, 0.0); }
-    }
-}
-
-// Input i at canvas position p (see SAMPLING above), premultiplied and sRGB-encoded. Always
-// called with a constant i, so the texture choice and the flags fold away.
-fn sample_at(i: u32, p: vec2<f32>) -> vec4<f32> {
+// Input i (bound as `tex`, i.e. `in<i>`) at canvas position p (see SAMPLING above) as stored:
+// sRGB-encoded and cropped, the alpha of a straight input times its gain, not yet
+// premultiplied. Always called with a constant i, so the flags fold away; the texture is a
+// parameter because a switch over the eight bindings costs a software rasteriser ~20%.
+fn fetch_at(i: u32, tex: texture_2d<f32>, p: vec2<f32>) -> vec4<f32> {
     let m = P.xf[i];
     let t = P.tr[i];
     let uv = vec2<f32>(m.x * p.x + m.y * p.y + t.x, m.z * p.x + m.w * p.y + t.y);
     var c: vec4<f32>;
     if has(LOAD_MASK, i) {
-        c = raw_near(i, uv);
+        var q = vec2<i32>(p);
+        if has(CROP_MASK, i) {
+            // Past the texture's edge the crop test discards the texel: keep the fetch inside.
+            q = min(q, vec2<i32>(textureDimensions(tex)) - 1);
+        }
+        c = textureLoad(tex, q, 0);
     } else {
-        c = raw_sample(i, uv);
+        c = textureSampleLevel(tex, samp, uv, 0.0);
     }
     if has(SRGB_MASK, i) {
         c = vec4<f32>(srgb_encode(c.rgb), c.a);
     }
     if has(STRAIGHT_MASK, i) {
-        c = vec4<f32>(c.rgb * c.a, c.a);
+        c.a = c.a * t.z;
     }
     if has(CROP_MASK, i) {
         let cr = P.crop[i];
         let inside = uv.x >= cr.x && uv.x <= cr.z && uv.y >= cr.y && uv.y <= cr.w;
         c = select(vec4<f32>(0.0), c, inside);
+    }
+    return c;
+}
+
+// Input i (bound as `tex`) at canvas position p, premultiplied and sRGB-encoded.
+fn sample_at(i: u32, tex: texture_2d<f32>, p: vec2<f32>) -> vec4<f32> {
+    let c = fetch_at(i, tex, p);
+    if has(STRAIGHT_MASK, i) {
+        return vec4<f32>(c.rgb * c.a, c.a);
     }
     return c;
 }

@@ -1,5 +1,5 @@
 // invert.wgsl: out = (1 - m) in all four channels, m = sample_at(0, p).a (the matte value).
 
 fn pass_main(pos: vec4<f32>) -> vec4<f32> {
-    return vec4<f32>(1.0 - sample_at(0u, pos.xy).a);
+    return vec4<f32>(1.0 - sample_at(0u, in0, pos.xy).a);
 }

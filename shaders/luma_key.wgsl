@@ -7,7 +7,7 @@
 // out = c * keep   (all four premultiplied channels)
 
 fn pass_main(pos: vec4<f32>) -> vec4<f32> {
-    let c = sample_at(0u, pos.xy);
+    let c = sample_at(0u, in0, pos.xy);
     let k = P.p[0];
     let y = luma709(unpremul(c));
     let hs = k.z * 0.5;

@@ -4,7 +4,7 @@
 // out = (m, m, m, m)
 
 fn pass_main(pos: vec4<f32>) -> vec4<f32> {
-    let c = sample_at(0u, pos.xy);
+    let c = sample_at(0u, in0, pos.xy);
     var m = c.a;
     if P.p[0].x > 0.5 {
         m = luma709(c.rgb);

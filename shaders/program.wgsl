@@ -17,10 +17,10 @@ fn pass_main(pos: vec4<f32>) -> vec4<f32> {
     let p = pos.xy;
     let kind = MODES[0];
     let t = P.p[0].y;
-    let b = sample_at(0u, p);
+    let b = sample_at(0u, in0, p);
     var c = b;
     if kind != 0u {
-        let a = sample_at(1u, p);
+        let a = sample_at(1u, in1, p);
         switch kind {
             case 1u: { c = select(b, a, t < 0.5); }
             case 2u: { c = mix(a, b, t); }

@@ -35,15 +35,15 @@ use show::plan::{FeedFrom, MAX_PASS_INPUTS, Operand, PassOp, RenderPlan, Sample}
 
 use super::params::{PARAM_BYTES, Params, blend_mode_index};
 use super::{
-    CompositeOutput, ExternalTextures, FrameClock, Program, ProgramReadback, ReadbackFrame,
-    ReadbackMessage, ReadbackReceiver,
+    CompositeOutput, ExternalOpacity, ExternalTextures, FrameClock, Program, ProgramReadback,
+    ReadbackFrame, ReadbackMessage, ReadbackReceiver,
 };
 
 /// Most canvas-sized slot textures both plans of a transition may use together (a guard
 /// against a broken plan exhausting memory; compiled scenes need a handful).
 const MAX_SLOTS: usize = 64;
 
-/// Binding of the linear sampler; the nearest one follows (see `shaders/common.wgsl`).
+/// Binding of the linear sampler (see `shaders/common.wgsl`).
 const SAMPLER_BINDING: u32 = 1 + MAX_PASS_INPUTS as u32;
 
 const COMMON: &str = include_str!("../../shaders/common.wgsl");
@@ -199,6 +199,7 @@ pub(super) fn build(app: &mut App) {
 struct Extracted {
     program: Program,
     externals: HashMap<NodeId, AssetId<Image>>,
+    opacity: HashMap<NodeId, f32>,
     clock: FrameClock,
     readback: bool,
     output: Option<AssetId<Image>>,
@@ -208,6 +209,7 @@ fn extract(
     mut ex: ResMut<Extracted>,
     program: Extract<Option<Res<Program>>>,
     externals: Extract<Option<Res<ExternalTextures>>>,
+    opacity: Extract<Option<Res<ExternalOpacity>>>,
     clock: Extract<Option<Res<FrameClock>>>,
     readback: Extract<Option<Res<ProgramReadback>>>,
     output: Extract<Option<Res<CompositeOutput>>>,
@@ -219,6 +221,10 @@ fn extract(
     if let Some(e) = externals.as_ref() {
         ex.externals
             .extend(e.0.iter().map(|(k, h)| (k.clone(), h.id())));
+    }
+    ex.opacity.clear();
+    if let Some(o) = opacity.as_ref() {
+        ex.opacity.extend(o.0.iter().map(|(k, v)| (k.clone(), *v)));
     }
     ex.clock = clock.as_deref().copied().unwrap_or_default();
     ex.readback = readback.as_ref().is_some_and(|r| r.enabled);
@@ -232,7 +238,6 @@ struct Pipelines {
     /// Indexed by [`Kind::index`].
     shaders: Vec<Handle<Shader>>,
     sampler: bevy::render::render_resource::Sampler,
-    nearest: bevy::render::render_resource::Sampler,
     /// 1×1 transparent texture bound to unused or missing inputs.
     empty: TextureView,
     /// Byte distance between two passes' uniform blocks (dynamic-offset aligned).
@@ -267,23 +272,17 @@ fn init_pipelines(
             count: None,
         });
     }
-    for binding in [SAMPLER_BINDING, SAMPLER_BINDING + 1] {
-        entries.push(BindGroupLayoutEntry {
-            binding,
-            visibility: ShaderStages::FRAGMENT,
-            ty: BindingType::Sampler(SamplerBindingType::Filtering),
-            count: None,
-        });
-    }
+    entries.push(BindGroupLayoutEntry {
+        binding: SAMPLER_BINDING,
+        visibility: ShaderStages::FRAGMENT,
+        ty: BindingType::Sampler(SamplerBindingType::Filtering),
+        count: None,
+    });
     let layout = BindGroupLayoutDescriptor::new("compositor_pass", &entries);
     let sampler = device.create_sampler(&SamplerDescriptor {
         label: Some("compositor_linear_clamp"),
         mag_filter: FilterMode::Linear,
         min_filter: FilterMode::Linear,
-        ..default()
-    });
-    let nearest = device.create_sampler(&SamplerDescriptor {
-        label: Some("compositor_nearest_clamp"),
         ..default()
     });
     let empty = device
@@ -313,7 +312,6 @@ fn init_pipelines(
         layout,
         shaders: shaders.0.clone(),
         sampler,
-        nearest,
         empty,
         stride,
     });
@@ -489,6 +487,8 @@ struct Resolved {
     size: (u32, u32),
     srgb: bool,
     straight: bool,
+    /// Opacity the texture is sampled with (a source's own fade).
+    gain: f32,
 }
 
 impl Job {
@@ -500,8 +500,10 @@ impl Job {
         canvas: (u32, u32),
         clock: FrameClock,
     ) -> Job {
-        let sizes: Vec<_> = resolved.iter().map(|r| r.size).collect();
-        let params = Params::new(canvas, clock.time, clock.frame, &inputs, &sizes);
+        let mut params = Params::new(canvas, clock.time, clock.frame, &inputs);
+        for (i, r) in resolved.iter().enumerate() {
+            params.set_gain(i, r.gain);
+        }
         Job {
             kind,
             modes: [0; MAX_PASS_INPUTS],
@@ -536,7 +538,9 @@ impl Job {
             if needs_crop_test(s, canvas) {
                 key.crop |= bit;
             }
-            if texel_aligned(s, r.size) {
+            // A blur reads its input at shifted positions, past the edges too: it keeps the
+            // sampler's clamp-to-edge.
+            if self.kind != Kind::Blur && texel_identity(s, r.size) {
                 key.load |= bit;
             }
         }
@@ -580,12 +584,22 @@ fn texel_aligned(s: &Sample, size: (u32, u32)) -> bool {
         && whole(t[1] * sh)
 }
 
+/// Whether the sample maps canvas pixel (x, y) onto texel (x, y): the shader then fetches the
+/// texel without a sampler (see `shaders/common.wgsl`).
+fn texel_identity(s: &Sample, size: (u32, u32)) -> bool {
+    let t = s.xform.t;
+    texel_aligned(s, size)
+        && (t[0] * size.0 as f32).abs() < 1e-3
+        && (t[1] * size.1 as f32).abs() < 1e-3
+}
+
 /// Resolves what a plan's samples read, from the slots of one plan and the external images.
 struct Inputs<'a> {
     slots: &'a [TextureView],
     canvas: (u32, u32),
     images: &'a RenderAssets<GpuImage>,
     externals: &'a HashMap<NodeId, AssetId<Image>>,
+    opacity: &'a HashMap<NodeId, f32>,
     empty: &'a TextureView,
 }
 
@@ -596,6 +610,7 @@ impl Inputs<'_> {
             size: (1, 1),
             srgb: false,
             straight: false,
+            gain: 1.0,
         }
     }
 
@@ -607,6 +622,7 @@ impl Inputs<'_> {
                     size: self.canvas,
                     srgb: false,
                     straight: false,
+                    gain: 1.0,
                 },
                 None => self.empty(),
             },
@@ -625,6 +641,7 @@ impl Inputs<'_> {
                         ),
                         srgb: g.texture_descriptor.format.is_srgb(),
                         straight: true,
+                        gain: self.opacity.get(id).copied().unwrap_or(1.0),
                     },
                     None => self.empty(),
                 }
@@ -804,6 +821,7 @@ fn prepare(
         canvas,
         images: &images,
         externals: &ex.externals,
+        opacity: &ex.opacity,
         empty: &pipes.empty,
     };
     match plan {
@@ -841,7 +859,7 @@ fn prepare(
             let fusable = matches!(p.output.from, Operand::Slot(s)
                     if matches!(last.target, Target::Slot(t) if t == from_slots + s.0 as usize))
                 && !needs_crop_test(&p.output, canvas)
-                && texel_aligned(&p.output, canvas)
+                && texel_identity(&p.output, canvas)
                 && !p
                     .feeds
                     .iter()
@@ -930,10 +948,6 @@ fn prepare(
                 entries.push(BindGroupEntry {
                     binding: SAMPLER_BINDING,
                     resource: BindingResource::Sampler(&pipes.sampler),
-                });
-                entries.push(BindGroupEntry {
-                    binding: SAMPLER_BINDING + 1,
-                    resource: BindingResource::Sampler(&pipes.nearest),
                 });
                 device.create_bind_group("compositor_pass", &layout, &entries)
             })

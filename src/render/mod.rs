@@ -38,6 +38,7 @@ impl Plugin for CompositorPlugin {
     fn build(&self, app: &mut App) {
         app.init_resource::<Program>()
             .init_resource::<ExternalTextures>()
+            .init_resource::<ExternalOpacity>()
             .init_resource::<FrameClock>()
             .init_resource::<ProgramReadback>()
             .init_resource::<LatestProgramFrame>()
@@ -77,6 +78,11 @@ pub struct ProgramTransition {
 /// uploaded texture reads as transparent.
 #[derive(Resource, Default, Clone)]
 pub struct ExternalTextures(pub HashMap<NodeId, Handle<Image>>);
+
+/// Opacity an external texture is sampled with, 0..=1 (absent: 1). A source fades this way
+/// on the GPU instead of rewriting its pixels.
+#[derive(Resource, Default, Clone)]
+pub struct ExternalOpacity(pub HashMap<NodeId, f32>);
 
 /// Time and frame number the test pattern burns in; also tags read-back frames.
 #[derive(Resource, Default, Clone, Copy, Debug, PartialEq)]

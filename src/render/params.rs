@@ -22,22 +22,15 @@ pub struct Params(pub [[f32; 4]; PARAM_ROWS]);
 
 impl Params {
     /// Fills the rows every pass shares: canvas, clock and the inputs' sampling.
-    pub fn new(
-        canvas: (u32, u32),
-        time: f32,
-        frame: u64,
-        inputs: &[Sample],
-        sizes: &[(u32, u32)],
-    ) -> Self {
+    pub fn new(canvas: (u32, u32), time: f32, frame: u64, inputs: &[Sample]) -> Self {
         let mut rows = [[0.0f32; 4]; PARAM_ROWS];
         let (w, h) = (canvas.0.max(1) as f32, canvas.1.max(1) as f32);
         rows[0] = [w, h, 1.0 / w, 1.0 / h];
         let n = inputs.len().min(MAX_PASS_INPUTS);
         rows[1] = [time, (frame % 10_000_000) as f32, n as f32, 0.0];
         for (i, s) in inputs.iter().take(MAX_PASS_INPUTS).enumerate() {
-            let (sw, sh) = sizes.get(i).copied().unwrap_or((1, 1));
             rows[XF + i] = s.xform.m;
-            rows[TR + i] = [s.xform.t[0], s.xform.t[1], sw as f32, sh as f32];
+            rows[TR + i] = [s.xform.t[0], s.xform.t[1], 1.0, 0.0];
             rows[CROP + i] = s.crop;
         }
         // Unused inputs see an empty crop window, so they read as transparent.
@@ -51,6 +44,13 @@ impl Params {
     pub fn set(&mut self, i: usize, row: [f32; 4]) {
         if let Some(r) = self.0.get_mut(P + i) {
             *r = row;
+        }
+    }
+
+    /// Sets input `i`'s gain: the opacity a straight-alpha input is sampled with.
+    pub fn set_gain(&mut self, i: usize, gain: f32) {
+        if let Some(r) = self.0.get_mut(TR + i) {
+            r[2] = gain;
         }
     }
 
@@ -193,7 +193,7 @@ mod tests {
             xform: Affine::canvas((4, 2)),
             crop: [0.0, 0.0, 1.0, 1.0],
         };
-        let mut p = Params::new((4, 2), 1.5, 10_000_003, &[s], &[(4, 2)]);
+        let mut p = Params::new((4, 2), 1.5, 10_000_003, &[s]);
         p.set_op(&PassOp::Blend(vec![
             (BlendMode::Screen, 0.5),
             (BlendMode::Add, 1.0),
@@ -202,9 +202,11 @@ mod tests {
         // One input bounds the layer count even though two layers are listed.
         assert_eq!(p.0[1], [1.5, 3.0, 1.0, 0.0]);
         assert_eq!(p.0[XF], [0.25, 0.0, 0.0, 0.5]);
-        assert_eq!(p.0[TR], [0.0, 0.0, 4.0, 2.0]);
+        assert_eq!(p.0[TR], [0.0, 0.0, 1.0, 0.0]);
         assert_eq!(p.0[CROP + 1], [1.0, 1.0, -1.0, -1.0]);
         assert_eq!(p.0[P], [2.0, 0.5, 0.0, 0.0]);
+        p.set_gain(0, 0.25);
+        assert_eq!(p.0[TR], [0.0, 0.0, 0.25, 0.0]);
         let mut bytes = Vec::new();
         p.write_bytes(&mut bytes);
         assert_eq!(bytes.len() as u64, PARAM_BYTES);

@@ -27,7 +27,7 @@ use show::plan::FeedFrom;
 
 use crate::AppSystems;
 use crate::playback::Playback;
-use crate::render::{ExternalTextures, ScopeFeedFrames};
+use crate::render::{ExternalOpacity, ExternalTextures, ScopeFeedFrames};
 use crate::showfile::CurrentShow;
 use crate::sources::camera::{self, CameraFrames, CameraSource, CameraSystems, on_screen};
 use crate::stats::StatusItems;
@@ -45,10 +45,9 @@ pub struct ScopeSource {
     /// The camera this node is fed from, if any.
     input: Option<NodeId>,
     image: Handle<Image>,
-    /// The last frame the server returned, unfaded.
-    last: Option<VideoFrame>,
+    /// When the last frame the server returned (now in `image`) arrived.
     last_at: Option<Instant>,
-    /// Opacity currently written into `image` (fading a held frame).
+    /// Opacity `image` is shown with (fading a held frame, on the GPU).
     shown_alpha: f32,
     /// Sequence (camera) or frame number (rendered feed) of the last input frame sent.
     sent_seq: Option<u64>,
@@ -111,6 +110,7 @@ impl Plugin for ScopeSourcesPlugin {
     fn build(&self, app: &mut App) {
         app.init_resource::<CameraFrames>()
             .init_resource::<ExternalTextures>()
+            .init_resource::<ExternalOpacity>()
             .init_resource::<ScopeStatuses>()
             .add_systems(
                 Update,
@@ -297,7 +297,6 @@ fn reconcile_scopes(
             fallback: w.fallback,
             input: w.input,
             image,
-            last: None,
             last_at: None,
             shown_alpha: 0.0,
             sent_seq: None,
@@ -307,11 +306,10 @@ fn reconcile_scopes(
 }
 
 /// Opacity of a held frame `age` after it arrived: 1 until `fade_after`, then down to 0 over
-/// [`FADE`], in steps of 1/32 so a fade rewrites the texture at most 32 times.
+/// [`FADE`]. Applied on the GPU ([`ExternalOpacity`]); the texture is not touched.
 fn hold_alpha(age: Duration, fade_after: f32) -> f32 {
     let over = age.as_secs_f32() - fade_after.max(0.0);
-    let a = 1.0 - (over / FADE.as_secs_f32()).clamp(0.0, 1.0);
-    (a * 32.0).round() / 32.0
+    1.0 - (over / FADE.as_secs_f32()).clamp(0.0, 1.0)
 }
 
 /// Sends new camera frames, takes returned frames, fades held frames, logs events and reports
@@ -373,27 +371,13 @@ fn update_scopes(
                 camera::upload(&mut image, &frame);
                 source.received += 1;
                 source.shown_alpha = 1.0;
-                source.last = Some(frame);
                 source.last_at = Some(now);
             }
-        } else if let (ScopeFallback::Hold { fade_after }, Some(last), Some(at)) =
-            (source.fallback, &source.last, source.last_at)
+        } else if let (ScopeFallback::Hold { fade_after }, Some(at)) =
+            (source.fallback, source.last_at)
             && handle.stats().state != ScopeState::Live
         {
-            let alpha = hold_alpha(now.duration_since(at), fade_after);
-            if alpha != source.shown_alpha
-                && let Some(mut image) = images.get_mut(&source.image)
-            {
-                let mut faded = VideoFrame::clone(last);
-                faded.data = std::sync::Arc::new(
-                    last.data
-                        .chunks_exact(4)
-                        .flat_map(|p| [p[0], p[1], p[2], (f32::from(p[3]) * alpha) as u8])
-                        .collect(),
-                );
-                camera::upload(&mut image, &faded);
-                source.shown_alpha = alpha;
-            }
+            source.shown_alpha = hold_alpha(now.duration_since(at), fade_after);
         }
     }
     statuses.0 = sources
@@ -442,13 +426,26 @@ fn publish_scopes(
     sources: Query<&ScopeSource>,
     cameras: Query<&CameraSource>,
     mut externals: ResMut<ExternalTextures>,
+    mut opacity: ResMut<ExternalOpacity>,
     mut published: Local<HashSet<NodeId>>,
 ) {
     let visible = on_screen(&show, &playback, |k| matches!(k, NodeKind::Scope(_)));
+    opacity.0.retain(|id, _| visible.contains(id));
     let mut next: HashMap<NodeId, Handle<Image>> = HashMap::new();
     for source in sources.iter().filter(|s| visible.contains(&s.node)) {
         let live = source.stats().state == ScopeState::Live;
-        let own = (source.last.is_some() && source.shown_alpha > 0.0).then(|| source.image.clone());
+        let own =
+            (source.last_at.is_some() && source.shown_alpha > 0.0).then(|| source.image.clone());
+        // A held frame fades on the GPU; a live one is opaque as the server sent it.
+        let fade = if live { 1.0 } else { source.shown_alpha };
+        match (&own, source.fallback) {
+            (Some(_), ScopeFallback::Hold { .. }) if fade < 1.0 => {
+                opacity.0.insert(source.node.clone(), fade);
+            }
+            _ => {
+                opacity.0.remove(&source.node);
+            }
+        }
         let shown = match source.fallback {
             _ if live => own,
             ScopeFallback::Hold { .. } => own,
@@ -647,6 +644,55 @@ mod tests {
         let world = app.world_mut();
         assert_eq!(world.query::<&ScopeSource>().iter(world).count(), 0);
         assert_eq!(world.query::<&CameraSource>().iter(world).count(), 0);
+    }
+
+    /// A stalled server: the held frame stays published, unchanged, and fades out through its
+    /// GPU opacity; once faded it is unpublished.
+    #[test]
+    fn a_held_frame_fades_on_the_gpu_then_goes() {
+        let server = scope_server::EmbeddedServer::start(Default::default()).unwrap();
+        let show = SHOW
+            .replace("\"embedded\"", &format!("{:?}", server.url()))
+            .replace("fallback: transparent", "fallback: hold(fade_after: 3.5)");
+        let mut app = app_with(&show);
+        let scope = NodeId::from("scope");
+        until_published(&mut app, &scope, |_, _| {});
+        assert!(
+            !app.world()
+                .resource::<ExternalOpacity>()
+                .0
+                .contains_key(&scope)
+        );
+        server.faults().stall_after_frames(Some(0));
+        // The watchdog (3 s) notices the stall; the fade runs from 3.5 s to 4.5 s after the
+        // last frame.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let mut fading = Vec::new();
+        loop {
+            app.update();
+            let world = app.world();
+            let published = world.resource::<ExternalTextures>().0.get(&scope).cloned();
+            let Some(handle) = published else { break };
+            if let Some(&a) = world.resource::<ExternalOpacity>().0.get(&scope) {
+                // The texture itself keeps its alpha: the fade is the compositor's.
+                let image = world.resource::<Assets<Image>>().get(&handle).unwrap();
+                assert_eq!(pixel(image, 124, 48)[3], 255);
+                fading.push(a);
+            }
+            assert!(Instant::now() < deadline, "the held frame never went");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert!(
+            fading.iter().any(|a| *a > 0.0 && *a < 0.9),
+            "no fade seen: {fading:?}"
+        );
+        assert!(fading.windows(2).all(|w| w[1] <= w[0]), "{fading:?}");
+        assert!(
+            !app.world()
+                .resource::<ExternalOpacity>()
+                .0
+                .contains_key(&scope)
+        );
     }
 
     /// A non-camera input goes out from the compositor's read-back feed and comes back into the
