@@ -1,4 +1,4 @@
-// blend.wgsl: stacks up to 8 inputs bottom (input 0) to top in one pass.
+// blend.wgsl: stacks up to 16 inputs bottom (input 0) to top in one pass.
 //
 // Parameters: n = number of layers; p[i] = (mode_i, opacity_i, 0, 0) (the mode is also baked
 // into the pipeline as MODES[i]).
@@ -179,5 +179,13 @@ fn pass_main(pos: vec4<f32>) -> vec4<f32> {
     if n > 5u { acc = layer(acc, 5u, in5, p); }
     if n > 6u { acc = layer(acc, 6u, in6, p); }
     if n > 7u { acc = layer(acc, 7u, in7, p); }
+    if n > 8u { acc = layer(acc, 8u, in8, p); }
+    if n > 9u { acc = layer(acc, 9u, in9, p); }
+    if n > 10u { acc = layer(acc, 10u, in10, p); }
+    if n > 11u { acc = layer(acc, 11u, in11, p); }
+    if n > 12u { acc = layer(acc, 12u, in12, p); }
+    if n > 13u { acc = layer(acc, 13u, in13, p); }
+    if n > 14u { acc = layer(acc, 14u, in14, p); }
+    if n > 15u { acc = layer(acc, 15u, in15, p); }
     return clamp(acc, vec4<f32>(0.0), vec4<f32>(1.0));
 }

@@ -41,7 +41,10 @@ const LOAD_MASK: u32 = #{LOAD_MASK}u;
 // would only copy it): out = (clamp(c.rgb, 0, 1), 1), i.e. over black.
 const FINAL: u32 = #{FINAL}u;
 // Per-kind selector (blend: the mode of each layer; program: the transition kind).
-const MODES: array<u32, 8> = array<u32, 8>(#{MODE_0}u, #{MODE_1}u, #{MODE_2}u, #{MODE_3}u, #{MODE_4}u, #{MODE_5}u, #{MODE_6}u, #{MODE_7}u);
+const MODES: array<u32, 16> = array<u32, 16>(
+    #{MODE_0}u, #{MODE_1}u, #{MODE_2}u, #{MODE_3}u, #{MODE_4}u, #{MODE_5}u, #{MODE_6}u, #{MODE_7}u,
+    #{MODE_8}u, #{MODE_9}u, #{MODE_10}u, #{MODE_11}u, #{MODE_12}u, #{MODE_13}u, #{MODE_14}u, #{MODE_15}u,
+);
 
 fn has(mask: u32, i: u32) -> bool {
     return ((mask >> i) & 1u) != 0u;
@@ -53,13 +56,13 @@ struct Params {
     // time in seconds, frame number mod 10^7, number of inputs, unused
     info: vec4<f32>,
     // per input: m0, m1, m2, m3
-    xf: array<vec4<f32>, 8>,
+    xf: array<vec4<f32>, 16>,
     // per input: t0, t1, gain, unused
-    tr: array<vec4<f32>, 8>,
+    tr: array<vec4<f32>, 16>,
     // per input: u0, v0, u1, v1
-    crop: array<vec4<f32>, 8>,
+    crop: array<vec4<f32>, 16>,
     // operation parameters (meaning documented in each kind's file)
-    p: array<vec4<f32>, 8>,
+    p: array<vec4<f32>, 16>,
 };
 
 @group(0) @binding(0) var<uniform> P: Params;
@@ -71,7 +74,15 @@ struct Params {
 @group(0) @binding(6) var in5: texture_2d<f32>;
 @group(0) @binding(7) var in6: texture_2d<f32>;
 @group(0) @binding(8) var in7: texture_2d<f32>;
-@group(0) @binding(9) var samp: sampler;
+@group(0) @binding(9) var in8: texture_2d<f32>;
+@group(0) @binding(10) var in9: texture_2d<f32>;
+@group(0) @binding(11) var in10: texture_2d<f32>;
+@group(0) @binding(12) var in11: texture_2d<f32>;
+@group(0) @binding(13) var in12: texture_2d<f32>;
+@group(0) @binding(14) var in13: texture_2d<f32>;
+@group(0) @binding(15) var in14: texture_2d<f32>;
+@group(0) @binding(16) var in15: texture_2d<f32>;
+@group(0) @binding(17) var samp: sampler;
 
 // Fullscreen triangle: vertices (-1,1), (-1,-3), (3,1) cover the target.
 @vertex

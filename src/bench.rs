@@ -583,7 +583,8 @@ mod tests {
 
     #[test]
     fn wide_blends_chain_passes() {
-        let p = blend_plan((8, 8), 16);
+        // 40 layers: 16, then that result and 15 more, then that result and the last 9.
+        let p = blend_plan((8, 8), 40);
         assert_eq!(p.passes.len(), 3);
         assert!(
             p.passes
@@ -596,9 +597,9 @@ mod tests {
             .flat_map(|x| &x.inputs)
             .filter(|s| matches!(s.from, Operand::External(_)))
             .count();
-        assert_eq!(externals, 16);
+        assert_eq!(externals, 40);
         // The output is what the last pass wrote.
         assert_eq!(p.output.from, Operand::Slot(p.passes[2].target));
-        assert_eq!(blend_plan((8, 8), 8).passes.len(), 1);
+        assert_eq!(blend_plan((8, 8), 16).passes.len(), 1);
     }
 }

@@ -513,6 +513,49 @@ fn all_blend_modes_match_w3c_formula() {
             }
         }
     }
+    // A full pass of 16 layers (every binding, every mode slot of the pipeline), modes and
+    // opacities varying, straight-alpha externals all through.
+    let ids: Vec<String> = (0..16).map(|i| format!("w{i}")).collect();
+    let wide: Vec<Straight> = (0..16u64)
+        .map(|i| random_image(32, 32, 0x9e37_79b9_7f4a_7c15 ^ (i * 0x1000_0001)))
+        .collect();
+    for (id, img) in ids.iter().zip(&wide) {
+        rig.external(id, img, TextureFormat::Rgba8Unorm);
+    }
+    let modes = [
+        BlendMode::Normal,
+        BlendMode::Screen,
+        BlendMode::Normal,
+        BlendMode::Multiply,
+        BlendMode::SoftLight,
+        BlendMode::Normal,
+        BlendMode::Difference,
+        BlendMode::Color,
+    ];
+    let layers: Vec<(BlendMode, f32)> = (0..16)
+        .map(|i| (modes[i % modes.len()], 1.0 - 0.05 * i as f32))
+        .collect();
+    let p = plan(
+        canvas,
+        vec![pass(
+            PassOp::Blend(layers.clone()),
+            ids.iter().map(|id| ext(id, canvas)).collect(),
+            0,
+        )],
+        0,
+    );
+    assert_eq!(p.passes[0].inputs.len(), show::plan::MAX_PASS_INPUTS);
+    let img = rig.render(p);
+    for y in 0..32 {
+        for x in 0..32 {
+            let stacked: Vec<_> = wide
+                .iter()
+                .zip(&layers)
+                .map(|(w, &(m, o))| (w.premul(x, y), m, o))
+                .collect();
+            check.px("16 layers in one pass", &img, x, y, stack(&stacked), TOL);
+        }
+    }
     check.finish("blend modes");
 }
 

@@ -187,7 +187,7 @@ mod tests {
 
     #[test]
     fn layout_matches_wgsl_params() {
-        assert_eq!(PARAM_BYTES, 544);
+        assert_eq!(PARAM_BYTES, 1056);
         let s = Sample {
             from: Operand::Slot(SlotId(0)),
             xform: Affine::canvas((4, 2)),

@@ -12,8 +12,9 @@ use crate::node::{
     BlendMode, ChromaKey, ColorAdjust, GarbageMatte, Gradient, LumaKey, MatteSource, TestPattern,
 };
 
-/// The most textures one pass may read. Larger blends are split into several passes.
-pub const MAX_PASS_INPUTS: usize = 8;
+/// The most textures one pass may read: WebGPU's default limit of sampled textures per shader
+/// stage, so every adapter has it. Larger blends are split into several passes.
+pub const MAX_PASS_INPUTS: usize = 16;
 
 /// Index of a canvas-sized intermediate texture.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -431,11 +431,11 @@ fn nested_normal_blends_fuse_into_one_pass() {
 fn large_blends_split_at_the_input_limit() {
     let mut nodes = String::new();
     let mut edges = String::new();
-    for i in 0..12 {
+    for i in 0..20 {
         nodes.push_str(&format!("\"l{i}\": (kind: image((path: \"{i}.png\"))),"));
         edges.push_str(&format!("(from: \"l{i}\", to: \"mix\", port: \"{i}\"),"));
     }
-    let layers = ["()"; 12].join(",");
+    let layers = ["()"; 20].join(",");
     let text = format!(
         r#"(version: 1, canvas: (64, 64), scenes: [(name: "s", nodes: {{ {nodes}
         "mix": (kind: blend((layers: [{layers}]))), "out": (kind: output(())) }},
@@ -443,7 +443,7 @@ fn large_blends_split_at_the_input_limit() {
     );
     let plan = compile(&load(&text), 0, &no_sizes).unwrap();
     assert_eq!(plan.passes.len(), 2);
-    assert_eq!(plan.passes[0].inputs.len(), 8);
+    assert_eq!(plan.passes[0].inputs.len(), 16);
     // The second pass starts from the first one's result, then the remaining 4 layers.
     assert_eq!(plan.passes[1].inputs.len(), 5);
     assert_eq!(
