@@ -129,7 +129,7 @@ fn sstep(e0: f32, e1: f32, x: f32) -> f32 {
 // Input i (bound as `tex`, i.e. `in<i>`) at canvas position p (see SAMPLING above) as stored:
 // sRGB-encoded and cropped, the alpha of a straight input times its gain, not yet
 // premultiplied. Always called with a constant i, so the flags fold away; the texture is a
-// parameter because a switch over the eight bindings costs a software rasteriser ~20%.
+// parameter because a switch over the bindings cost a software rasteriser ~20%.
 fn fetch_at(i: u32, tex: texture_2d<f32>, p: vec2<f32>) -> vec4<f32> {
     let m = P.xf[i];
     let t = P.tr[i];

@@ -569,28 +569,18 @@ fn needs_crop_test(s: &Sample, canvas: (u32, u32)) -> bool {
     })
 }
 
-/// Whether the sample maps canvas pixel centres 1:1 onto texel centres, where a bilinear sample
-/// equals a plain texel fetch.
-fn texel_aligned(s: &Sample, size: (u32, u32)) -> bool {
+/// Whether the sample maps canvas pixel (x, y) onto texel (x, y): the shader then fetches the
+/// texel without a sampler (see `shaders/common.wgsl`).
+fn texel_identity(s: &Sample, size: (u32, u32)) -> bool {
     let (sw, sh) = (size.0 as f32, size.1 as f32);
     let m = s.xform.m;
     let t = s.xform.t;
-    let whole = |v: f32| (v - v.round()).abs() < 1e-3;
     (m[0] * sw - 1.0).abs() < 1e-5
         && (m[3] * sh - 1.0).abs() < 1e-5
         && m[1] == 0.0
         && m[2] == 0.0
-        && whole(t[0] * sw)
-        && whole(t[1] * sh)
-}
-
-/// Whether the sample maps canvas pixel (x, y) onto texel (x, y): the shader then fetches the
-/// texel without a sampler (see `shaders/common.wgsl`).
-fn texel_identity(s: &Sample, size: (u32, u32)) -> bool {
-    let t = s.xform.t;
-    texel_aligned(s, size)
-        && (t[0] * size.0 as f32).abs() < 1e-3
-        && (t[1] * size.1 as f32).abs() < 1e-3
+        && (t[0] * sw).abs() < 1e-3
+        && (t[1] * sh).abs() < 1e-3
 }
 
 /// Resolves what a plan's samples read, from the slots of one plan and the external images.

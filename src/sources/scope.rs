@@ -436,15 +436,12 @@ fn publish_scopes(
         let live = source.stats().state == ScopeState::Live;
         let own =
             (source.last_at.is_some() && source.shown_alpha > 0.0).then(|| source.image.clone());
-        // A held frame fades on the GPU; a live one is opaque as the server sent it.
-        let fade = if live { 1.0 } else { source.shown_alpha };
-        match (&own, source.fallback) {
-            (Some(_), ScopeFallback::Hold { .. }) if fade < 1.0 => {
-                opacity.0.insert(source.node.clone(), fade);
-            }
-            _ => {
-                opacity.0.remove(&source.node);
-            }
+        // A held frame fades on the GPU; a live one is shown as the server sent it.
+        let held = !live && matches!(source.fallback, ScopeFallback::Hold { .. });
+        if held && own.is_some() && source.shown_alpha < 1.0 {
+            opacity.0.insert(source.node.clone(), source.shown_alpha);
+        } else {
+            opacity.0.remove(&source.node);
         }
         let shown = match source.fallback {
             _ if live => own,
