@@ -150,7 +150,7 @@ fn blank_image() -> Image {
         },
         TextureDimension::D2,
         vec![0; 4],
-        TextureFormat::Rgba8UnormSrgb,
+        TextureFormat::Rgba8Unorm,
         RenderAssetUsages::RENDER_WORLD,
     )
 }

@@ -164,7 +164,7 @@ fn receive_images(mut sources: ResMut<ImageSources>, mut images: ResMut<Assets<I
                     size,
                     TextureDimension::D2,
                     rgba.into_raw(),
-                    TextureFormat::Rgba8UnormSrgb,
+                    TextureFormat::Rgba8Unorm,
                     RenderAssetUsages::RENDER_WORLD,
                 );
                 Entry::Ready(images.add(image))

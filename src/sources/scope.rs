@@ -287,7 +287,7 @@ fn reconcile_scopes(
             },
             TextureDimension::D2,
             vec![0; 4],
-            TextureFormat::Rgba8UnormSrgb,
+            TextureFormat::Rgba8Unorm,
             RenderAssetUsages::RENDER_WORLD,
         ));
         commands.spawn(ScopeSource {
