@@ -14,6 +14,9 @@
 //       (u * size = x, v * size = y; the compositor checks), the texel floor(p) is fetched
 //       directly instead: the same value, much cheaper on a software rasteriser. (Such a map
 //       only leaves the texture where the crop test is on, which then discards the fetch.)
+//   PACKED inputs (static images, see PACK_MASK) skip all of the above: c is the input's word
+//       of a pack texture, which a `pack.wgsl` pass wrote once with exactly the steps above
+//       (sampled, cropped, sRGB re-encoded, as 8 bits per channel)
 //   if the texture's format is sRGB (Rgba8UnormSrgb): c.rgb = srgb_encode(c.rgb) (undoes the
 //       hardware decode so values stay sRGB-encoded; filtering then happened on linear values)
 //   if the input is straight alpha (external images, camera, Scope): c.a = c.a * gain
@@ -37,6 +40,10 @@ const STRAIGHT_MASK: u32 = #{STRAIGHT_MASK}u;
 const CROP_MASK: u32 = #{CROP_MASK}u;
 // The input's map is the identity on texels: fetch texel floor(p), no sampler.
 const LOAD_MASK: u32 = #{LOAD_MASK}u;
+// The input is read from a pack: the k-th packed input (k counts the packed inputs below it) is
+// word k % 4 of pack k / 4. A software rasteriser pays per texel fetch, not per byte, so one
+// 16-byte fetch of four static layers costs about what one layer's fetch does.
+const PACK_MASK: u32 = #{PACK_MASK}u;
 // 1: this pass writes the program output directly (the plan's last pass, when the final pass
 // would only copy it): out = (clamp(c.rgb, 0, 1), 1), i.e. over black.
 const FINAL: u32 = #{FINAL}u;
@@ -83,6 +90,22 @@ struct Params {
 @group(0) @binding(15) var in14: texture_2d<f32>;
 @group(0) @binding(16) var in15: texture_2d<f32>;
 @group(0) @binding(17) var samp: sampler;
+@group(0) @binding(18) var pack0: texture_2d<u32>;
+@group(0) @binding(19) var pack1: texture_2d<u32>;
+@group(0) @binding(20) var pack2: texture_2d<u32>;
+@group(0) @binding(21) var pack3: texture_2d<u32>;
+
+// This pixel's pack words, fetched once per pixel by `load_packs`.
+var<private> packed: array<vec4<u32>, 4>;
+
+fn load_packs(p: vec2<f32>) {
+    let q = vec2<i32>(p);
+    let n = countOneBits(PACK_MASK);
+    if n > 0u { packed[0] = textureLoad(pack0, q, 0); }
+    if n > 4u { packed[1] = textureLoad(pack1, q, 0); }
+    if n > 8u { packed[2] = textureLoad(pack2, q, 0); }
+    if n > 12u { packed[3] = textureLoad(pack3, q, 0); }
+}
 
 // Fullscreen triangle: vertices (-1,1), (-1,-3), (3,1) cover the target.
 @vertex
@@ -94,6 +117,7 @@ fn vs(@builtin(vertex_index) i: u32) -> @builtin(position) vec4<f32> {
 // Each kind's file defines `pass_main`, its colour at a pixel (premultiplied).
 @fragment
 fn fs(@builtin(position) pos: vec4<f32>) -> @location(0) vec4<f32> {
+    load_packs(pos.xy);
     let c = pass_main(pos);
     if FINAL != 0u {
         return vec4<f32>(clamp(c.rgb, vec3<f32>(0.0), vec3<f32>(1.0)), 1.0);
@@ -131,6 +155,22 @@ fn sstep(e0: f32, e1: f32, x: f32) -> f32 {
 // premultiplied. Always called with a constant i, so the flags fold away; the texture is a
 // parameter because a switch over the bindings cost a software rasteriser ~20%.
 fn fetch_at(i: u32, tex: texture_2d<f32>, p: vec2<f32>) -> vec4<f32> {
+    var c: vec4<f32>;
+    if has(PACK_MASK, i) {
+        // Sampled, cropped and encoded when the pack was made.
+        let k = countOneBits(PACK_MASK & ((1u << i) - 1u));
+        c = unpack4x8unorm(packed[k / 4u][k % 4u]);
+    } else {
+        c = sample_stored(i, tex, p);
+    }
+    if has(STRAIGHT_MASK, i) {
+        c.a = c.a * P.tr[i].z;
+    }
+    return c;
+}
+
+// Input i sampled, sRGB-encoded and cropped (the steps a pack stores).
+fn sample_stored(i: u32, tex: texture_2d<f32>, p: vec2<f32>) -> vec4<f32> {
     let m = P.xf[i];
     let t = P.tr[i];
     let uv = vec2<f32>(m.x * p.x + m.y * p.y + t.x, m.z * p.x + m.w * p.y + t.y);
@@ -147,9 +187,6 @@ fn fetch_at(i: u32, tex: texture_2d<f32>, p: vec2<f32>) -> vec4<f32> {
     }
     if has(SRGB_MASK, i) {
         c = vec4<f32>(srgb_encode(c.rgb), c.a);
-    }
-    if has(STRAIGHT_MASK, i) {
-        c.a = c.a * t.z;
     }
     if has(CROP_MASK, i) {
         let cr = P.crop[i];

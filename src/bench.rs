@@ -30,7 +30,8 @@ use show::plan::{Affine, Operand, Pass, PassOp, RenderPlan, Sample, SlotId};
 
 use crate::render::harness::{finish_setup, headless_app};
 use crate::render::{
-    ExternalTextures, FrameClock, GPU_TIME_DIAGNOSTIC, LatestProgramFrame, Program, ProgramReadback,
+    CompositorSettings, ExternalTextures, FrameClock, GPU_TIME_DIAGNOSTIC, LatestProgramFrame,
+    PackedInputs, Program, ProgramReadback,
 };
 
 /// Frames rendered before timing starts (pipeline compilation, first uploads).
@@ -60,6 +61,10 @@ pub struct BenchArgs {
     /// Skip the ffmpeg comparison.
     #[arg(long)]
     pub no_ffmpeg: bool,
+    /// Read every layer with its own texel fetch: turns off the packing of static images
+    /// (four layers per fetch), to measure the path camera and Scope frames take.
+    #[arg(long)]
+    pub no_pack: bool,
 }
 
 /// How the layer textures are stored.
@@ -103,6 +108,8 @@ pub struct BenchReport {
     pub timestamp_queries_supported: bool,
     pub size: (u32, u32),
     pub format: LayerFormat,
+    /// Whether static layers were read from packs (`--no-pack` turns it off).
+    pub packing: bool,
     pub frames: u32,
     pub cpu_threads: usize,
     /// `/proc/loadavg` before and after the run: other work on a shared machine skews timings.
@@ -121,6 +128,8 @@ pub struct BenchRow {
     /// GPU milliseconds per frame from timestamp queries; `None` when not measured.
     pub gpu_ms: Option<f64>,
     pub fps: f64,
+    /// Layers the timed frames read from packs (0: every layer fetched directly).
+    pub packed_layers: usize,
     /// ffmpeg overlay chain frames/s (fixed start-up cost removed), if it ran.
     pub ffmpeg_fps: Option<f64>,
     /// `fps / ffmpeg_fps`.
@@ -136,7 +145,7 @@ impl fmt::Display for BenchReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
-            "adapter: {} ({}), timestamp queries: {}; {} CPU threads; canvas {}x{}, {:?} layers, {} timed frames",
+            "adapter: {} ({}), timestamp queries: {}; {} CPU threads; canvas {}x{}, {:?} layers ({}), {} timed frames",
             self.adapter,
             self.backend,
             if self.timestamp_queries_supported {
@@ -148,6 +157,11 @@ impl fmt::Display for BenchReport {
             self.size.0,
             self.size.1,
             self.format,
+            if self.packing {
+                "static layers packed"
+            } else {
+                "no packing"
+            },
             self.frames
         )?;
         if let (Some(a), Some(b)) = (&self.load_before, &self.load_after) {
@@ -158,8 +172,8 @@ impl fmt::Display for BenchReport {
         }
         writeln!(
             f,
-            "{:>6} | {:>9} | {:>6} | {:>7} | {:>10} | {:>6} | mean RGB GPU/ffmpeg",
-            "layers", "ms/frame", "GPU ms", "fps", "ffmpeg fps", "ratio"
+            "{:>6} | {:>6} | {:>9} | {:>6} | {:>7} | {:>10} | {:>6} | mean RGB GPU/ffmpeg",
+            "layers", "packed", "ms/frame", "GPU ms", "fps", "ffmpeg fps", "ratio"
         )?;
         let opt = |v: Option<f64>, prec: usize| {
             v.map_or_else(|| "n/a".to_owned(), |v| format!("{v:.prec$}"))
@@ -167,8 +181,9 @@ impl fmt::Display for BenchReport {
         for r in &self.rows {
             writeln!(
                 f,
-                "{:>6} | {:>9.1} | {:>6} | {:>7.2} | {:>10} | {:>6} | {:.1}/{}",
+                "{:>6} | {:>6} | {:>9.1} | {:>6} | {:>7.2} | {:>10} | {:>6} | {:.1}/{}",
                 r.layers,
+                r.packed_layers,
                 r.wall_ms,
                 opt(r.gpu_ms, 2),
                 r.fps,
@@ -199,6 +214,9 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<BenchReport> {
     let layers: Vec<Vec<u8>> = (0..max_layers).map(|i| layer_pixels(size, i)).collect();
 
     let mut app = headless_app(size);
+    app.insert_resource(CompositorSettings {
+        pack_static_images: !args.no_pack,
+    });
     // GPU time of the compositor passes from timestamp queries, where the adapter has them.
     app.add_plugins(RenderDiagnosticsPlugin);
     finish_setup(&mut app);
@@ -275,7 +293,8 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<BenchReport> {
             .resource::<DiagnosticsStore>()
             .get(&gpu_path)
             .and_then(|d| d.average());
-        info!("bench: {n} layers: {wall_ms:.1} ms/frame");
+        let packed_layers = app.world().resource::<PackedInputs>().get();
+        info!("bench: {n} layers ({packed_layers} packed): {wall_ms:.1} ms/frame");
         let fps = 1000.0 / wall_ms;
         let ffmpeg_fps = match &ffmpeg {
             Some((_, dir)) => Some(ffmpeg_fps(&dir.0, size, n, args.frames)?),
@@ -290,6 +309,7 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<BenchReport> {
             wall_ms,
             gpu_ms,
             fps,
+            packed_layers,
             ffmpeg_fps,
             ratio: ffmpeg_fps.map(|f| fps / f),
             check_mean,
@@ -302,6 +322,7 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<BenchReport> {
         timestamp_queries_supported: timestamps,
         size,
         format: args.format,
+        packing: !args.no_pack,
         frames: args.frames,
         cpu_threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
         load_before,

@@ -27,7 +27,8 @@ use bevy::prelude::*;
 use bevy::render::render_resource::{Extent3d, TextureDimension, TextureFormat};
 use metadj_scope::render::harness::{finish_setup, headless_app};
 use metadj_scope::render::{
-    ExternalTextures, FrameClock, LatestProgramFrame, Program, ProgramReadback, ProgramTransition,
+    CompositorSettings, ExternalTextures, FrameClock, LatestProgramFrame, PackedInputs, Program,
+    ProgramReadback, ProgramTransition,
 };
 use show::node::{BlendMode, ChromaKey, ColorAdjust, MatteSource, TestPattern};
 use show::plan::{Affine, Operand, Pass, PassOp, RenderPlan, Sample, SlotId};
@@ -557,6 +558,136 @@ fn all_blend_modes_match_w3c_formula() {
         }
     }
     check.finish("blend modes");
+}
+
+/// Static images are read from pack textures (four per texel fetch) once they have been
+/// unchanged for a few frames. The packed frame must match the f64 formula and the unpacked
+/// render, crop and bilinear magnification included; an image rewritten in place (same size,
+/// so the same GPU texture) must show its new pixels at once and after it is packed again.
+#[test]
+fn static_images_are_packed_and_follow_changes() {
+    let canvas = (32, 32);
+    let mut rig = Rig::new(canvas);
+    let mut full: Vec<Straight> = (0..5u64)
+        .map(|i| random_image(32, 32, 0x2545_f491_4f6c_dd1d ^ (i << 20)))
+        .collect();
+    let small = random_image(16, 16, 0x0bad_cafe_f00d_1234);
+    let ids: Vec<String> = (0..5).map(|i| format!("p{i}")).collect();
+    for (id, img) in ids.iter().zip(&full) {
+        rig.external(id, img, TextureFormat::Rgba8Unorm);
+    }
+    rig.external("small", &small, TextureFormat::Rgba8Unorm);
+    let mut inputs: Vec<Sample> = ids.iter().map(|id| ext(id, canvas)).collect();
+    // The right half of p4 is cropped away (u > 0.5 from canvas column 16 on).
+    inputs[4].crop = [0.0, 0.0, 0.5, 1.0];
+    // A 16x16 image over the 32x32 canvas: magnified 2x, bilinear between texels.
+    inputs.push(ext("small", canvas));
+    let layers = vec![
+        (BlendMode::Normal, 1.0f32),
+        (BlendMode::Multiply, 0.8),
+        (BlendMode::Normal, 0.7),
+        (BlendMode::Screen, 0.9),
+        (BlendMode::Normal, 1.0),
+        (BlendMode::Overlay, 0.6),
+    ];
+    let p = plan(
+        canvas,
+        vec![pass(PassOp::Blend(layers.clone()), inputs, 0)],
+        0,
+    );
+    let want = |full: &[Straight], x: u32, y: u32| {
+        let mut st: Vec<_> = (0..5)
+            .map(|i| {
+                let c = if i == 4 && x >= 16 {
+                    [0.0; 4]
+                } else {
+                    full[i].premul(x, y)
+                };
+                (c, layers[i].0, layers[i].1)
+            })
+            .collect();
+        let (px, py) = (f64::from(x) + 0.5, f64::from(y) + 0.5);
+        st.push((
+            bilinear(&small, px / 2.0, py / 2.0),
+            layers[5].0,
+            layers[5].1,
+        ));
+        stack(&st)
+    };
+    let packed = |rig: &Rig| rig.app.world().resource::<PackedInputs>().get();
+    let mut check = Check::default();
+
+    let mut img = rig.render(p.clone());
+    for _ in 0..5 {
+        img = rig.capture();
+    }
+    assert_eq!(packed(&rig), 6, "all six static images are read from packs");
+    for y in 0..32 {
+        for x in 0..32 {
+            check.px("packed", &img, x, y, want(&full, x, y), TOL);
+        }
+    }
+
+    // The same frame with every image fetched directly: the pack only changes the storage.
+    rig.app
+        .world_mut()
+        .resource_mut::<CompositorSettings>()
+        .pack_static_images = false;
+    let direct = rig.capture();
+    rig.capture();
+    assert_eq!(packed(&rig), 0, "packing turned off");
+    for (x, y, d) in direct.enumerate_pixels() {
+        let pk = img.get_pixel(x, y).0;
+        if (0..4).any(|i| pk[i].abs_diff(d.0[i]) > 1) {
+            check.fail(format!("packed {pk:?} vs direct {:?} at ({x},{y})", d.0));
+        }
+    }
+    rig.app
+        .world_mut()
+        .resource_mut::<CompositorSettings>()
+        .pack_static_images = true;
+    for _ in 0..5 {
+        rig.capture();
+    }
+    assert_eq!(packed(&rig), 6, "packed again");
+
+    // p2 rewritten in place: the next frame shows it (a stale pack would not).
+    full[2] = random_image(32, 32, 0x7777_1234_abcd_0001);
+    let handle = rig.app.world().resource::<ExternalTextures>().0[&NodeId::new("p2")].clone();
+    rig.app
+        .world_mut()
+        .resource_mut::<Assets<Image>>()
+        .get_mut(&handle)
+        .expect("p2 image")
+        .data = Some(full[2].data.clone());
+    let img = rig.capture();
+    for y in 0..32 {
+        for x in 0..32 {
+            check.px("right after a change", &img, x, y, want(&full, x, y), TOL);
+        }
+    }
+    let mut img = rig.capture();
+    for _ in 0..5 {
+        img = rig.capture();
+    }
+    assert_eq!(
+        packed(&rig),
+        6,
+        "the changed image is packed again once stable"
+    );
+    for y in 0..32 {
+        for x in 0..32 {
+            check.px(
+                "repacked after a change",
+                &img,
+                x,
+                y,
+                want(&full, x, y),
+                TOL,
+            );
+        }
+    }
+    check.finish("packing");
 }
 
 /// A blend whose inputs are slots written by generator passes, and an sRGB-format external:

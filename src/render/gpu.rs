@@ -4,15 +4,17 @@
 //! Per frame the `compose` system (in the `RenderGraph` schedule, before cameras draw) turns the
 //! extracted plans into a list of jobs, uploads only the uniform blocks that changed, reuses
 //! cached bind groups, and records one render pass per job. Slot textures live as long as the
-//! canvas size and slot count allow.
+//! canvas size and slot count allow; packs of static images (see `pack_static_inputs`) as long
+//! as a pass reads them and their images do not change.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::num::NonZeroU64;
+use std::sync::atomic::Ordering;
 
 use bevy::core_pipeline::schedule::camera_driver;
 use bevy::prelude::*;
 use bevy::render::diagnostic::RecordDiagnostics;
-use bevy::render::render_asset::RenderAssets;
+use bevy::render::render_asset::{ExtractedAssets, RenderAssets};
 use bevy::render::render_resource::{
     BindGroup, BindGroupEntry, BindGroupLayoutDescriptor, BindGroupLayoutEntry, BindingResource,
     BindingType, Buffer, BufferBinding, BufferBindingType, BufferDescriptor, BufferId,
@@ -35,8 +37,8 @@ use show::plan::{FeedFrom, MAX_PASS_INPUTS, Operand, PassOp, RenderPlan, Sample}
 
 use super::params::{PARAM_BYTES, Params, blend_mode_index};
 use super::{
-    CompositeOutput, ExternalOpacity, ExternalTextures, FrameClock, Program, ProgramReadback,
-    ReadbackFrame, ReadbackMessage, ReadbackReceiver,
+    CompositeOutput, CompositorSettings, ExternalOpacity, ExternalTextures, FrameClock,
+    PackedInputs, Program, ProgramReadback, ReadbackFrame, ReadbackMessage, ReadbackReceiver,
 };
 
 /// Most canvas-sized slot textures both plans of a transition may use together (a guard
@@ -45,6 +47,17 @@ const MAX_SLOTS: usize = 64;
 
 /// Binding of the linear sampler (see `shaders/common.wgsl`).
 const SAMPLER_BINDING: u32 = 1 + MAX_PASS_INPUTS as u32;
+
+/// Pack textures a pass can read (four inputs each), bound after the sampler.
+const MAX_PACKS: usize = MAX_PASS_INPUTS / 4;
+
+/// Frames an external image must stay unchanged before it is packed: a camera or Scope feed
+/// changes every frame and is never packed; an image file is packed on its third frame.
+const STABLE_FRAMES: u64 = 3;
+
+/// GPU memory packs may take together (each is canvas-sized, 16 bytes per pixel: 33 MB at
+/// 1080p). Past it, further static images are read directly.
+const MAX_PACK_BYTES: u64 = 512 << 20;
 
 const COMMON: &str = include_str!("../../shaders/common.wgsl");
 
@@ -66,10 +79,12 @@ enum Kind {
     ColorAdjust,
     /// The final pass: transition, over black, into the sRGB output.
     Program,
+    /// Stores static inputs in a pack texture (not a plan pass; see `pack_static_inputs`).
+    Pack,
 }
 
 impl Kind {
-    const ALL: [Kind; 14] = [
+    const ALL: [Kind; 15] = [
         Kind::Copy,
         Kind::Solid,
         Kind::Gradient,
@@ -84,6 +99,7 @@ impl Kind {
         Kind::Mask,
         Kind::ColorAdjust,
         Kind::Program,
+        Kind::Pack,
     ];
 
     fn index(self) -> usize {
@@ -134,6 +150,7 @@ impl Kind {
                 include_str!("../../shaders/color_adjust.wgsl"),
             ),
             Kind::Program => ("program", include_str!("../../shaders/program.wgsl")),
+            Kind::Pack => ("pack", include_str!("../../shaders/pack.wgsl")),
         }
     }
 
@@ -170,12 +187,14 @@ pub(super) fn build(app: &mut App) {
         })
         .collect();
     let (tx, rx) = crossbeam_channel::bounded(2);
+    let packed = app.world().resource::<PackedInputs>().clone();
     let Some(render_app) = app.get_sub_app_mut(RenderApp) else {
         return;
     };
     render_app
         .insert_resource(ShaderHandles(handles))
         .insert_resource(ReadbackSender { tx, rx: rx.clone() })
+        .insert_resource(packed)
         .init_resource::<Extracted>()
         .init_resource::<SlotState>()
         .init_resource::<PendingReadback>()
@@ -203,6 +222,7 @@ struct Extracted {
     clock: FrameClock,
     readback: bool,
     output: Option<AssetId<Image>>,
+    settings: CompositorSettings,
 }
 
 fn extract(
@@ -213,6 +233,7 @@ fn extract(
     clock: Extract<Option<Res<FrameClock>>>,
     readback: Extract<Option<Res<ProgramReadback>>>,
     output: Extract<Option<Res<CompositeOutput>>>,
+    settings: Extract<Option<Res<CompositorSettings>>>,
 ) {
     if let Some(p) = program.as_ref() {
         ex.program = Program::clone(p);
@@ -229,6 +250,7 @@ fn extract(
     ex.clock = clock.as_deref().copied().unwrap_or_default();
     ex.readback = readback.as_ref().is_some_and(|r| r.enabled);
     ex.output = output.as_ref().map(|o| o.0.id());
+    ex.settings = settings.as_deref().copied().unwrap_or_default();
 }
 
 /// Pipelines and the objects every pass shares.
@@ -240,6 +262,8 @@ struct Pipelines {
     sampler: bevy::render::render_resource::Sampler,
     /// 1×1 transparent texture bound to unused or missing inputs.
     empty: TextureView,
+    /// 1×1 zero `Rgba32Uint` texture bound to unused pack bindings.
+    empty_pack: TextureView,
     /// Byte distance between two passes' uniform blocks (dynamic-offset aligned).
     stride: u64,
 }
@@ -278,6 +302,18 @@ fn init_pipelines(
         ty: BindingType::Sampler(SamplerBindingType::Filtering),
         count: None,
     });
+    for k in 0..MAX_PACKS as u32 {
+        entries.push(BindGroupLayoutEntry {
+            binding: SAMPLER_BINDING + 1 + k,
+            visibility: ShaderStages::FRAGMENT,
+            ty: BindingType::Texture {
+                sample_type: TextureSampleType::Uint,
+                view_dimension: TextureViewDimension::D2,
+                multisampled: false,
+            },
+            count: None,
+        });
+    }
     let layout = BindGroupLayoutDescriptor::new("compositor_pass", &entries);
     let sampler = device.create_sampler(&SamplerDescriptor {
         label: Some("compositor_linear_clamp"),
@@ -285,9 +321,30 @@ fn init_pipelines(
         min_filter: FilterMode::Linear,
         ..default()
     });
-    let empty = device
+    let empty = one_texel(&device, &queue, TextureFormat::Rgba8Unorm, &[0; 4]);
+    let empty_pack = one_texel(&device, &queue, TextureFormat::Rgba32Uint, &[0; 16]);
+    let align = u64::from(device.limits().min_uniform_buffer_offset_alignment).max(16);
+    let stride = PARAM_BYTES.div_ceil(align) * align;
+    commands.insert_resource(Pipelines {
+        layout,
+        shaders: shaders.0.clone(),
+        sampler,
+        empty,
+        empty_pack,
+        stride,
+    });
+}
+
+/// A 1×1 sampled texture holding `texel`.
+fn one_texel(
+    device: &RenderDevice,
+    queue: &RenderQueue,
+    format: TextureFormat,
+    texel: &[u8],
+) -> TextureView {
+    device
         .create_texture_with_data(
-            &queue,
+            queue,
             &TextureDescriptor {
                 label: Some("compositor_empty"),
                 size: Extent3d {
@@ -298,23 +355,14 @@ fn init_pipelines(
                 mip_level_count: 1,
                 sample_count: 1,
                 dimension: TextureDimension::D2,
-                format: TextureFormat::Rgba8Unorm,
+                format,
                 usage: TextureUsages::TEXTURE_BINDING,
                 view_formats: &[],
             },
             bevy::render::render_resource::TextureDataOrder::LayerMajor,
-            &[0, 0, 0, 0],
+            texel,
         )
-        .create_view(&TextureViewDescriptor::default());
-    let align = u64::from(device.limits().min_uniform_buffer_offset_alignment).max(16);
-    let stride = PARAM_BYTES.div_ceil(align) * align;
-    commands.insert_resource(Pipelines {
-        layout,
-        shaders: shaders.0.clone(),
-        sampler,
-        empty,
-        stride,
-    });
+        .create_view(&TextureViewDescriptor::default())
 }
 
 /// GPU objects kept between frames.
@@ -332,6 +380,11 @@ struct SlotState {
     readback: Option<Buffer>,
     /// Render targets and readback buffers of `FeedFrom::Rendered` Scope feeds.
     feeds: HashMap<NodeId, FeedTarget>,
+    /// Packs of static inputs, kept while some pass reads them.
+    packs: HashMap<PackKey, PackTexture>,
+    /// Frames prepared so far, and the frame each recently changed image last changed in.
+    frame: u64,
+    changed_at: HashMap<AssetId<Image>, u64>,
     warned: bool,
 }
 
@@ -339,6 +392,20 @@ struct SlotState {
 struct BindKey {
     buffer: BufferId,
     views: [TextureViewId; MAX_PASS_INPUTS],
+    packs: [TextureViewId; MAX_PACKS],
+}
+
+/// What a pack holds: the canvas and, per word, the image texture and how it is sampled.
+#[derive(Clone, PartialEq, Eq, Hash)]
+struct PackKey {
+    canvas: (u32, u32),
+    inputs: Vec<(TextureId, [u32; 10])>,
+}
+
+struct PackTexture {
+    view: TextureView,
+    /// A pack pass has been recorded into it (until then every frame records one).
+    written: bool,
 }
 
 /// Where one rendered Scope feed is drawn and copied to.
@@ -397,6 +464,7 @@ struct VariantKey {
     straight: u32,
     crop: u32,
     load: u32,
+    pack: u32,
     modes: [u32; MAX_PASS_INPUTS],
     /// Writes the program output (over black) instead of a slot.
     last: bool,
@@ -410,6 +478,7 @@ impl VariantKey {
             ShaderDefVal::UInt("STRAIGHT_MASK".into(), self.straight),
             ShaderDefVal::UInt("CROP_MASK".into(), self.crop),
             ShaderDefVal::UInt("LOAD_MASK".into(), self.load),
+            ShaderDefVal::UInt("PACK_MASK".into(), self.pack),
             ShaderDefVal::UInt("FINAL".into(), u32::from(self.last)),
         ];
         for (i, m) in self.modes.iter().enumerate() {
@@ -433,6 +502,10 @@ impl Variants {
         *self.0.entry(key).or_insert_with(|| {
             let shader = pipes.shaders[key.kind.index()].clone();
             let defs = key.defs();
+            let (entry, format) = match key.kind {
+                Kind::Pack => ("fs_pack", TextureFormat::Rgba32Uint),
+                _ => ("fs", TextureFormat::Rgba8Unorm),
+            };
             cache.queue_render_pipeline(RenderPipelineDescriptor {
                 label: Some(format!("compositor_{}", key.kind.shader().0).into()),
                 layout: vec![pipes.layout.clone()],
@@ -445,9 +518,9 @@ impl Variants {
                 fragment: Some(FragmentState {
                     shader,
                     shader_defs: defs,
-                    entry_point: Some("fs".into()),
+                    entry_point: Some(entry.into()),
                     targets: vec![Some(ColorTargetState {
-                        format: TextureFormat::Rgba8Unorm,
+                        format,
                         blend: None,
                         write_mask: ColorWrites::ALL,
                     })],
@@ -465,6 +538,8 @@ enum Target {
     Output,
     /// The `n`th rendered Scope feed of this frame.
     Feed(usize),
+    /// The `n`th pack written this frame.
+    Pack(usize),
 }
 
 /// One render pass to record.
@@ -478,6 +553,9 @@ struct Job {
     params: Params,
     /// Size of the target in pixels.
     canvas: (u32, u32),
+    /// Packs bound to pack0.. and the inputs read from them (bit i: input i).
+    packs: Vec<TextureView>,
+    pack_mask: u32,
 }
 
 /// What one input of a pass binds and how the shader must treat it.
@@ -489,6 +567,8 @@ struct Resolved {
     straight: bool,
     /// Opacity the texture is sampled with (a source's own fade).
     gain: f32,
+    /// The external image behind the view, if any (what packing caches by).
+    image: Option<(AssetId<Image>, TextureId)>,
 }
 
 impl Job {
@@ -512,6 +592,8 @@ impl Job {
             resolved,
             params,
             canvas,
+            packs: Vec::new(),
+            pack_mask: 0,
         }
     }
 
@@ -524,16 +606,21 @@ impl Job {
             straight: 0,
             crop: 0,
             load: 0,
+            pack: self.pack_mask,
             modes: self.modes,
             last: matches!(self.target, Target::Output | Target::Feed(_)),
         };
         for (i, (s, r)) in self.inputs.iter().zip(&self.resolved).enumerate() {
             let bit = 1 << i;
-            if r.srgb {
-                key.srgb |= bit;
-            }
             if r.straight {
                 key.straight |= bit;
+            }
+            if self.pack_mask & bit != 0 {
+                // Sampling, sRGB and crop happened when the pack was written.
+                continue;
+            }
+            if r.srgb {
+                key.srgb |= bit;
             }
             if needs_crop_test(s, canvas) {
                 key.crop |= bit;
@@ -601,6 +688,7 @@ impl Inputs<'_> {
             srgb: false,
             straight: false,
             gain: 1.0,
+            image: None,
         }
     }
 
@@ -613,6 +701,7 @@ impl Inputs<'_> {
                     srgb: false,
                     straight: false,
                     gain: 1.0,
+                    image: None,
                 },
                 None => self.empty(),
             },
@@ -620,10 +709,10 @@ impl Inputs<'_> {
                 let gpu = self
                     .externals
                     .get(id)
-                    .and_then(|a| self.images.get(*a))
-                    .filter(|g| sampleable(g));
+                    .and_then(|a| Some((*a, self.images.get(*a)?)))
+                    .filter(|(_, g)| sampleable(g));
                 match gpu {
-                    Some(g) => Resolved {
+                    Some((asset, g)) => Resolved {
                         view: g.texture_view.clone(),
                         size: (
                             g.texture_descriptor.size.width,
@@ -632,6 +721,7 @@ impl Inputs<'_> {
                         srgb: g.texture_descriptor.format.is_srgb(),
                         straight: true,
                         gain: self.opacity.get(id).copied().unwrap_or(1.0),
+                        image: Some((asset, g.texture.id())),
                     },
                     None => self.empty(),
                 }
@@ -712,6 +802,8 @@ struct FrameJobs {
     readback: Option<(u32, u32)>,
     /// Rendered Scope feeds, indexed by [`Target::Feed`]; all are read back.
     feeds: Vec<FrameFeed>,
+    /// Packs written this frame, indexed by [`Target::Pack`].
+    packs: Vec<(PackKey, TextureView)>,
 }
 
 struct FrameFeed {
@@ -737,8 +829,10 @@ fn prepare(
     pipes: Option<Res<Pipelines>>,
     cache: Res<PipelineCache>,
     images: Res<RenderAssets<GpuImage>>,
+    uploaded: Res<ExtractedAssets<GpuImage>>,
     device: Res<RenderDevice>,
     queue: Res<RenderQueue>,
+    packed: Res<PackedInputs>,
     mut state: ResMut<SlotState>,
     mut variants: ResMut<Variants>,
     mut frame: ResMut<FrameJobs>,
@@ -747,6 +841,15 @@ fn prepare(
     frame.output_view = None;
     frame.readback = None;
     frame.feeds.clear();
+    frame.packs.clear();
+    // Which images changed (a same-size upload keeps the texture, so its id does not tell):
+    // `added` lists every image uploaded this frame, new or modified.
+    state.frame += 1;
+    let now = state.frame;
+    for id in &uploaded.added {
+        state.changed_at.insert(*id, now);
+    }
+    state.changed_at.retain(|_, at| now - *at < STABLE_FRAMES);
     let Some(pipes) = pipes else { return };
     let Some(out) = ex.output.and_then(|id| images.get(id)) else {
         return;
@@ -900,6 +1003,14 @@ fn prepare(
         jobs.push(job);
     }
     state.warned = warned;
+    let packs = if ex.settings.pack_static_images {
+        pack_static_inputs(&device, &mut state, &mut jobs, ex.clock)
+    } else {
+        state.packs.clear();
+        Vec::new()
+    };
+    let count = jobs.iter().map(|j| j.pack_mask.count_ones() as usize).sum();
+    packed.0.store(count, Ordering::Relaxed);
 
     let Some(buffer) = upload_uniforms(&device, &queue, &mut state, &jobs, pipes.stride) else {
         return;
@@ -913,9 +1024,14 @@ fn prepare(
         for (slot, r) in views.iter_mut().zip(&job.resolved) {
             *slot = &r.view;
         }
+        let mut pack_views: [&TextureView; MAX_PACKS] = [&pipes.empty_pack; MAX_PACKS];
+        for (slot, v) in pack_views.iter_mut().zip(&job.packs) {
+            *slot = v;
+        }
         let key = BindKey {
             buffer: buffer.id(),
             views: views.map(|v| v.id()),
+            packs: pack_views.map(|v| v.id()),
         };
         let group = state
             .bind_groups
@@ -939,6 +1055,12 @@ fn prepare(
                     binding: SAMPLER_BINDING,
                     resource: BindingResource::Sampler(&pipes.sampler),
                 });
+                for (k, v) in pack_views.iter().enumerate() {
+                    entries.push(BindGroupEntry {
+                        binding: SAMPLER_BINDING + 1 + k as u32,
+                        resource: BindingResource::TextureView(v),
+                    });
+                }
                 device.create_bind_group("compositor_pass", &layout, &entries)
             })
             .clone();
@@ -953,6 +1075,132 @@ fn prepare(
     frame.output_view = Some(output_view);
     frame.readback = ex.readback.then_some(out_size);
     frame.feeds = feeds.into_iter().map(|(f, _)| f).collect();
+    frame.packs = packs;
+}
+
+/// Reads the static images of each blend from packs, four to a texel fetch: finds the inputs
+/// that are external images unchanged for [`STABLE_FRAMES`], groups them by four, reuses or
+/// makes the pack holding each group, and inserts a pack pass before the blend for a pack
+/// not yet written. Packs no pass reads this frame are dropped, so an image that changes is
+/// read directly until it is stable again and then packed afresh. Returns the packs written
+/// this frame, indexed by [`Target::Pack`].
+fn pack_static_inputs(
+    device: &RenderDevice,
+    state: &mut SlotState,
+    jobs: &mut Vec<Job>,
+    clock: FrameClock,
+) -> Vec<(PackKey, TextureView)> {
+    let now = state.frame;
+    let mut written = Vec::new();
+    let mut used = HashSet::new();
+    let mut out = Vec::with_capacity(jobs.len());
+    for mut job in jobs.drain(..) {
+        let stable: Vec<usize> = (0..job.resolved.len())
+            .filter(|&i| {
+                job.resolved[i].image.is_some_and(|(asset, _)| {
+                    state
+                        .changed_at
+                        .get(&asset)
+                        .is_none_or(|at| now - at >= STABLE_FRAMES)
+                })
+            })
+            .collect();
+        // One input alone costs one fetch either way.
+        if job.kind != Kind::Blend || stable.len() < 2 {
+            out.push(job);
+            continue;
+        }
+        for group in stable.chunks(4) {
+            let key = PackKey {
+                canvas: job.canvas,
+                inputs: group
+                    .iter()
+                    .filter_map(|&i| {
+                        let (_, texture) = job.resolved[i].image?;
+                        Some((texture, sample_bits(&job.inputs[i])))
+                    })
+                    .collect(),
+            };
+            if !state.packs.contains_key(&key) {
+                let held: u64 = state.packs.keys().map(|k| pack_bytes(k.canvas)).sum();
+                if held + pack_bytes(job.canvas) > MAX_PACK_BYTES {
+                    continue;
+                }
+                state
+                    .packs
+                    .insert(key.clone(), new_pack(device, job.canvas));
+            }
+            let Some(pack) = state.packs.get(&key) else {
+                continue;
+            };
+            if !pack.written && !written.iter().any(|(k, _)| *k == key) {
+                out.push(Job::new(
+                    Kind::Pack,
+                    Target::Pack(written.len()),
+                    group.iter().map(|&i| job.inputs[i].clone()).collect(),
+                    group.iter().map(|&i| job.resolved[i].clone()).collect(),
+                    job.canvas,
+                    clock,
+                ));
+                debug!("packing {} static images into one texture", group.len());
+                written.push((key.clone(), pack.view.clone()));
+            }
+            job.packs.push(pack.view.clone());
+            for &i in group {
+                job.pack_mask |= 1 << i;
+            }
+            used.insert(key);
+        }
+        out.push(job);
+    }
+    *jobs = out;
+    state.packs.retain(|k, _| used.contains(k));
+    written
+}
+
+/// The bits of a sample's map and crop (a pack holds its inputs as sampled).
+fn sample_bits(s: &Sample) -> [u32; 10] {
+    let m = s.xform.m;
+    let t = s.xform.t;
+    let c = s.crop;
+    [m[0], m[1], m[2], m[3], t[0], t[1], c[0], c[1], c[2], c[3]].map(f32::to_bits)
+}
+
+fn pack_bytes(canvas: (u32, u32)) -> u64 {
+    u64::from(canvas.0) * u64::from(canvas.1) * 16
+}
+
+/// A canvas-sized `Rgba32Uint` pack texture, not yet written.
+fn new_pack(device: &RenderDevice, canvas: (u32, u32)) -> PackTexture {
+    PackTexture {
+        view: canvas_target(device, "compositor_pack", canvas, TextureFormat::Rgba32Uint),
+        written: false,
+    }
+}
+
+/// A canvas-sized texture passes draw into and read from.
+fn canvas_target(
+    device: &RenderDevice,
+    label: &'static str,
+    canvas: (u32, u32),
+    format: TextureFormat,
+) -> TextureView {
+    device
+        .create_texture(&TextureDescriptor {
+            label: Some(label),
+            size: Extent3d {
+                width: canvas.0.max(1),
+                height: canvas.1.max(1),
+                depth_or_array_layers: 1,
+            },
+            mip_level_count: 1,
+            sample_count: 1,
+            dimension: TextureDimension::D2,
+            format,
+            usage: TextureUsages::RENDER_ATTACHMENT | TextureUsages::TEXTURE_BINDING,
+            view_formats: &[],
+        })
+        .create_view(&TextureViewDescriptor::default())
 }
 
 /// The current plan's `FeedFrom::Rendered` feeds with their render targets (made or resized
@@ -1031,6 +1279,10 @@ fn compose(
                 Some(f) => &f.view,
                 None => continue,
             },
+            Target::Pack(k) => match frame.packs.get(k) {
+                Some((_, v)) => v,
+                None => continue,
+            },
         };
         let mut rp = encoder.begin_render_pass(&RenderPassDescriptor {
             label: Some(pass.label),
@@ -1054,6 +1306,11 @@ fn compose(
         rp.draw(0..3, 0..1);
     }
     span.end(encoder);
+    for (key, _) in &frame.packs {
+        if let Some(p) = state.packs.get_mut(key) {
+            p.written = true;
+        }
+    }
 
     let mut copies = Vec::new();
     for f in &frame.feeds {
@@ -1144,23 +1401,12 @@ fn ensure_slots(device: &RenderDevice, state: &mut SlotState, canvas: (u32, u32)
         state.size = canvas;
     }
     while state.slots.len() < count {
-        let texture = device.create_texture(&TextureDescriptor {
-            label: Some("compositor_slot"),
-            size: Extent3d {
-                width: canvas.0.max(1),
-                height: canvas.1.max(1),
-                depth_or_array_layers: 1,
-            },
-            mip_level_count: 1,
-            sample_count: 1,
-            dimension: TextureDimension::D2,
-            format: TextureFormat::Rgba8Unorm,
-            usage: TextureUsages::RENDER_ATTACHMENT | TextureUsages::TEXTURE_BINDING,
-            view_formats: &[],
-        });
-        state
-            .slots
-            .push(texture.create_view(&TextureViewDescriptor::default()));
+        state.slots.push(canvas_target(
+            device,
+            "compositor_slot",
+            canvas,
+            TextureFormat::Rgba8Unorm,
+        ));
     }
 }
 
@@ -1278,6 +1524,7 @@ mod tests {
                 "STRAIGHT_MASK",
                 "CROP_MASK",
                 "LOAD_MASK",
+                "PACK_MASK",
                 "FINAL",
             ] {
                 src = src.replace(&format!("#{{{def}}}"), "3");

@@ -13,6 +13,7 @@ mod params;
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use bevy::asset::RenderAssetUsages;
 use bevy::prelude::*;
@@ -42,7 +43,9 @@ impl Plugin for CompositorPlugin {
             .init_resource::<FrameClock>()
             .init_resource::<ProgramReadback>()
             .init_resource::<LatestProgramFrame>()
-            .init_resource::<ScopeFeedFrames>();
+            .init_resource::<ScopeFeedFrames>()
+            .init_resource::<CompositorSettings>()
+            .init_resource::<PackedInputs>();
         if !app.world().contains_resource::<Assets<Image>>() {
             app.init_asset::<Image>();
         }
@@ -83,6 +86,34 @@ pub struct ExternalTextures(pub HashMap<NodeId, Handle<Image>>);
 /// on the GPU instead of rewriting its pixels.
 #[derive(Resource, Default, Clone)]
 pub struct ExternalOpacity(pub HashMap<NodeId, f32>);
+
+/// How the compositor may trade memory for speed.
+#[derive(Resource, Clone, Copy, Debug)]
+pub struct CompositorSettings {
+    /// Blend inputs that are images unchanged for a few frames are read from pack textures,
+    /// four per texel fetch (see `shaders/pack.wgsl`): the same pixels, about a quarter of the
+    /// fetches, at 16 bytes per canvas pixel per four images. Camera and Scope frames change
+    /// every frame and are never packed.
+    pub pack_static_images: bool,
+}
+
+impl Default for CompositorSettings {
+    fn default() -> Self {
+        CompositorSettings {
+            pack_static_images: true,
+        }
+    }
+}
+
+/// How many pass inputs the last prepared frame read from packs (tests, benchmarks).
+#[derive(Resource, Default, Clone)]
+pub struct PackedInputs(Arc<AtomicUsize>);
+
+impl PackedInputs {
+    pub fn get(&self) -> usize {
+        self.0.load(Ordering::Relaxed)
+    }
+}
 
 /// Time and frame number the test pattern burns in; also tags read-back frames.
 #[derive(Resource, Default, Clone, Copy, Debug, PartialEq)]
