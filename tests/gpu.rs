@@ -27,8 +27,8 @@ use bevy::prelude::*;
 use bevy::render::render_resource::{Extent3d, TextureDimension, TextureFormat};
 use metadj_scope::render::harness::{finish_setup, headless_app};
 use metadj_scope::render::{
-    CompositorSettings, ExternalTextures, FrameClock, LatestProgramFrame, PackedInputs, Program,
-    ProgramReadback, ProgramTransition,
+    CompositorSettings, ExternalOpacity, ExternalTextures, FrameClock, LatestProgramFrame,
+    PackedInputs, Program, ProgramReadback, ProgramTransition,
 };
 use show::node::{BlendMode, ChromaKey, ColorAdjust, MatteSource, TestPattern};
 use show::plan::{Affine, Operand, Pass, PassOp, RenderPlan, Sample, SlotId};
@@ -560,6 +560,20 @@ fn all_blend_modes_match_w3c_formula() {
     check.finish("blend modes");
 }
 
+/// Checks every pixel of a 32x32 frame against `want` at the default tolerance.
+fn every_pixel(
+    check: &mut Check,
+    what: &str,
+    img: &image::RgbaImage,
+    want: impl Fn(u32, u32) -> [f64; 4],
+) {
+    for y in 0..32 {
+        for x in 0..32 {
+            check.px(what, img, x, y, want(x, y), TOL);
+        }
+    }
+}
+
 /// Static images are read from pack textures (four per texel fetch) once they have been
 /// unchanged for a few frames. The packed frame must match the f64 formula and the unpacked
 /// render, crop and bilinear magnification included; an image rewritten in place (same size,
@@ -590,12 +604,7 @@ fn static_images_are_packed_and_follow_changes() {
         (BlendMode::Normal, 1.0),
         (BlendMode::Overlay, 0.6),
     ];
-    let p = plan(
-        canvas,
-        vec![pass(PassOp::Blend(layers.clone()), inputs, 0)],
-        0,
-    );
-    let want = |full: &[Straight], x: u32, y: u32| {
+    let want = |full: &[Straight], layers: &[(BlendMode, f32)], x: u32, y: u32| {
         let mut st: Vec<_> = (0..5)
             .map(|i| {
                 let c = if i == 4 && x >= 16 {
@@ -615,6 +624,11 @@ fn static_images_are_packed_and_follow_changes() {
         stack(&st)
     };
     let packed = |rig: &Rig| rig.app.world().resource::<PackedInputs>().get();
+    let p = plan(
+        canvas,
+        vec![pass(PassOp::Blend(layers.clone()), inputs, 0)],
+        0,
+    );
     let mut check = Check::default();
 
     let mut img = rig.render(p.clone());
@@ -622,11 +636,9 @@ fn static_images_are_packed_and_follow_changes() {
         img = rig.capture();
     }
     assert_eq!(packed(&rig), 6, "all six static images are read from packs");
-    for y in 0..32 {
-        for x in 0..32 {
-            check.px("packed", &img, x, y, want(&full, x, y), TOL);
-        }
-    }
+    every_pixel(&mut check, "packed", &img, |x, y| {
+        want(&full, &layers, x, y)
+    });
 
     // The same frame with every image fetched directly: the pack only changes the storage.
     rig.app
@@ -651,6 +663,26 @@ fn static_images_are_packed_and_follow_changes() {
     }
     assert_eq!(packed(&rig), 6, "packed again");
 
+    // A source's own fade (a held Scope frame fading out) applies to a packed image too: its
+    // straight alpha times the gain, i.e. the layer's opacity times the gain.
+    rig.app
+        .world_mut()
+        .resource_mut::<ExternalOpacity>()
+        .0
+        .insert(NodeId::new("p1"), 0.5);
+    let img = rig.capture();
+    assert_eq!(packed(&rig), 6, "a fade does not unpack");
+    let mut faded = layers.clone();
+    faded[1].1 *= 0.5;
+    every_pixel(&mut check, "packed and faded", &img, |x, y| {
+        want(&full, &faded, x, y)
+    });
+    rig.app
+        .world_mut()
+        .resource_mut::<ExternalOpacity>()
+        .0
+        .clear();
+
     // p2 rewritten in place: the next frame shows it (a stale pack would not).
     full[2] = random_image(32, 32, 0x7777_1234_abcd_0001);
     let handle = rig.app.world().resource::<ExternalTextures>().0[&NodeId::new("p2")].clone();
@@ -661,11 +693,9 @@ fn static_images_are_packed_and_follow_changes() {
         .expect("p2 image")
         .data = Some(full[2].data.clone());
     let img = rig.capture();
-    for y in 0..32 {
-        for x in 0..32 {
-            check.px("right after a change", &img, x, y, want(&full, x, y), TOL);
-        }
-    }
+    every_pixel(&mut check, "right after a change", &img, |x, y| {
+        want(&full, &layers, x, y)
+    });
     let mut img = rig.capture();
     for _ in 0..5 {
         img = rig.capture();
@@ -675,18 +705,9 @@ fn static_images_are_packed_and_follow_changes() {
         6,
         "the changed image is packed again once stable"
     );
-    for y in 0..32 {
-        for x in 0..32 {
-            check.px(
-                "repacked after a change",
-                &img,
-                x,
-                y,
-                want(&full, x, y),
-                TOL,
-            );
-        }
-    }
+    every_pixel(&mut check, "repacked after a change", &img, |x, y| {
+        want(&full, &layers, x, y)
+    });
     check.finish("packing");
 }
 
