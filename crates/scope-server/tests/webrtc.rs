@@ -252,7 +252,8 @@ async fn offerer(codec: Codec, direction: RTCRtpTransceiverDirection) -> Offerer
 }
 
 impl Offerer {
-    /// Non-trickle signalling: gather everything, POST the offer, apply the answer.
+    /// Non-trickle signalling: gather everything, POST the offer, apply the answer, wait until
+    /// the peer connection is up.
     async fn connect(&self, base: &str, initial: Value) -> (String, String) {
         let offer = self.pc.create_offer(None).await.unwrap();
         let mut gathered = self.pc.gathering_complete_promise().await;
@@ -273,6 +274,17 @@ impl Offerer {
             .set_remote_description(RTCSessionDescription::answer(answer_sdp.clone()).unwrap())
             .await
             .unwrap();
+        // Frames written before ICE and DTLS are up are lost, and on a loaded machine that
+        // takes over a second: tests that count frames start counting once connected.
+        let t = Instant::now();
+        while !self.connected.load(Ordering::Relaxed) {
+            assert!(
+                t.elapsed() < Duration::from_secs(15),
+                "peer connection not up after {:?}",
+                t.elapsed()
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
         (
             answer["sessionId"].as_str().unwrap().to_string(),
             answer_sdp,
