@@ -15,6 +15,16 @@ use crate::error::MediaError;
 use crate::frame::{PixelFormat, VideoFrame};
 use crate::vpx::{Vp8Decoder, Vp8Encoder};
 
+/// RTCP feedback (`a=rtcp-fb` type, parameter) both codecs are offered and answered with:
+/// bandwidth estimates, keyframe requests (FIR, PLI) and retransmission (NACK), as browsers
+/// and aiortc negotiate them. The encoders honour keyframe requests.
+pub const RTCP_FEEDBACK: [(&str, &str); 4] = [
+    ("goog-remb", ""),
+    ("ccm", "fir"),
+    ("nack", ""),
+    ("nack", "pli"),
+];
+
 /// The two codecs Scope servers negotiate (aiortc answers VP8 and H264).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Codec {

@@ -10,7 +10,7 @@ pub mod error;
 pub mod frame;
 mod vpx;
 
-pub use codec::{Codec, Decoder, Encoder};
+pub use codec::{Codec, Decoder, Encoder, RTCP_FEEDBACK};
 pub use convert::{i420_to_rgba, rgba_to_i420};
 pub use error::MediaError;
 pub use frame::{PixelFormat, VideoFrame, epoch, now};

@@ -172,24 +172,10 @@ pub(crate) enum RtcError {
 
 fn api_for_session() -> Result<webrtc::api::API, webrtc::Error> {
     let mut m = MediaEngine::default();
-    let feedback = vec![
-        RTCPFeedback {
-            typ: "goog-remb".into(),
-            parameter: String::new(),
-        },
-        RTCPFeedback {
-            typ: "ccm".into(),
-            parameter: "fir".into(),
-        },
-        RTCPFeedback {
-            typ: "nack".into(),
-            parameter: String::new(),
-        },
-        RTCPFeedback {
-            typ: "nack".into(),
-            parameter: "pli".into(),
-        },
-    ];
+    let feedback = media::RTCP_FEEDBACK.map(|(typ, parameter)| RTCPFeedback {
+        typ: typ.into(),
+        parameter: parameter.into(),
+    });
     // Payload types as aiortc answers them: VP8 97, H264 99 and 101.
     let codecs = [
         (MIME_TYPE_VP8, "", 97),
@@ -208,7 +194,7 @@ fn api_for_session() -> Result<webrtc::api::API, webrtc::Error> {
                     clock_rate: 90000,
                     channels: 0,
                     sdp_fmtp_line: fmtp.into(),
-                    rtcp_feedback: feedback.clone(),
+                    rtcp_feedback: feedback.to_vec(),
                 },
                 payload_type: pt,
                 ..Default::default()

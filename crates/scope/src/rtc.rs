@@ -110,24 +110,10 @@ fn is_loopback_url(url: &str) -> bool {
 }
 
 fn codec_parameters(codec: Codec) -> RTCRtpCodecParameters {
-    let feedback = vec![
-        RTCPFeedback {
-            typ: "goog-remb".into(),
-            parameter: String::new(),
-        },
-        RTCPFeedback {
-            typ: "ccm".into(),
-            parameter: "fir".into(),
-        },
-        RTCPFeedback {
-            typ: "nack".into(),
-            parameter: String::new(),
-        },
-        RTCPFeedback {
-            typ: "nack".into(),
-            parameter: "pli".into(),
-        },
-    ];
+    let feedback = media::RTCP_FEEDBACK.map(|(typ, parameter)| RTCPFeedback {
+        typ: typ.into(),
+        parameter: parameter.into(),
+    });
     match codec {
         Codec::Vp8 => RTCRtpCodecParameters {
             capability: RTCRtpCodecCapability {
@@ -135,7 +121,7 @@ fn codec_parameters(codec: Codec) -> RTCRtpCodecParameters {
                 clock_rate: 90_000,
                 channels: 0,
                 sdp_fmtp_line: String::new(),
-                rtcp_feedback: feedback,
+                rtcp_feedback: feedback.to_vec(),
             },
             payload_type: 96,
             ..Default::default()
@@ -147,7 +133,7 @@ fn codec_parameters(codec: Codec) -> RTCRtpCodecParameters {
                 channels: 0,
                 sdp_fmtp_line:
                     "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f".into(),
-                rtcp_feedback: feedback,
+                rtcp_feedback: feedback.to_vec(),
             },
             payload_type: 102,
             ..Default::default()
