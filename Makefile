@@ -46,15 +46,21 @@ rust:
 		curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal -c rustfmt,clippy; \
 	fi
 
-## Build and open the demo show (under a virtual X display when there is none).
+## Build and open the demo show (under a virtual X display when there is none; with a private
+## XDG_RUNTIME_DIR when the session has none, which Mesa and winit want).
 run: deps
 	$(CARGO) build
-	@if [ -n "$$DISPLAY" ]; then \
+	@runtime=""; \
+	if [ -z "$$XDG_RUNTIME_DIR" ]; then \
+		runtime=$$(mktemp -d) && chmod 700 "$$runtime" && export XDG_RUNTIME_DIR="$$runtime"; \
+	fi; \
+	if [ -n "$$DISPLAY" ]; then \
 		$(CARGO) run -- play $(SHOW); \
 	else \
 		echo "no DISPLAY: playing under xvfb-run (a virtual screen)"; \
 		xvfb-run -a -s "-screen 0 1920x1080x24" $(CARGO) run -- play $(SHOW); \
-	fi
+	fi; \
+	status=$$?; [ -z "$$runtime" ] || rm -rf "$$runtime"; exit $$status
 
 ## All tests. Mesa wants XDG_RUNTIME_DIR; a private temp dir keeps it quiet.
 test: deps
