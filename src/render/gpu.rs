@@ -1095,14 +1095,16 @@ fn pack_static_inputs(
     let mut used = HashSet::new();
     let mut out = Vec::with_capacity(jobs.len());
     for mut job in jobs.drain(..) {
-        let stable: Vec<usize> = (0..job.resolved.len())
-            .filter(|&i| {
-                job.resolved[i].image.is_some_and(|(asset, _)| {
-                    state
-                        .changed_at
-                        .get(&asset)
-                        .is_none_or(|at| now - at >= STABLE_FRAMES)
-                })
+        // (input, its image's texture) for the images that have not changed lately.
+        let stable: Vec<(usize, TextureId)> = job
+            .resolved
+            .iter()
+            .enumerate()
+            .filter_map(|(i, r)| {
+                let (asset, texture) = r.image?;
+                let at = state.changed_at.get(&asset);
+                at.is_none_or(|at| now - at >= STABLE_FRAMES)
+                    .then_some((i, texture))
             })
             .collect();
         // One input alone costs one fetch either way.
@@ -1115,10 +1117,7 @@ fn pack_static_inputs(
                 canvas: job.canvas,
                 inputs: group
                     .iter()
-                    .filter_map(|&i| {
-                        let (_, texture) = job.resolved[i].image?;
-                        Some((texture, sample_bits(&job.inputs[i])))
-                    })
+                    .map(|&(i, texture)| (texture, sample_bits(&job.inputs[i])))
                     .collect(),
             };
             if !state.packs.contains_key(&key) {
@@ -1137,8 +1136,11 @@ fn pack_static_inputs(
                 out.push(Job::new(
                     Kind::Pack,
                     Target::Pack(written.len()),
-                    group.iter().map(|&i| job.inputs[i].clone()).collect(),
-                    group.iter().map(|&i| job.resolved[i].clone()).collect(),
+                    group.iter().map(|&(i, _)| job.inputs[i].clone()).collect(),
+                    group
+                        .iter()
+                        .map(|&(i, _)| job.resolved[i].clone())
+                        .collect(),
                     job.canvas,
                     clock,
                 ));
@@ -1146,7 +1148,7 @@ fn pack_static_inputs(
                 written.push((key.clone(), pack.view.clone()));
             }
             job.packs.push(pack.view.clone());
-            for &i in group {
+            for &(i, _) in group {
                 job.pack_mask |= 1 << i;
             }
             used.insert(key);
