@@ -12,7 +12,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bevy::prelude::*;
-use crossbeam_channel::{Receiver, Sender, TrySendError};
+use crossbeam_channel::Receiver;
+use media::NewestSender;
 use notify::{RecursiveMode, Watcher};
 use show::node::NodeKind;
 use show::{NodeId, RenderPlan, Show};
@@ -194,11 +195,10 @@ impl ShowWatcher {
         watcher
             .watch(&dir, RecursiveMode::NonRecursive)
             .map_err(|e| format!("cannot watch {}: {e}", dir.display()))?;
-        let (result_tx, results) = crossbeam_channel::bounded(1);
-        let drain = results.clone();
+        let (result_tx, results) = media::newest_channel(1);
         std::thread::Builder::new()
             .name("show-loader".into())
-            .spawn(move || reload_worker(&path, &event_rx, &result_tx, &drain))
+            .spawn(move || reload_worker(&path, &event_rx, &result_tx))
             .map_err(|e| format!("cannot start the show-loader thread: {e}"))?;
         Ok(ShowWatcher {
             results,
@@ -217,8 +217,7 @@ impl ShowWatcher {
 fn reload_worker(
     path: &Path,
     events: &Receiver<()>,
-    results: &Sender<Result<LoadedShow, LoadErrors>>,
-    drain: &Receiver<Result<LoadedShow, LoadErrors>>,
+    results: &NewestSender<Result<LoadedShow, LoadErrors>>,
 ) {
     let mut last_text: Option<String> = None;
     while events.recv().is_ok() {
@@ -236,18 +235,8 @@ fn reload_worker(
             continue;
         }
         last_text = text;
-        let mut result = load_show(path);
         // Newest wins: if the app has not taken the previous result yet, replace it.
-        loop {
-            match results.try_send(result) {
-                Ok(()) => break,
-                Err(TrySendError::Full(r)) => {
-                    let _ = drain.try_recv();
-                    result = r;
-                }
-                Err(TrySendError::Disconnected(_)) => return,
-            }
-        }
+        results.send(load_show(path));
     }
 }
 

@@ -19,11 +19,11 @@ use bevy::render::render_resource::{
     BindGroup, BindGroupEntry, BindGroupLayoutDescriptor, BindGroupLayoutEntry, BindingResource,
     BindingType, Buffer, BufferBinding, BufferBindingType, BufferDescriptor, BufferId,
     BufferUsages, CachedRenderPipelineId, ColorTargetState, ColorWrites, Extent3d, FilterMode,
-    FragmentState, LoadOp, MapMode, Operations, PipelineCache, PollType, RenderPassColorAttachment,
+    FragmentState, LoadOp, Operations, PipelineCache, RenderPassColorAttachment,
     RenderPassDescriptor, RenderPipelineDescriptor, SamplerBindingType, SamplerDescriptor,
-    ShaderStages, StoreOp, TexelCopyBufferInfo, TexelCopyBufferLayout, Texture, TextureDescriptor,
-    TextureDimension, TextureFormat, TextureId, TextureSampleType, TextureUsages, TextureView,
-    TextureViewDescriptor, TextureViewDimension, TextureViewId, VertexState,
+    ShaderStages, StoreOp, Texture, TextureDescriptor, TextureDimension, TextureFormat, TextureId,
+    TextureSampleType, TextureUsages, TextureView, TextureViewDescriptor, TextureViewDimension,
+    TextureViewId, VertexState,
 };
 use bevy::render::renderer::{
     RenderContext, RenderDevice, RenderGraph, RenderGraphSystems, RenderQueue,
@@ -31,14 +31,14 @@ use bevy::render::renderer::{
 use bevy::render::texture::GpuImage;
 use bevy::render::{Extract, ExtractSchedule, Render, RenderApp, RenderStartup, RenderSystems};
 use bevy::shader::{Shader, ShaderDefVal};
-use crossbeam_channel::{Receiver, Sender, TrySendError};
 use show::NodeId;
 use show::plan::{FeedFrom, MAX_PASS_INPUTS, Operand, PassOp, RenderPlan, Sample};
 
 use super::params::{PARAM_BYTES, Params, blend_mode_index};
+use super::readback::{self, ReadbackSender, Readbacks};
 use super::{
     CompositeOutput, CompositorSettings, ExternalOpacity, ExternalTextures, FrameClock,
-    PackedInputs, Program, ProgramReadback, ReadbackFrame, ReadbackMessage, ReadbackReceiver,
+    PackedInputs, Program, ProgramReadback, ReadbackDrops, ReadbackReceiver,
 };
 
 /// Most canvas-sized slot textures both plans of a transition may use together (a guard
@@ -164,14 +164,6 @@ impl Kind {
 #[derive(Resource, Clone)]
 struct ShaderHandles(Vec<Handle<Shader>>);
 
-/// Render-world end of the readback channel; it also holds a receiver so a full channel can
-/// drop its oldest frame (newest wins).
-#[derive(Resource)]
-struct ReadbackSender {
-    tx: Sender<ReadbackMessage>,
-    rx: Receiver<ReadbackMessage>,
-}
-
 pub(super) fn build(app: &mut App) {
     let Some(mut shaders) = app.world_mut().get_resource_mut::<Assets<Shader>>() else {
         warn!("no shader assets (RenderPlugin missing): the compositor will not draw");
@@ -186,18 +178,21 @@ pub(super) fn build(app: &mut App) {
             ))
         })
         .collect();
-    let (tx, rx) = crossbeam_channel::bounded(2);
+    // Room for a few frames' copies (program and feeds arrive as separate messages).
+    let (tx, rx) = media::newest_channel(8);
     let packed = app.world().resource::<PackedInputs>().clone();
+    let drops = app.world().resource::<ReadbackDrops>().clone();
     let Some(render_app) = app.get_sub_app_mut(RenderApp) else {
         return;
     };
     render_app
         .insert_resource(ShaderHandles(handles))
-        .insert_resource(ReadbackSender { tx, rx: rx.clone() })
+        .insert_resource(ReadbackSender(tx))
         .insert_resource(packed)
+        .insert_resource(drops)
         .init_resource::<Extracted>()
         .init_resource::<SlotState>()
-        .init_resource::<PendingReadback>()
+        .init_resource::<Readbacks>()
         .init_resource::<Variants>()
         .init_resource::<FrameJobs>()
         .add_systems(RenderStartup, init_pipelines)
@@ -209,7 +204,7 @@ pub(super) fn build(app: &mut App) {
                 .in_set(RenderGraphSystems::Render)
                 .before(camera_driver),
         )
-        .add_systems(Render, send_readback.after(RenderSystems::Render));
+        .add_systems(Render, readback::map_readbacks.after(RenderSystems::Render));
     app.insert_resource(ReadbackReceiver(rx));
 }
 
@@ -377,15 +372,15 @@ struct SlotState {
     bind_groups: HashMap<BindKey, BindGroup>,
     /// An `Rgba8Unorm` view of the output texture, so the final pass stores encoded bytes as is.
     output_view: Option<(TextureId, TextureView)>,
-    readback: Option<Buffer>,
-    /// Render targets and readback buffers of `FeedFrom::Rendered` Scope feeds.
+    /// Render targets of `FeedFrom::Rendered` Scope feeds.
     feeds: HashMap<NodeId, FeedTarget>,
     /// Packs of static inputs, kept while some pass reads them.
     packs: HashMap<PackKey, PackTexture>,
     /// Frames prepared so far, and the frame each recently changed image last changed in.
     frame: u64,
     changed_at: HashMap<AssetId<Image>, u64>,
-    warned: bool,
+    /// Plan problems already logged (one line per node and problem, not one per frame).
+    warned: Warned,
 }
 
 #[derive(Clone, PartialEq, Eq, Hash)]
@@ -408,12 +403,11 @@ struct PackTexture {
     written: bool,
 }
 
-/// Where one rendered Scope feed is drawn and copied to.
+/// Where one rendered Scope feed is drawn (and read back from).
 struct FeedTarget {
     size: (u32, u32),
     texture: Texture,
     view: TextureView,
-    buffer: Buffer,
 }
 
 impl FeedTarget {
@@ -433,25 +427,12 @@ impl FeedTarget {
             view_formats: &[],
         });
         let view = texture.create_view(&TextureViewDescriptor::default());
-        let buffer = readback_buffer(device, size);
         FeedTarget {
             size,
             texture,
             view,
-            buffer,
         }
     }
-}
-
-/// A mappable buffer for a `size` RGBA8 picture with padded rows.
-fn readback_buffer(device: &RenderDevice, size: (u32, u32)) -> Buffer {
-    let padded_row = RenderDevice::align_copy_bytes_per_row(size.0 as usize * 4);
-    device.create_buffer(&BufferDescriptor {
-        label: Some("compositor_readback"),
-        size: (padded_row * size.1 as usize) as u64,
-        usage: BufferUsages::MAP_READ | BufferUsages::COPY_DST,
-        mapped_at_creation: false,
-    })
 }
 
 /// A pipeline variant: the pass kind plus what its inputs need (see the constants at the top
@@ -752,7 +733,7 @@ fn plan_jobs(
     inputs: &Inputs,
     clock: FrameClock,
     jobs: &mut Vec<Job>,
-    warned: &mut bool,
+    warned: &mut Warned,
 ) {
     for pass in &plan.passes {
         let target = pass.target.0 as usize;
@@ -761,12 +742,11 @@ fn plan_jobs(
             .iter()
             .any(|s| s.from == Operand::Slot(pass.target));
         if target >= inputs.slots.len() || reads_target {
-            if !*warned {
+            if warned.first(format!("skip {}", pass.node)) {
                 warn!(
                     "node {}: pass skipped (slot {} out of range or read while written)",
                     pass.node, pass.target.0
                 );
-                *warned = true;
             }
             continue;
         }
@@ -793,6 +773,23 @@ fn plan_jobs(
     }
 }
 
+/// Keys of the problems already logged. Bounded, so a show that keeps producing new problems
+/// cannot grow it without end (past the bound, problems log again).
+#[derive(Default)]
+struct Warned(HashSet<String>);
+
+impl Warned {
+    const MAX: usize = 1024;
+
+    /// Whether `key` is new (and so should be logged); remembers it.
+    fn first(&mut self, key: String) -> bool {
+        if self.0.len() >= Self::MAX {
+            self.0.clear();
+        }
+        self.0.insert(key)
+    }
+}
+
 /// This frame's passes, ready to record.
 #[derive(Resource, Default)]
 struct FrameJobs {
@@ -811,7 +808,6 @@ struct FrameFeed {
     size: (u32, u32),
     texture: Texture,
     view: TextureView,
-    buffer: Buffer,
 }
 
 struct ReadyPass {
@@ -892,11 +888,13 @@ fn prepare(
     let from_slots = transition.map_or(0, |t| t.from.slot_count as usize);
     let plan_slots = plan.map_or(0, |p| p.slot_count as usize);
     if from_slots + plan_slots > MAX_SLOTS {
-        if !state.warned {
+        if state
+            .warned
+            .first(format!("slots {plan_slots} {from_slots}"))
+        {
             warn!(
                 "a plan needs {plan_slots} (+{from_slots}) slot textures, more than {MAX_SLOTS}; not drawn"
             );
-            state.warned = true;
         }
         return;
     }
@@ -906,7 +904,7 @@ fn prepare(
     // Jobs: the `from` plan in slots [0, from_slots), the current plan after it, then the final
     // pass reading both outputs (input 0 = current, input 1 = from).
     let mut jobs = Vec::new();
-    let mut warned = state.warned;
+    let mut warned = std::mem::take(&mut state.warned);
     let mut program_inputs = Vec::new();
     let mut program_resolved = Vec::new();
     let current = Inputs {
@@ -1233,7 +1231,6 @@ fn rendered_feeds(
                 size,
                 texture: target.texture.clone(),
                 view: target.view.clone(),
-                buffer: target.buffer.clone(),
             },
             sample.clone(),
         ));
@@ -1252,7 +1249,8 @@ fn compose(
     cache: Res<PipelineCache>,
     images: Res<RenderAssets<GpuImage>>,
     mut state: ResMut<SlotState>,
-    mut pending: ResMut<PendingReadback>,
+    mut readbacks: ResMut<Readbacks>,
+    drops: Res<ReadbackDrops>,
 ) {
     let Some(output_view) = &frame.output_view else {
         return;
@@ -1314,84 +1312,36 @@ fn compose(
         }
     }
 
-    let mut copies = Vec::new();
+    // Read-backs: the rendered feeds, then the program output when asked for.
+    let mut live = HashSet::new();
     for f in &frame.feeds {
-        copies.push((
-            Some(f.scope.clone()),
-            f.texture.clone(),
-            f.buffer.clone(),
+        let tap = Some(f.scope.clone());
+        readbacks.copy(
+            &device,
+            encoder,
+            tap.clone(),
+            &f.texture,
             f.size,
-        ));
+            ex.clock.frame,
+            &drops.0,
+        );
+        live.insert(tap);
     }
     if let Some(size) = frame.readback
         && let Some(out) = ex.output.and_then(|id| images.get(id))
     {
-        let buffer = match &state.readback {
-            Some(b) if b.size() == readback_size(size) => b.clone(),
-            _ => {
-                let b = readback_buffer(&device, size);
-                state.readback = Some(b.clone());
-                b
-            }
-        };
-        copies.push((None, out.texture.clone(), buffer, size));
-    }
-    if copies.is_empty() {
-        return;
-    }
-    let mut waiting = PendingReadback {
-        frame: ex.clock.frame,
-        copies: Vec::new(),
-    };
-    for (scope, texture, buffer, (w, h)) in copies {
-        let padded_row = RenderDevice::align_copy_bytes_per_row(w as usize * 4);
-        encoder.copy_texture_to_buffer(
-            texture.as_image_copy(),
-            TexelCopyBufferInfo {
-                buffer: &buffer,
-                layout: TexelCopyBufferLayout {
-                    offset: 0,
-                    bytes_per_row: Some(padded_row as u32),
-                    rows_per_image: None,
-                },
-            },
-            Extent3d {
-                width: w,
-                height: h,
-                depth_or_array_layers: 1,
-            },
+        readbacks.copy(
+            &device,
+            encoder,
+            None,
+            &out.texture,
+            size,
+            ex.clock.frame,
+            &drops.0,
         );
-        waiting.copies.push((
-            scope,
-            PendingFrame {
-                buffer,
-                width: w,
-                height: h,
-                padded_row,
-            },
-        ));
+        live.insert(None);
     }
-    *pending = waiting;
-}
-
-/// Bytes of a padded-row RGBA8 copy of a `size` picture.
-fn readback_size(size: (u32, u32)) -> u64 {
-    (RenderDevice::align_copy_bytes_per_row(size.0 as usize * 4) * size.1 as usize) as u64
-}
-
-/// Copies waiting to be mapped after this frame's submit: the program output (no node) and
-/// the rendered feeds.
-#[derive(Resource, Default)]
-struct PendingReadback {
-    frame: u64,
-    copies: Vec<(Option<NodeId>, PendingFrame)>,
-}
-
-struct PendingFrame {
-    buffer: Buffer,
-    width: u32,
-    height: u32,
-    padded_row: usize,
+    readbacks.keep_taps(&live);
 }
 
 /// Makes sure `count` canvas-sized slots exist; reallocates only when the canvas size changes
@@ -1453,67 +1403,18 @@ fn upload_uniforms(
     Some(buffer)
 }
 
-/// Maps this frame's readback copies (after the frame was submitted) and sends them to the
-/// main world. Runs on the render thread, so the wait does not block the main schedule.
-fn send_readback(
-    mut pending: ResMut<PendingReadback>,
-    device: Res<RenderDevice>,
-    sender: Res<ReadbackSender>,
-) {
-    let copies = std::mem::take(&mut pending.copies);
-    if copies.is_empty() {
-        return;
-    }
-    let mut mapped = Vec::with_capacity(copies.len());
-    for (scope, p) in copies {
-        let (tx, rx) = crossbeam_channel::bounded(1);
-        p.buffer.slice(..).map_async(MapMode::Read, move |r| {
-            // The receiver waits below; it only goes away if this system already gave up.
-            let _ = tx.send(r);
-        });
-        mapped.push((scope, p, rx));
-    }
-    let polled = device.poll(PollType::wait_indefinitely());
-    if let Err(e) = &polled {
-        warn!("readback: device poll failed: {e}");
-    }
-    let mut msg = ReadbackMessage {
-        frame: pending.frame,
-        program: None,
-        feeds: Vec::new(),
-    };
-    for (scope, p, rx) in mapped {
-        if polled.is_ok() {
-            match rx.recv() {
-                Ok(Ok(())) => {
-                    let bytes = p.buffer.slice(..).get_mapped_range().to_vec();
-                    let frame = ReadbackFrame {
-                        width: p.width,
-                        height: p.height,
-                        padded_row: p.padded_row,
-                        bytes,
-                    };
-                    match scope {
-                        Some(node) => msg.feeds.push((node, frame)),
-                        None => msg.program = Some(frame),
-                    }
-                }
-                Ok(Err(e)) => warn!("readback: mapping failed: {e}"),
-                Err(_) => warn!("readback: mapping never completed"),
-            }
-        }
-        p.buffer.unmap();
-    }
-    if let Err(TrySendError::Full(msg)) = sender.tx.try_send(msg) {
-        // Newest wins: drop the oldest unread frame.
-        let _ = sender.rx.try_recv();
-        let _ = sender.tx.try_send(msg);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Each node's problem is logged once, and a second node's problem still is.
+    #[test]
+    fn plan_problems_warn_once_per_node() {
+        let mut w = Warned::default();
+        assert!(w.first("skip a".into()));
+        assert!(!w.first("skip a".into()), "the same problem again");
+        assert!(w.first("skip b".into()), "another node's problem");
+    }
 
     /// Every shader module parses and validates (catches WGSL mistakes without a GPU).
     #[test]

@@ -10,10 +10,11 @@
 mod gpu;
 pub mod harness;
 mod params;
+mod readback;
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use bevy::asset::RenderAssetUsages;
 use bevy::prelude::*;
@@ -45,7 +46,8 @@ impl Plugin for CompositorPlugin {
             .init_resource::<LatestProgramFrame>()
             .init_resource::<ScopeFeedFrames>()
             .init_resource::<CompositorSettings>()
-            .init_resource::<PackedInputs>();
+            .init_resource::<PackedInputs>()
+            .init_resource::<ReadbackDrops>();
         if !app.world().contains_resource::<Assets<Image>>() {
             app.init_asset::<Image>();
         }
@@ -164,12 +166,24 @@ impl ReadbackFrame {
     }
 }
 
-/// Everything read back from one rendered frame.
+/// One picture read back from a rendered frame.
 struct ReadbackMessage {
     /// [`FrameClock::frame`] the frame was rendered with.
     frame: u64,
-    program: Option<ReadbackFrame>,
-    feeds: Vec<(NodeId, ReadbackFrame)>,
+    /// The program output (`None`) or the Scope feed of that node.
+    tap: Option<NodeId>,
+    picture: ReadbackFrame,
+}
+
+/// Read-back copies dropped because the GPU had not yet handed back an earlier copy of the
+/// same picture (the render thread never waits for one). Counts since start.
+#[derive(Resource, Default, Clone)]
+pub struct ReadbackDrops(Arc<AtomicU64>);
+
+impl ReadbackDrops {
+    pub fn get(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
 }
 
 /// The newest GPU-rendered input of each Scope node whose feed is
@@ -192,18 +206,13 @@ fn receive_readback(
     let Some(rx) = rx else { return };
     while let Ok(msg) = rx.0.try_recv() {
         let frame = msg.frame;
-        if let Some(p) = msg.program {
-            match p.into_image() {
-                Some(img) => latest.0 = Some((frame, img)),
-                None => warn!("read-back frame {frame} had an unexpected size; dropped"),
+        match (msg.tap, msg.picture.into_image()) {
+            (None, Some(img)) => latest.0 = Some((frame, img)),
+            (Some(node), Some(img)) => {
+                feeds.0.insert(node, (frame, img));
             }
-        }
-        for (node, f) in msg.feeds {
-            match f.into_image() {
-                Some(img) => {
-                    feeds.0.insert(node, (frame, img));
-                }
-                None => warn!("feed of {node}: unexpected read-back size; dropped"),
+            (tap, None) => {
+                warn!("read-back frame {frame} ({tap:?}) had an unexpected size; dropped")
             }
         }
     }

@@ -25,6 +25,11 @@ pub const RTCP_FEEDBACK: [(&str, &str); 4] = [
     ("nack", "pli"),
 ];
 
+/// The H.264 `a=fmtp` line both sides use: constrained baseline level 3.1 in packetization mode 1
+/// (what the encoder produces and aiortc answers).
+pub const H264_FMTP: &str =
+    "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f";
+
 /// The two codecs Scope servers negotiate (aiortc answers VP8 and H264).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Codec {

@@ -8,9 +8,11 @@ pub mod codec;
 pub mod convert;
 pub mod error;
 pub mod frame;
+pub mod newest;
 mod vpx;
 
-pub use codec::{Codec, Decoder, Encoder, RTCP_FEEDBACK};
+pub use codec::{Codec, Decoder, Encoder, H264_FMTP, RTCP_FEEDBACK};
 pub use convert::{i420_to_rgba, rgba_to_i420};
 pub use error::MediaError;
 pub use frame::{PixelFormat, VideoFrame, epoch, now};
+pub use newest::{NewestSender, newest_channel};

@@ -13,7 +13,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use media::{Codec, Decoder, Encoder};
+use media::{Codec, Decoder, Encoder, H264_FMTP};
 use serde_json::{Map, Value, json};
 use tracing::{debug, info, warn};
 use webrtc::api::APIBuilder;
@@ -51,8 +51,6 @@ use webrtc::track::track_remote::TrackRemote;
 use crate::params::ParamQueue;
 use crate::pipeline::{CHUNK, InputQueue, OUTPUT_QUEUE_MAX, TimedFrame, run_chain};
 use crate::state::{Shared, lock};
-
-const H264_FMTP: &str = "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f";
 
 /// What the offer's first video m-line asks for.
 #[derive(Debug, Clone, PartialEq)]

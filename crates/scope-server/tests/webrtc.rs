@@ -94,7 +94,7 @@ async fn offerer(codec: Codec, direction: RTCRtpTransceiverDirection) -> Offerer
         .into(),
         clock_rate: 90000,
         sdp_fmtp_line: if codec == Codec::H264 {
-            "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f".into()
+            media::H264_FMTP.into()
         } else {
             String::new()
         },

@@ -5,8 +5,8 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use crossbeam_channel::{Receiver, Sender, TrySendError};
-use media::VideoFrame;
+use crossbeam_channel::Receiver;
+use media::{NewestSender, VideoFrame};
 use tokio::sync::watch;
 
 use crate::config::ScopeConfig;
@@ -22,9 +22,8 @@ const EVENT_CAPACITY: usize = 256;
 pub struct ScopeHandle {
     config: watch::Sender<ScopeConfig>,
     stop: watch::Sender<bool>,
-    frames_tx: Sender<VideoFrame>,
-    /// Kept so `send_frame` can evict the stale frame: newest wins.
-    frames_rx: Receiver<VideoFrame>,
+    /// One frame waiting for the encoder at most: newest wins.
+    frames_tx: NewestSender<VideoFrame>,
     events: Receiver<ScopeEvent>,
     shared: Arc<Shared>,
     done: Receiver<()>,
@@ -45,7 +44,7 @@ impl ScopeHandle {
     pub fn start(config: ScopeConfig) -> ScopeHandle {
         let (config_tx, config_rx) = watch::channel(config);
         let (stop_tx, stop_rx) = watch::channel(false);
-        let (frames_tx, frames_rx) = crossbeam_channel::bounded(1);
+        let (frames_tx, frames_rx) = media::newest_channel(1);
         let (events_tx, events_rx) = crossbeam_channel::bounded(EVENT_CAPACITY);
         let (done_tx, done_rx) = crossbeam_channel::bounded(1);
         let shared = Arc::new(Shared::default());
@@ -93,7 +92,6 @@ impl ScopeHandle {
             config: config_tx,
             stop: stop_tx,
             frames_tx,
-            frames_rx,
             events: events_rx,
             shared,
             done: done_rx,
@@ -117,17 +115,7 @@ impl ScopeHandle {
 
     /// Queues a frame for encoding; replaces any frame not yet taken (newest wins).
     pub fn send_frame(&self, frame: VideoFrame) {
-        let mut frame = frame;
-        for _ in 0..2 {
-            match self.frames_tx.try_send(frame) {
-                Ok(()) => return,
-                Err(TrySendError::Full(f)) => {
-                    let _ = self.frames_rx.try_recv();
-                    frame = f;
-                }
-                Err(TrySendError::Disconnected(_)) => return,
-            }
-        }
+        self.frames_tx.send(frame);
     }
 
     /// The newest decoded frame (RGBA8) not returned before, or `None` if none arrived since.

@@ -131,8 +131,7 @@ fn codec_parameters(codec: Codec) -> RTCRtpCodecParameters {
                 mime_type: MIME_TYPE_H264.to_owned(),
                 clock_rate: 90_000,
                 channels: 0,
-                sdp_fmtp_line:
-                    "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f".into(),
+                sdp_fmtp_line: media::H264_FMTP.into(),
                 rtcp_feedback: feedback.to_vec(),
             },
             payload_type: 102,
