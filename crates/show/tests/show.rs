@@ -864,3 +864,21 @@ fn scope_url_must_be_embedded_or_http() {
         );
     }
 }
+
+#[test]
+fn duplicate_node_id_is_reported_in_its_own_scene_and_strings_or_comments_do_not_count() {
+    let text = r#"(version: 1, canvas: (64, 64), scenes: [
+        (name: "a", nodes: {"bg": (kind: solid(())), /* "bg": */ "out": (kind: output(()))},
+         edges: [(from: "bg", to: "out")]),
+        (name: "b", nodes: {
+            "ai": (kind: scope((params: (prompts: [(text: "nodes: {\"ai\": 1, \"ai\": 2}")])))),
+            "out": (kind: output(())), "out": (kind: output(()))},
+         edges: [(from: "ai", to: "out")]),
+    ])"#;
+    let second = text.rfind("\"out\": (kind").unwrap();
+    let want = format!(
+        "scenes/x.ron:{}: scene \"b\": node \"out\" (output): the id is used twice in this scene (ids must be unique; only the last one would be kept)",
+        pos_at(text, second)
+    );
+    assert_eq!(messages(text), vec![want]);
+}
