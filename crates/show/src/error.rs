@@ -95,9 +95,29 @@ pub enum ErrorKind {
         first_scene: String,
         second: String,
     },
+    /// A NaN or infinite duration never finishes (the program stays black or stuck mid-way).
+    #[error("transition duration must be in 0..={max} seconds, got {0}", max = MAX_TRANSITION_SECS)]
+    BadTransitionDuration(f32),
+    /// Ids key the node map, so a second definition would silently replace the first on load.
+    #[error(
+        "node \"{node}\" ({kind}): the id is used twice in this scene (ids must be unique; only the last one would be kept)"
+    )]
+    DuplicateNode { node: NodeId, kind: &'static str },
+    #[error(
+        "node \"{node}\" ({kind}): url {url:?} is not \"embedded\" or an http:// or https:// URL with a host: {reason}"
+    )]
+    BadScopeUrl {
+        node: NodeId,
+        kind: &'static str,
+        url: String,
+        reason: String,
+    },
     #[error("scene index {0} does not exist")]
     NoSuchScene(usize),
 }
+
+/// The longest transition [`crate::validate`] accepts, in seconds: longer is a typo, not a show.
+pub const MAX_TRANSITION_SECS: f32 = 600.0;
 
 fn join(ids: &[NodeId]) -> String {
     ids.iter()

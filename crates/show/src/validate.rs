@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 
-use crate::error::{ErrorKind, ShowError};
+use crate::error::{ErrorKind, MAX_TRANSITION_SECS, ShowError};
 use crate::id::NodeId;
 use crate::node::NodeKind;
 use crate::scene::{Scene, Show};
@@ -20,17 +20,33 @@ pub fn validate(show: &Show, base_dir: &Path) -> Vec<ShowError> {
     if show.scenes.is_empty() {
         errors.push(loc.error(ErrorKind::NoScenes, None, loc.find_top("scenes")));
     }
-    let mut names = HashSet::new();
+    // How many earlier scenes share each scene's name, so positions point at the right one.
+    let mut nth = Vec::with_capacity(show.scenes.len());
+    let mut names: BTreeMap<&str, usize> = BTreeMap::new();
     for scene in &show.scenes {
-        if !names.insert(scene.name.as_str()) {
+        let seen = names.entry(scene.name.as_str()).or_default();
+        nth.push(*seen);
+        if *seen > 0 {
             let kind = ErrorKind::DuplicateScene(scene.name.clone());
-            errors.push(loc.error(kind, None, loc.find_scene(&scene.name)));
+            errors.push(loc.error(kind, None, loc.find_scene(&scene.name, *seen)));
+        }
+        *seen += 1;
+    }
+    // Duplicate ids are gone from the parsed map, so they are found in the text.
+    let duplicates = loc.duplicate_node_keys();
+    for (i, scene) in show.scenes.iter().enumerate() {
+        for (pos, id) in duplicates.get(i).into_iter().flatten() {
+            let kind = ErrorKind::DuplicateNode {
+                kind: scene.nodes.get(id).map_or("unknown", |n| n.kind.name()),
+                node: id.clone(),
+            };
+            errors.push(loc.error(kind, Some(&scene.name), Some(*pos)));
         }
     }
     // External sources (images, cameras, Scope nodes) are published by node id, and two scenes
     // are on screen during a transition: one id must mean one source throughout the show.
     let mut sources: BTreeMap<&NodeId, (String, &str)> = BTreeMap::new();
-    for scene in &show.scenes {
+    for (scene, &nth) in show.scenes.iter().zip(&nth) {
         for (id, node) in &scene.nodes {
             let Some(what) = external_identity(&node.kind) else {
                 continue;
@@ -46,7 +62,7 @@ pub fn validate(show: &Show, base_dir: &Path) -> Vec<ShowError> {
                     errors.push(loc.error(
                         kind,
                         Some(&scene.name),
-                        loc.find_node(&scene.name, id, None),
+                        loc.find_node(&scene.name, nth, id, None),
                     ));
                 }
                 Some(_) => {}
@@ -56,12 +72,13 @@ pub fn validate(show: &Show, base_dir: &Path) -> Vec<ShowError> {
             }
         }
     }
-    for scene in &show.scenes {
+    for (scene, &nth) in show.scenes.iter().zip(&nth) {
         for (kind, place) in check_scene(scene, base_dir) {
             let pos = match &place {
-                Place::Scene => loc.find_scene(&scene.name),
-                Place::Node(id, field) => loc.find_node(&scene.name, id, field.as_deref()),
-                Place::Edge(from, to) => loc.find_edge(&scene.name, from, to),
+                Place::Scene => loc.find_scene(&scene.name, nth),
+                Place::Transition => loc.find_transition_duration(&scene.name, nth),
+                Place::Node(id, field) => loc.find_node(&scene.name, nth, id, field.as_deref()),
+                Place::Edge(from, to) => loc.find_edge(&scene.name, nth, from, to),
             };
             errors.push(loc.error(kind, Some(&scene.name), pos));
         }
@@ -72,6 +89,8 @@ pub fn validate(show: &Show, base_dir: &Path) -> Vec<ShowError> {
 /// Where in a scene an error belongs.
 enum Place {
     Scene,
+    /// The scene's transition duration.
+    Transition,
     Node(NodeId, Option<String>),
     Edge(NodeId, NodeId),
 }
@@ -86,6 +105,11 @@ fn check_scene(scene: &Scene, base_dir: &Path) -> Vec<(ErrorKind, Place)> {
     if outputs != 1 {
         out.push((ErrorKind::OutputCount(outputs), Place::Scene));
     }
+    let duration = scene.transition.duration;
+    if !(duration.is_finite() && (0.0..=MAX_TRANSITION_SECS).contains(&duration)) {
+        let kind = ErrorKind::BadTransitionDuration(duration);
+        out.push((kind, Place::Transition));
+    }
     for (id, node) in &scene.nodes {
         for (param, range, got) in check_params(&node.kind) {
             let field = param.split('.').next().unwrap_or(&param).to_owned();
@@ -97,6 +121,17 @@ fn check_scene(scene: &Scene, base_dir: &Path) -> Vec<(ErrorKind, Place)> {
                 got,
             };
             out.push((kind, Place::Node(id.clone(), Some(field))));
+        }
+        if let NodeKind::Scope(s) = &node.kind
+            && let Err(reason) = check_scope_url(&s.url)
+        {
+            let kind = ErrorKind::BadScopeUrl {
+                node: id.clone(),
+                kind: node.kind.name(),
+                url: s.url.clone(),
+                reason: reason.to_owned(),
+            };
+            out.push((kind, Place::Node(id.clone(), Some("url".into()))));
         }
         for path in files(&node.kind) {
             if !base_dir.join(path).is_file() {
@@ -329,13 +364,6 @@ fn check_params(kind: &NodeKind) -> Vec<(String, String, String)> {
             if let crate::node::ScopeFallback::Hold { fade_after } = s.fallback {
                 f("fallback.fade_after", fade_after, 0.0, 3600.0);
             }
-            if s.url.trim().is_empty() {
-                other.push((
-                    "url".into(),
-                    "\"embedded\" or an http(s) URL".into(),
-                    "\"\"".into(),
-                ));
-            }
             if s.pipeline.trim().is_empty() {
                 other.push(("pipeline".into(), "a pipeline id".into(), "\"\"".into()));
             }
@@ -393,6 +421,67 @@ fn check_params(kind: &NodeKind) -> Vec<(String, String, String)> {
     bad
 }
 
+/// Why `url` cannot reach a Scope server, if it cannot. Mirrors what the `scope` crate accepts at
+/// run time (`embedded`, or an `http(s)://host[:port][/path]` base URL), so a bad URL fails here
+/// rather than being retried forever.
+fn check_scope_url(url: &str) -> Result<(), &'static str> {
+    let url = url.trim();
+    if url == EMBEDDED {
+        return Ok(());
+    }
+    let rest = url
+        .strip_prefix("http://")
+        .or_else(|| url.strip_prefix("https://"))
+        .ok_or("the scheme must be http:// or https://")?;
+    if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err("it contains a space or control character");
+    }
+    // Request paths are appended to the base, so a query or fragment would end up in the middle.
+    if url.contains(['?', '#']) {
+        return Err("a server base URL cannot have a query or fragment");
+    }
+    let authority = rest.split('/').next().unwrap_or("");
+    let host_port = authority.rsplit('@').next().unwrap_or("");
+    let (host, port) = if let Some(v6) = host_port.strip_prefix('[') {
+        let (host, after) = v6.split_once(']').ok_or("unclosed [ in the IPv6 host")?;
+        if host.is_empty()
+            || !host
+                .chars()
+                .all(|c| c.is_ascii_hexdigit() || c == ':' || c == '.')
+        {
+            return Err("bad IPv6 host");
+        }
+        match after.strip_prefix(':') {
+            Some(port) => (host, Some(port)),
+            None if after.is_empty() => (host, None),
+            None => return Err("unexpected text after the IPv6 host"),
+        }
+    } else {
+        match host_port.split_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (host_port, None),
+        }
+    };
+    if host.is_empty() {
+        return Err("no host");
+    }
+    if !host
+        .chars()
+        .all(|c| c.is_alphanumeric() || matches!(c, '-' | '.' | '_' | ':'))
+    {
+        return Err("the host has characters a host name cannot have");
+    }
+    if let Some(port) = port
+        && !(port.bytes().all(|b| b.is_ascii_digit()) && port.parse::<u16>().is_ok_and(|p| p > 0))
+    {
+        return Err("the port must be a number in 1..=65535");
+    }
+    Ok(())
+}
+
+/// The Scope URL that means the built-in server (the `scope` crate's `embedded::EMBEDDED`).
+const EMBEDDED: &str = "embedded";
+
 /// Finds things in the source text by their written form. The parsed model has no spans, and
 /// show files are small, so a forward text search from the scene's name is enough.
 struct Locator<'a> {
@@ -443,21 +532,47 @@ impl<'a> Locator<'a> {
         self.find_from(0, &format!("{field}:"))
     }
 
-    fn find_scene(&self, name: &str) -> Option<usize> {
+    /// The `nth` (from 0) scene named `name`: scene names may repeat (which is an error).
+    fn find_scene(&self, name: &str, nth: usize) -> Option<usize> {
         let text = self.text?;
         let quoted = format!("\"{name}\"");
         let mut at = 0;
+        let mut skip = nth;
         while let Some(pos) = self.find_from(at, &quoted) {
             if text[..pos].trim_end().ends_with("name:") {
-                return Some(pos);
+                if skip == 0 {
+                    return Some(pos);
+                }
+                skip -= 1;
             }
             at = pos + quoted.len();
         }
         None
     }
 
-    fn find_node(&self, scene: &str, node: &NodeId, field: Option<&str>) -> Option<usize> {
-        let start = self.find_scene(scene).unwrap_or(0);
+    /// The scene's `duration:` inside its `transition:`, else the scene's name.
+    fn find_transition_duration(&self, scene: &str, nth: usize) -> Option<usize> {
+        let start = self.find_scene(scene, nth);
+        let transition = self.find_from(start.unwrap_or(0), "transition:");
+        // Only `Scene` has a `transition` field, so the next one after the name is this scene's
+        // unless this scene has none (then the duration is the default and cannot be wrong).
+        let next_scene = start.and_then(|s| self.find_from(s + 1, "name:"));
+        match transition {
+            Some(t) if next_scene.is_none_or(|n| t < n) => {
+                self.find_from(t, "duration:").or(Some(t))
+            }
+            _ => start,
+        }
+    }
+
+    fn find_node(
+        &self,
+        scene: &str,
+        nth: usize,
+        node: &NodeId,
+        field: Option<&str>,
+    ) -> Option<usize> {
+        let start = self.find_scene(scene, nth).unwrap_or(0);
         let key = format!("\"{node}\"");
         let text = self.text?;
         let mut at = start;
@@ -481,10 +596,93 @@ impl<'a> Locator<'a> {
         }
     }
 
-    fn find_edge(&self, scene: &str, from: &NodeId, to: &NodeId) -> Option<usize> {
-        let start = self.find_scene(scene).unwrap_or(0);
+    fn find_edge(&self, scene: &str, nth: usize, from: &NodeId, to: &NodeId) -> Option<usize> {
+        let start = self.find_scene(scene, nth).unwrap_or(0);
         let pattern = format!("from: \"{from}\", to: \"{to}\"");
         self.find_from(start, &pattern)
             .or_else(|| self.find_from(start, &format!("from: \"{from}\"")))
+    }
+
+    /// For each scene's `nodes: { .. }` map, in file order, the offset and id of every key
+    /// that repeats an earlier key of the same map. Only `Scene` has a `nodes` field, so the
+    /// k-th such map is the k-th scene's. Skips strings and comments.
+    fn duplicate_node_keys(&self) -> Vec<Vec<(usize, NodeId)>> {
+        let Some(text) = self.text else {
+            return Vec::new();
+        };
+        let bytes = text.as_bytes();
+        let mut maps: Vec<Vec<(usize, NodeId)>> = Vec::new();
+        // Open brackets; `true` marks a `nodes` map, whose keys are in `keys`.
+        let mut stack: Vec<bool> = Vec::new();
+        let mut keys: HashSet<&str> = HashSet::new();
+        let mut after_nodes = false;
+        let mut i = 0;
+        while i < bytes.len() {
+            match bytes[i] {
+                b'"' => {
+                    let start = i;
+                    i += 1;
+                    while i < bytes.len() && bytes[i] != b'"' {
+                        i += if bytes[i] == b'\\' { 2 } else { 1 };
+                    }
+                    let end = i.min(bytes.len());
+                    let in_nodes = stack.last() == Some(&true);
+                    if in_nodes
+                        && text
+                            .get(end + 1..)
+                            .is_some_and(|t| t.trim_start().starts_with(':'))
+                    {
+                        let key = &text[start + 1..end];
+                        if !keys.insert(key)
+                            && let Some(map) = maps.last_mut()
+                        {
+                            map.push((start, NodeId::new(key)));
+                        }
+                    }
+                    after_nodes = false;
+                }
+                b'/' if bytes.get(i + 1) == Some(&b'/') => {
+                    while i < bytes.len() && bytes[i] != b'\n' {
+                        i += 1;
+                    }
+                }
+                b'/' if bytes.get(i + 1) == Some(&b'*') => {
+                    i += 2;
+                    while i < bytes.len() && !(bytes[i] == b'*' && bytes.get(i + 1) == Some(&b'/'))
+                    {
+                        i += 1;
+                    }
+                    i += 1;
+                }
+                b'{' if after_nodes => {
+                    stack.push(true);
+                    keys.clear();
+                    maps.push(Vec::new());
+                    after_nodes = false;
+                }
+                b'(' | b'[' | b'{' => {
+                    stack.push(false);
+                    after_nodes = false;
+                }
+                b')' | b']' | b'}' => {
+                    stack.pop();
+                    after_nodes = false;
+                }
+                c if c.is_ascii_alphabetic() || c == b'_' => {
+                    let start = i;
+                    while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_')
+                    {
+                        i += 1;
+                    }
+                    after_nodes =
+                        &text[start..i] == "nodes" && text[i..].trim_start().starts_with(':');
+                    continue;
+                }
+                b':' | b' ' | b'\t' | b'\r' | b'\n' => {}
+                _ => after_nodes = false,
+            }
+            i += 1;
+        }
+        maps
     }
 }

@@ -98,7 +98,11 @@ fn messages(text: &str) -> Vec<String> {
 
 /// 1-based line:col of the first `needle` in `text`.
 fn pos_of(text: &str, needle: &str) -> String {
-    let at = text.find(needle).unwrap();
+    pos_at(text, text.find(needle).unwrap())
+}
+
+/// 1-based line:col of byte offset `at` in `text`.
+fn pos_at(text: &str, at: usize) -> String {
     let line = text[..at].matches('\n').count() + 1;
     let col = at - text[..at].rfind('\n').map_or(0, |i| i + 1) + 1;
     format!("{line}:{col}")
@@ -740,4 +744,141 @@ proptest! {
         prop_assert!(errors.iter().any(|e| matches!(*e.kind, ErrorKind::Cycle(_))), "{:?}", errors);
         prop_assert!(compile(&show, 0, &no_sizes).is_err());
     }
+}
+
+#[test]
+fn duplicate_scene_name_points_at_the_duplicate() {
+    let text = GOOD.replace(
+        "    ],\n)",
+        "        (name: \"s\", nodes: {\"o\": (kind: output(())), \"c\": (kind: solid(()))}, edges: [(from: \"c\", to: \"o\")]),\n    ],\n)",
+    );
+    let second = text.rfind("\"s\"").unwrap();
+    let want = format!(
+        "scenes/x.ron:{}: two scenes are named \"s\"",
+        pos_at(&text, second)
+    );
+    let m = messages(&text);
+    assert!(m.contains(&want), "{m:?}\nwant {want}");
+}
+
+/// `GOOD` with a transition into scene "s" of the given duration, written as RON text.
+fn with_duration(duration: &str) -> String {
+    GOOD.replace(
+        "name: \"s\",",
+        &format!("name: \"s\",\n            transition: (kind: fade, duration: {duration}),"),
+    )
+}
+
+#[test]
+fn transition_duration_must_be_finite_non_negative_and_sane() {
+    for (written, shown) in [
+        ("NaN", "NaN"),
+        ("inf", "inf"),
+        ("-inf", "-inf"),
+        ("-0.5", "-0.5"),
+        ("601.0", "601"),
+        ("1e30", "1000000000000000000000000000000"),
+    ] {
+        let text = with_duration(written);
+        let want = format!(
+            "scenes/x.ron:{}: scene \"s\": transition duration must be in 0..=600 seconds, got {shown}",
+            pos_of(&text, "duration:")
+        );
+        assert_eq!(messages(&text), vec![want], "duration {written}");
+    }
+    for ok in ["0.0", "0.5", "600.0"] {
+        assert_eq!(messages(&with_duration(ok)), Vec::<String>::new(), "{ok}");
+    }
+}
+
+#[test]
+fn duplicate_node_id_in_a_scene_is_an_error_at_the_second() {
+    let text = GOOD.replace(
+        r#""fg": (kind: solid((color: (0.0, 1.0, 0.0, 1.0)))),"#,
+        "\"fg\": (kind: solid((color: (0.0, 1.0, 0.0, 1.0)))),\n                \"fg\": (kind: solid(())),",
+    );
+    let second = text.rfind("\"fg\": (kind").unwrap();
+    let want = format!(
+        "scenes/x.ron:{}: scene \"s\": node \"fg\" (solid): the id is used twice in this scene (ids must be unique; only the last one would be kept)",
+        pos_at(&text, second)
+    );
+    assert_eq!(messages(&text), vec![want]);
+    // The same id in two scenes is fine (shared sources), and so is one in a comment or string.
+    let commented = GOOD.replace(
+        r#""bg": (kind:"#,
+        "// \"fg\": (kind: solid(())),\n                \"bg\": (kind:",
+    );
+    assert_eq!(messages(&commented), Vec::<String>::new());
+}
+
+/// `GOOD` with a Scope node `ai` (text mode, no input) feeding the output instead of the mix.
+fn with_scope_url(url: &str) -> String {
+    GOOD.replace(
+        r#""out": (kind: output(())),"#,
+        &format!(
+            "\"out\": (kind: output(())),\n                \"ai\": (kind: scope((url: \"{url}\", pipeline: \"passthrough\"))),"
+        ),
+    )
+    .replace(
+        "(from: \"mix\", to: \"out\"),",
+        "(from: \"ai\", to: \"out\"),",
+    )
+}
+
+#[test]
+fn scope_url_must_be_embedded_or_http() {
+    for good in [
+        "embedded",
+        "http://127.0.0.1:8000",
+        "https://scope.example.com/",
+        "http://[::1]:8000/base",
+        "https://h",
+    ] {
+        let m: Vec<_> = messages(&with_scope_url(good))
+            .into_iter()
+            .filter(|m| m.contains("\"ai\""))
+            .collect();
+        assert!(m.is_empty(), "{good}: {m:?}");
+    }
+    for bad in [
+        "ftp://host/x",
+        "localhost:8000",
+        "http://",
+        "https:///path",
+        "http://host:99999",
+        "http://host:",
+        "http://ho st",
+        "HTTP:/host",
+        "",
+        "embeded",
+    ] {
+        let text = with_scope_url(bad);
+        let m = messages(&text);
+        let prefix = format!(
+            "scenes/x.ron:{}: scene \"s\": node \"ai\" (scope): url \"{bad}\" is not \"embedded\" or an http:// or https:// URL with a host",
+            pos_of(&text, "url:")
+        );
+        assert!(
+            m.iter().any(|m| m.starts_with(&prefix)),
+            "{bad}: {m:?}\nwant {prefix}"
+        );
+    }
+}
+
+#[test]
+fn duplicate_node_id_is_reported_in_its_own_scene_and_strings_or_comments_do_not_count() {
+    let text = r#"(version: 1, canvas: (64, 64), scenes: [
+        (name: "a", nodes: {"bg": (kind: solid(())), /* "bg": */ "out": (kind: output(()))},
+         edges: [(from: "bg", to: "out")]),
+        (name: "b", nodes: {
+            "ai": (kind: scope((params: (prompts: [(text: "nodes: {\"ai\": 1, \"ai\": 2}")])))),
+            "out": (kind: output(())), "out": (kind: output(()))},
+         edges: [(from: "ai", to: "out")]),
+    ])"#;
+    let second = text.rfind("\"out\": (kind").unwrap();
+    let want = format!(
+        "scenes/x.ron:{}: scene \"b\": node \"out\" (output): the id is used twice in this scene (ids must be unique; only the last one would be kept)",
+        pos_at(text, second)
+    );
+    assert_eq!(messages(text), vec![want]);
 }
