@@ -107,13 +107,8 @@ impl FromStr for Size {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let bad = || format!("expected WIDTHxHEIGHT, e.g. 1280x720, got {s:?}");
-        let (w, h) = s.split_once(['x', 'X']).ok_or_else(bad)?;
-        let width: u32 = w.trim().parse().map_err(|_| bad())?;
-        let height: u32 = h.trim().parse().map_err(|_| bad())?;
-        if width == 0 || height == 0 || width > 8192 || height > 8192 {
-            return Err(format!("size must be 1..=8192 on each side, got {s:?}"));
-        }
+        // WebGPU's guaranteed 2D texture limit on every adapter is 8192.
+        let (width, height) = media::parse_size(s, 1..=8192)?;
         Ok(Size { width, height })
     }
 }

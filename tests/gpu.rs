@@ -1093,7 +1093,7 @@ fn keys_adjust_and_mattes_match_formulas() {
 // ---------------------------------------------------------------------------------------------
 // Geometry: blur, affine sampling, crop, missing inputs.
 
-/// Gaussian weights of `shaders/blur.wgsl`'s stated kernel (radius ≈ 3 sigma), normalised.
+/// Gaussian weights of `shaders/feather.wgsl`'s stated kernel (radius ≈ 3 sigma), normalised.
 fn gauss(radius: f64) -> Vec<f64> {
     let r = radius.ceil().min(64.0) as i64;
     let sigma = radius / 3.0;

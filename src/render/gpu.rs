@@ -74,7 +74,8 @@ enum Kind {
     LumaKey,
     Matte,
     Invert,
-    Blur,
+    /// The `feather` node's separable blur (`PassOp::BlurH` / `BlurV`).
+    Feather,
     Mask,
     ColorAdjust,
     /// The final pass: transition, over black, into the sRGB output.
@@ -95,16 +96,12 @@ impl Kind {
         Kind::LumaKey,
         Kind::Matte,
         Kind::Invert,
-        Kind::Blur,
+        Kind::Feather,
         Kind::Mask,
         Kind::ColorAdjust,
         Kind::Program,
         Kind::Pack,
     ];
-
-    fn index(self) -> usize {
-        self as usize
-    }
 
     fn of(op: &PassOp) -> Kind {
         match op {
@@ -118,7 +115,7 @@ impl Kind {
             PassOp::LumaKey { .. } => Kind::LumaKey,
             PassOp::Matte(_) => Kind::Matte,
             PassOp::Invert => Kind::Invert,
-            PassOp::BlurH { .. } | PassOp::BlurV { .. } => Kind::Blur,
+            PassOp::BlurH { .. } | PassOp::BlurV { .. } => Kind::Feather,
             PassOp::Mask => Kind::Mask,
             PassOp::ColorAdjust(_) => Kind::ColorAdjust,
         }
@@ -143,7 +140,7 @@ impl Kind {
             Kind::LumaKey => ("luma_key", include_str!("../../shaders/luma_key.wgsl")),
             Kind::Matte => ("matte", include_str!("../../shaders/matte.wgsl")),
             Kind::Invert => ("invert", include_str!("../../shaders/invert.wgsl")),
-            Kind::Blur => ("blur", include_str!("../../shaders/blur.wgsl")),
+            Kind::Feather => ("feather", include_str!("../../shaders/feather.wgsl")),
             Kind::Mask => ("mask", include_str!("../../shaders/mask.wgsl")),
             Kind::ColorAdjust => (
                 "color_adjust",
@@ -160,9 +157,10 @@ impl Kind {
     }
 }
 
-/// Shader handles, made in the main world and handed to the render world.
+/// Each kind's shader, made in the main world and handed to the render world. Keyed by kind,
+/// so no ordering of [`Kind::ALL`] can bind one kind's pipeline to another's shader.
 #[derive(Resource, Clone)]
-struct ShaderHandles(Vec<Handle<Shader>>);
+struct ShaderHandles(HashMap<Kind, Handle<Shader>>);
 
 pub(super) fn build(app: &mut App) {
     let Some(mut shaders) = app.world_mut().get_resource_mut::<Assets<Shader>>() else {
@@ -171,11 +169,10 @@ pub(super) fn build(app: &mut App) {
     };
     let handles = Kind::ALL
         .iter()
-        .map(|k| {
-            shaders.add(Shader::from_wgsl(
-                k.module_source(),
-                format!("shaders/{}.wgsl", k.shader().0),
-            ))
+        .map(|&k| {
+            let shader =
+                Shader::from_wgsl(k.module_source(), format!("shaders/{}.wgsl", k.shader().0));
+            (k, shaders.add(shader))
         })
         .collect();
     // Room for a few frames' copies (program and feeds arrive as separate messages).
@@ -252,8 +249,7 @@ fn extract(
 #[derive(Resource)]
 struct Pipelines {
     layout: BindGroupLayoutDescriptor,
-    /// Indexed by [`Kind::index`].
-    shaders: Vec<Handle<Shader>>,
+    shaders: HashMap<Kind, Handle<Shader>>,
     sampler: bevy::render::render_resource::Sampler,
     /// 1×1 transparent texture bound to unused or missing inputs.
     empty: TextureView,
@@ -481,7 +477,8 @@ impl Variants {
         cache: &PipelineCache,
     ) -> CachedRenderPipelineId {
         *self.0.entry(key).or_insert_with(|| {
-            let shader = pipes.shaders[key.kind.index()].clone();
+            // Every kind has a handle (see `ShaderHandles`); a missing one compiles nothing.
+            let shader = pipes.shaders.get(&key.kind).cloned().unwrap_or_default();
             let defs = key.defs();
             let (entry, format) = match key.kind {
                 Kind::Pack => ("fs_pack", TextureFormat::Rgba32Uint),
@@ -608,7 +605,7 @@ impl Job {
             }
             // A blur reads its input at shifted positions, past the edges too: it keeps the
             // sampler's clamp-to-edge.
-            if self.kind != Kind::Blur && texel_identity(s, r.size) {
+            if self.kind != Kind::Feather && texel_identity(s, r.size) {
                 key.load |= bit;
             }
         }
@@ -1406,6 +1403,21 @@ fn upload_uniforms(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// No two kinds share a shader file, every file exists, and each kind's module is built
+    /// from its own file (the table is keyed by kind, not by position).
+    #[test]
+    fn every_kind_has_its_own_shader_file() {
+        let names: HashSet<&str> = Kind::ALL.iter().map(|k| k.shader().0).collect();
+        assert_eq!(names.len(), Kind::ALL.len(), "two kinds share a shader");
+        for kind in Kind::ALL {
+            let (name, source) = kind.shader();
+            let path = format!("{}/shaders/{name}.wgsl", env!("CARGO_MANIFEST_DIR"));
+            let on_disk = std::fs::read_to_string(&path).expect("shader file");
+            assert_eq!(on_disk, source, "{path}");
+            assert!(kind.module_source().ends_with(source), "{name}");
+        }
+    }
 
     /// Each node's problem is logged once, and a second node's problem still is.
     #[test]

@@ -109,7 +109,7 @@ fn newest_frame_wins_and_is_returned_once() {
 
 #[test]
 fn a_missing_device_falls_back_to_synthetic_with_a_clear_reason() {
-    // No camera can exist on this machine (see platform.md §7).
+    // No camera can exist on this machine (see docs/platform.md §7).
     let s = open(CameraRequest {
         device: Device::Index(7),
         width: 160,

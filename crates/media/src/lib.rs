@@ -9,6 +9,7 @@ pub mod convert;
 pub mod error;
 pub mod frame;
 pub mod newest;
+pub mod size;
 mod vpx;
 
 pub use codec::{Codec, Decoder, Encoder, H264_FMTP, RTCP_FEEDBACK};
@@ -16,3 +17,4 @@ pub use convert::{i420_to_rgba, rgba_to_i420};
 pub use error::MediaError;
 pub use frame::{PixelFormat, VideoFrame, epoch, now};
 pub use newest::{NewestSender, newest_channel};
+pub use size::parse_size;

@@ -8,7 +8,7 @@
 //! (pace + encode). Dropping [`EmbeddedServer`] closes every session, joins all of them and frees
 //! the port.
 //!
-//! Behaviour worth knowing (scope-api.md §7.1; deviations marked *):
+//! Behaviour worth knowing (docs/scope-api.md §7.1; deviations marked *):
 //! - `pipeline/load` is asynchronous ([`Faults::load_duration`], 100 ms by default); a failed load
 //!   (fault, or an unknown pipeline id) reports `error` for exactly one status poll, then
 //!   `not_loaded`, and leaves nothing loaded.

@@ -1,4 +1,4 @@
-//! Pydantic-like validation of the `Parameters` model (scope-api.md §4.2, §4.4): REST bodies and
+//! Pydantic-like validation of the `Parameters` model (docs/scope-api.md §4.2, §4.4): REST bodies and
 //! `initialParameters` are validated and get defaults injected; data-channel messages are not.
 
 use serde_json::{Map, Value, json};

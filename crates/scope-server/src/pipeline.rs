@@ -1,4 +1,4 @@
-//! The two built-in pipelines and their input/output rules (scope-api.md §3, §7.1 facts 7–8).
+//! The two built-in pipelines and their input/output rules (docs/scope-api.md §3, §7.1 facts 7–8).
 
 use std::collections::VecDeque;
 use std::sync::Arc;

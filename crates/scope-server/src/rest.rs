@@ -1,4 +1,4 @@
-//! The REST routes of scope-api.md §1.1 with the real server's status codes and error shapes.
+//! The REST routes of docs/scope-api.md §1.1 with the real server's status codes and error shapes.
 
 use std::path::{Component, Path};
 use std::sync::Arc;

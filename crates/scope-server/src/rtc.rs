@@ -144,7 +144,7 @@ pub(crate) struct Session {
     keyframe_wanted: AtomicBool,
     /// Our decoder failed; ask the client for a keyframe.
     remote_keyframe_needed: AtomicBool,
-    /// `{"paused": true}` arrived: like Scope v0.2.4, output stops for good (scope-api.md §3).
+    /// `{"paused": true}` arrived: like Scope v0.2.4, output stops for good (docs/scope-api.md §3).
     paused: AtomicBool,
     threads: Mutex<Vec<JoinHandle<()>>>,
 }
@@ -403,7 +403,7 @@ async fn negotiate(
     let answer = pc.create_answer(None).await?;
     let mut gathered = pc.gathering_complete_promise().await;
     pc.set_local_description(answer).await?;
-    // Non-trickle: answer only once every candidate is in (scope-api.md §2 ICE).
+    // Non-trickle: answer only once every candidate is in (docs/scope-api.md §2 ICE).
     tokio::time::timeout(Duration::from_secs(5), gathered.recv())
         .await
         .map_err(|_| RtcError::Gathering)?;

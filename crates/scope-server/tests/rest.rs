@@ -1,4 +1,4 @@
-//! REST semantics of the embedded server against scope-api.md §1.1 / §7.1, over real HTTP.
+//! REST semantics of the embedded server against docs/scope-api.md §1.1 / §7.1, over real HTTP.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,

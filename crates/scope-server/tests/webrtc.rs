@@ -675,7 +675,7 @@ async fn stall_and_drop_faults() {
         o.received_sizes().len()
     );
 
-    // {"paused": true} stops the output for good, like Scope v0.2.4's bug (scope-api.md §3):
+    // {"paused": true} stops the output for good, like Scope v0.2.4's bug (docs/scope-api.md §3):
     // a client must pause on its own side.
     o.dc.send_text(json!({"paused": true}).to_string())
         .await

@@ -27,18 +27,8 @@ pub struct Size {
 impl FromStr for Size {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let (w, h) = s
-            .split_once(['x', 'X'])
-            .ok_or_else(|| format!("size {s:?} must look like 640x360"))?;
-        let parse = |v: &str| {
-            v.trim()
-                .parse::<u32>()
-                .map_err(|e| format!("size {s:?}: {e}"))
-        };
-        let (width, height) = (parse(w)?, parse(h)?);
-        if width < 16 || height < 16 || width > 4096 || height > 4096 {
-            return Err(format!("size {s:?} must be between 16x16 and 4096x4096"));
-        }
+        // The codecs' useful range: macroblocks below 16, the H.264 level's frame size above.
+        let (width, height) = media::parse_size(s, 16..=4096)?;
         Ok(Size { width, height })
     }
 }
@@ -341,7 +331,7 @@ mod tests {
                 height: 360
             })
         );
-        assert!("640".parse::<Size>().unwrap_err().contains("640x360"));
+        assert!("640".parse::<Size>().unwrap_err().contains("WIDTHxHEIGHT"));
         assert!("0x10".parse::<Size>().is_err());
     }
 }

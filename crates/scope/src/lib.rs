@@ -1,5 +1,5 @@
 //! Bevy-free Daydream Scope client: the REST API, a WebRTC worker that streams frames to a Scope
-//! server and back, and [`ScopeHandle`], the app-facing handle. Contract: `scope-api.md`.
+//! server and back, and [`ScopeHandle`], the app-facing handle. Contract: `docs/scope-api.md`.
 //!
 //! Threads per node: `scope-worker` (tokio runtime: REST, signalling, RTP, state machine),
 //! `scope-encode` and `scope-decode` (codecs, per session). The app never blocks.

@@ -1,4 +1,4 @@
-//! Typed REST client for the Scope HTTP API (`scope-api.md` §1), following the server's code,
+//! Typed REST client for the Scope HTTP API (`docs/scope-api.md` §1), following the server's code,
 //! not its docs: `error` lasts one poll, `loading` → `not_loaded` is a failure, and the asset
 //! path the server returns is the exact string later parameters must carry.
 
@@ -187,7 +187,7 @@ pub struct IceCandidate {
     pub sdp_mline_index: Option<u16>,
 }
 
-/// Extensions the server accepts for uploads (`scope-api.md` §1.1).
+/// Extensions the server accepts for uploads (`docs/scope-api.md` §1.1).
 const ASSET_EXTENSIONS: &[&str] = &[
     "png", "jpg", "jpeg", "webp", "bmp", "mp4", "avi", "mov", "mkv", "webm", "wav", "mp3", "flac",
     "ogg",

@@ -1,7 +1,7 @@
 //! Everything that touches the `webrtc` crate (0.17.2) lives here, so a later move to the 0.2x
 //! line stays contained. One [`Session`] = one peer connection = one Scope session.
 //!
-//! Offer shape (`scope-api.md` §2): a `sendrecv` video m-line first (our track, one codec
+//! Offer shape (`docs/scope-api.md` §2): a `sendrecv` video m-line first (our track, one codec
 //! registered so the server cannot pick another), then the data channel, created before
 //! `createOffer`. The encoder and decoder run on two named threads per session, never on the
 //! tokio runtime.

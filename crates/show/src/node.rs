@@ -459,11 +459,6 @@ impl BlendMode {
         BlendMode::Add,
         BlendMode::Subtract,
     ];
-
-    /// The number the shader switches on (`shaders/blend.wgsl` uses the same table).
-    pub fn index(self) -> u32 {
-        self as u32
-    }
 }
 
 /// One layer of a blend: how it combines with everything below it.

@@ -1,4 +1,5 @@
-// blur.wgsl: one direction of a separable Gaussian blur (all four channels).
+// feather.wgsl: the `feather` node, one direction of a separable Gaussian blur (all four channels;
+// the plan runs it as PassOp::BlurH then PassOp::BlurV).
 //
 // Parameters: p[0] = (dx, dy, radius, 0), (dx, dy) = (1, 0) horizontal or (0, 1) vertical.
 // r = min(ceil(radius), 64); if radius < 0.5: out = sample_at(0, p).
