@@ -246,23 +246,10 @@ fn publish_cameras(
     mut published: Local<HashSet<NodeId>>,
 ) {
     let visible = on_screen(&show, &playback, |k| matches!(k, NodeKind::Camera(_)));
-    let next: HashMap<&NodeId, &Handle<Image>> = sources
+    let next = sources
         .iter()
         .filter(|s| s.size.is_some() && visible.contains(&s.node))
-        .map(|s| (&s.node, &s.image))
+        .map(|s| (s.node.clone(), s.image.clone()))
         .collect();
-    let unchanged = next.len() == published.len()
-        && next
-            .iter()
-            .all(|(id, h)| externals.0.get(*id) == Some(*h) && published.contains(*id));
-    if unchanged {
-        return;
-    }
-    for id in published.drain() {
-        externals.0.remove(&id);
-    }
-    for (id, handle) in next {
-        published.insert(id.clone());
-        externals.0.insert(id.clone(), handle.clone());
-    }
+    super::publish_if_changed(next, &mut published, &mut externals);
 }

@@ -6,7 +6,12 @@ pub mod camera;
 pub mod image;
 pub mod scope;
 
+use std::collections::{HashMap, HashSet};
+
 use bevy::prelude::*;
+use show::NodeId;
+
+use crate::render::ExternalTextures;
 
 /// All source plugins.
 pub struct SourcesPlugin;
@@ -18,6 +23,29 @@ impl Plugin for SourcesPlugin {
             camera::CameraSourcesPlugin,
             scope::ScopeSourcesPlugin,
         ));
+    }
+}
+
+/// Makes this source's entries in `externals` (the ids in `published`) equal `next`. Writes
+/// only when something differs, so the resource's change flag means a real change.
+fn publish_if_changed(
+    next: HashMap<NodeId, Handle<Image>>,
+    published: &mut HashSet<NodeId>,
+    externals: &mut ResMut<ExternalTextures>,
+) {
+    let unchanged = next.len() == published.len()
+        && next
+            .iter()
+            .all(|(id, h)| externals.0.get(id) == Some(h) && published.contains(id));
+    if unchanged {
+        return;
+    }
+    for id in published.drain() {
+        externals.0.remove(&id);
+    }
+    for (id, handle) in next {
+        published.insert(id.clone());
+        externals.0.insert(id, handle);
     }
 }
 

@@ -458,20 +458,7 @@ fn publish_scopes(
             next.insert(source.node.clone(), handle);
         }
     }
-    let unchanged = next.len() == published.len()
-        && next
-            .iter()
-            .all(|(id, h)| externals.0.get(id) == Some(h) && published.contains(id));
-    if unchanged {
-        return;
-    }
-    for id in published.drain() {
-        externals.0.remove(&id);
-    }
-    for (id, handle) in next {
-        published.insert(id.clone());
-        externals.0.insert(id, handle);
-    }
+    super::publish_if_changed(next, &mut published, &mut externals);
 }
 
 #[cfg(test)]
