@@ -60,8 +60,8 @@ pub struct PlayArgs {
     /// Quit after this many seconds (smoke tests, unattended runs).
     #[arg(long, value_name = "SECONDS")]
     pub exit_after: Option<f32>,
-    /// With `--exit-after`: save a screenshot of the window (PNG) just before quitting.
-    #[arg(long, value_name = "PATH", requires = "exit_after")]
+    /// With `--exit-after`: save a screenshot of the window (`.png`/`.jpg`) just before quitting.
+    #[arg(long, value_name = "PATH", requires = "exit_after", value_parser = parse_out)]
     pub screenshot: Option<PathBuf>,
 }
 
@@ -84,9 +84,9 @@ pub struct RenderArgs {
     /// Output size (default: the show's canvas).
     #[arg(long, value_name = "WxH")]
     pub size: Option<Size>,
-    /// Output PNG. With `--frames` > 1, frame i goes to `STEM_iiii.png` next to it, or to
+    /// Output picture: `.png`, or `.jpg`/`.jpeg` (no alpha). With `--frames` > 1, frame i goes to `STEM_iiii.png` next to it, or to
     /// `frame_iiii.png` inside it when PATH is an existing directory.
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, value_name = "PATH", value_parser = parse_out)]
     pub out: PathBuf,
 }
 
@@ -94,6 +94,18 @@ pub struct RenderArgs {
 pub struct CheckArgs {
     /// The show file (RON).
     pub show: PathBuf,
+}
+
+/// Refuses an output extension no encoder handles before any rendering starts; an existing
+/// directory is fine (frames go inside it as PNG).
+fn parse_out(s: &str) -> Result<PathBuf, String> {
+    let path = PathBuf::from(s);
+    if path.is_dir() {
+        return Ok(path);
+    }
+    crate::write::PictureFormat::from_path(&path)
+        .map(|_| path)
+        .map_err(|e| e.to_string())
 }
 
 /// A `WIDTHxHEIGHT` pixel size.

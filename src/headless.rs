@@ -40,9 +40,7 @@ pub fn render(args: &RenderArgs) -> anyhow::Result<Vec<PathBuf>> {
             std::fs::create_dir_all(dir)
                 .with_context(|| format!("cannot create {}", dir.display()))?;
         }
-        image
-            .save_with_format(&path, ::image::ImageFormat::Png)
-            .with_context(|| format!("cannot write {}", path.display()))?;
+        crate::write::save_rgba(&path, image.as_raw(), image.width(), image.height())?;
         written.push(path);
         Ok(())
     })?;

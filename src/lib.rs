@@ -13,6 +13,7 @@ pub mod render;
 pub mod showfile;
 pub mod sources;
 pub mod stats;
+pub mod write;
 
 use std::sync::Arc;
 

@@ -4,7 +4,7 @@
 //! window can have any size while the canvas keeps its own.
 
 use bevy::prelude::*;
-use bevy::render::view::screenshot::{Screenshot, save_to_disk};
+use bevy::render::view::screenshot::{Screenshot, ScreenshotCaptured};
 use bevy::window::{
     CursorOptions, ExitCondition, Monitor, MonitorSelection, PresentMode, PrimaryWindow, WindowMode,
 };
@@ -107,7 +107,7 @@ fn auto_exit(
         (Some(path), None) => {
             commands
                 .spawn(Screenshot::primary_window())
-                .observe(save_to_disk(path.clone()));
+                .observe(save_screenshot(path.clone()));
             *requested = Some(0);
         }
         (Some(path), Some(n)) if n < SCREENSHOT_FRAMES || !path.exists() => {
@@ -119,6 +119,31 @@ fn auto_exit(
         }
         _ => {
             exit.write(AppExit::Success);
+        }
+    }
+}
+
+/// Saves the captured window atomically (so `auto_exit` only sees the path once it is whole)
+/// and quits with an error, naming the path, if that fails.
+fn save_screenshot(path: PathBuf) -> impl FnMut(On<ScreenshotCaptured>, MessageWriter<AppExit>) {
+    move |captured, mut exit| {
+        let saved = captured
+            .image
+            .clone()
+            .try_into_dynamic()
+            .map_err(|e| format!("cannot convert screenshot for {}: {e}", path.display()))
+            .and_then(|img| {
+                // The alpha channel holds brightness under HDR: drop it so the picture looks right.
+                let rgba = ::image::DynamicImage::from(img.to_rgb8()).to_rgba8();
+                crate::write::save_rgba(&path, rgba.as_raw(), rgba.width(), rgba.height())
+                    .map_err(|e| e.to_string())
+            });
+        match saved {
+            Ok(()) => info!("screenshot saved to {}", path.display()),
+            Err(e) => {
+                error!("{e}");
+                exit.write(AppExit::error());
+            }
         }
     }
 }

@@ -569,3 +569,42 @@ fn play_opens_a_window_showing_the_program() {
     }
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn cli_render_writes_jpeg_by_extension_and_refuses_unknown_ones() {
+    let dir = temp_dir("render-jpeg");
+    let show = dir.join("red.ron");
+    std::fs::write(&show, GOOD_SHOW).unwrap();
+    let out = Command::new(BIN)
+        .arg("render")
+        .arg(&show)
+        .args(["--scene", "one", "--size", "48x30", "--out"])
+        .arg(dir.join("f.jpg"))
+        .env("XDG_RUNTIME_DIR", &dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let bytes = std::fs::read(dir.join("f.jpg")).unwrap();
+    assert_eq!(&bytes[..3], &[0xFF, 0xD8, 0xFF], "JPEG magic");
+    let img = image::load_from_memory(&bytes).unwrap();
+    assert_eq!((img.width(), img.height()), (48, 30));
+
+    for bad in ["f.bmp", "f.txt"] {
+        let refused = Command::new(BIN)
+            .arg("render")
+            .arg(&show)
+            .args(["--scene", "one", "--out"])
+            .arg(dir.join(bad))
+            .output()
+            .unwrap();
+        assert!(!refused.status.success(), "{bad} accepted");
+        let stderr = String::from_utf8_lossy(&refused.stderr);
+        assert!(stderr.contains(".png, .jpg, .jpeg"), "{stderr}");
+        assert!(!dir.join(bad).exists());
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}
