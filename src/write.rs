@@ -22,43 +22,17 @@ pub const SUPPORTED_EXTENSIONS: &str = ".png, .jpg, .jpeg";
 const JPEG_QUALITY: u8 = 92;
 
 /// Why a picture was not written; every variant names the path.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum WriteError {
+    #[error("{}: unsupported picture extension (supported: {SUPPORTED_EXTENSIONS})", .0.display())]
     Unsupported(PathBuf),
-    Encode {
-        path: PathBuf,
-        reason: String,
-    },
+    #[error("cannot encode {}: {reason}", path.display())]
+    Encode { path: PathBuf, reason: String },
+    #[error("cannot write {}: {source}", path.display())]
     Io {
         path: PathBuf,
         source: std::io::Error,
     },
-}
-
-// Written by hand: the main crate does not depend on thiserror.
-impl std::fmt::Display for WriteError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::Unsupported(path) => write!(
-                f,
-                "{}: unsupported picture extension (supported: {SUPPORTED_EXTENSIONS})",
-                path.display()
-            ),
-            Self::Encode { path, reason } => {
-                write!(f, "cannot encode {}: {reason}", path.display())
-            }
-            Self::Io { path, source } => write!(f, "cannot write {}: {source}", path.display()),
-        }
-    }
-}
-
-impl std::error::Error for WriteError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            Self::Io { source, .. } => Some(source),
-            _ => None,
-        }
-    }
 }
 
 impl PictureFormat {
