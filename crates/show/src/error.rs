@@ -86,6 +86,14 @@ pub enum ErrorKind {
         kind: &'static str,
         path: PathBuf,
     },
+    /// The file exists but cannot be used as an image (directory, device, corrupt, too large).
+    #[error("node \"{node}\" ({kind}): {path} {reason}")]
+    BadImageFile {
+        node: NodeId,
+        kind: &'static str,
+        path: PathBuf,
+        reason: String,
+    },
     #[error(
         "node \"{node}\" is {first} in scene \"{first_scene}\" but {second} here; source textures are shared by id across scenes, so give them different ids"
     )]
@@ -115,6 +123,9 @@ pub enum ErrorKind {
     #[error("scene index {0} does not exist")]
     NoSuchScene(usize),
 }
+
+/// The largest image side [`crate::validate`] accepts: bigger is a decompression bomb, not art.
+pub const MAX_IMAGE_SIDE: u32 = 16384;
 
 /// The longest transition [`crate::validate`] accepts, in seconds: longer is a typo, not a show.
 pub const MAX_TRANSITION_SECS: f32 = 600.0;

@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 
-use crate::error::{ErrorKind, MAX_TRANSITION_SECS, ShowError};
+use crate::error::{ErrorKind, MAX_IMAGE_SIDE, MAX_TRANSITION_SECS, ShowError};
 use crate::id::NodeId;
 use crate::node::NodeKind;
 use crate::scene::{Scene, Show};
@@ -134,14 +134,22 @@ fn check_scene(scene: &Scene, base_dir: &Path) -> Vec<(ErrorKind, Place)> {
             out.push((kind, Place::Node(id.clone(), Some("url".into()))));
         }
         for path in files(&node.kind) {
-            if !base_dir.join(path).is_file() {
-                let kind = ErrorKind::MissingFile {
+            let full = base_dir.join(path);
+            let kind = match check_image(&full) {
+                Ok(()) => continue,
+                Err(None) => ErrorKind::MissingFile {
                     node: id.clone(),
                     kind: node.kind.name(),
                     path: path.to_path_buf(),
-                };
-                out.push((kind, Place::Node(id.clone(), Some("path".into()))));
-            }
+                },
+                Err(Some(reason)) => ErrorKind::BadImageFile {
+                    node: id.clone(),
+                    kind: node.kind.name(),
+                    path: path.to_path_buf(),
+                    reason,
+                },
+            };
+            out.push((kind, Place::Node(id.clone(), Some("path".into()))));
         }
     }
 
@@ -293,6 +301,36 @@ fn external_identity(kind: &NodeKind) -> Option<String> {
 }
 
 /// Files a node needs, relative to the show's folder.
+/// `Err(None)` when the file does not exist, `Err(Some(reason))` when it is no usable image.
+/// Metadata comes first so a device like /dev/zero is never read; only the header is decoded.
+fn check_image(path: &Path) -> Result<(), Option<String>> {
+    let meta = match std::fs::metadata(path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(None),
+        Err(e) => return Err(Some(format!("cannot be read: {e}"))),
+    };
+    if meta.is_dir() {
+        return Err(Some("is a directory, not an image file".into()));
+    }
+    if !meta.is_file() {
+        return Err(Some("is not a regular file".into()));
+    }
+    let reader = image::ImageReader::open(path)
+        .and_then(|r| r.with_guessed_format())
+        .map_err(|e| Some(format!("cannot be read: {e}")))?;
+    let (w, h) = reader.into_dimensions().map_err(|e| {
+        Some(format!(
+            "is not a PNG or JPEG image this build can decode: {e}"
+        ))
+    })?;
+    if w > MAX_IMAGE_SIDE || h > MAX_IMAGE_SIDE {
+        return Err(Some(format!(
+            "is {w}x{h}, larger than the limit of {MAX_IMAGE_SIDE}x{MAX_IMAGE_SIDE}"
+        )));
+    }
+    Ok(())
+}
+
 fn files(kind: &NodeKind) -> Vec<&Path> {
     match kind {
         NodeKind::Image(img) => vec![img.path.as_path()],

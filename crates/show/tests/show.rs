@@ -882,3 +882,99 @@ fn duplicate_node_id_is_reported_in_its_own_scene_and_strings_or_comments_do_not
     );
     assert_eq!(messages(text), vec![want]);
 }
+
+/// Standard CRC-32 (as PNG chunks use), bit by bit: tests need only a few bytes.
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &b in bytes {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+/// A PNG signature, an IHDR chunk claiming `w`x`h` and empty IDAT/IEND (only the header is read).
+fn png_header(w: u32, h: u32) -> Vec<u8> {
+    let mut chunk = b"IHDR".to_vec();
+    chunk.extend(w.to_be_bytes());
+    chunk.extend(h.to_be_bytes());
+    chunk.extend([8, 6, 0, 0, 0]);
+    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
+    out.extend(13u32.to_be_bytes());
+    out.extend(&chunk);
+    out.extend(crc32(&chunk).to_be_bytes());
+    // The decoder reads on to the first data chunk before it reports a size.
+    for name in [&b"IDAT"[..], &b"IEND"[..]] {
+        out.extend(0u32.to_be_bytes());
+        out.extend(name);
+        out.extend(crc32(name).to_be_bytes());
+    }
+    out
+}
+
+/// The messages for an image node at `path`, and the `path:` position they should carry.
+fn image_messages(path: &Path) -> (Vec<String>, String) {
+    let text = GOOD.replace(
+        r#""fg": (kind: solid((color: (0.0, 1.0, 0.0, 1.0)))),"#,
+        &format!(
+            r#""fg": (kind: image((path: {:?}))),"#,
+            path.display().to_string()
+        ),
+    );
+    (messages(&text), pos_of(&text, "path:"))
+}
+
+fn assert_bad_image(path: &Path, reason: &str) {
+    let (m, pos) = image_messages(path);
+    let want = format!(
+        "scenes/x.ron:{pos}: scene \"s\": node \"fg\" (image): {} {reason}",
+        path.display()
+    );
+    assert!(m.iter().any(|m| m.starts_with(&want)), "{m:?}\nwant {want}");
+}
+
+#[test]
+fn corrupt_png_is_rejected() {
+    let path = scratch("corrupt-png").join("bad.png");
+    let mut bytes = b"\x89PNG\r\n\x1a\n".to_vec();
+    bytes.extend(b"this is not a chunk at all, just garbage");
+    fs::write(&path, bytes).unwrap();
+    assert_bad_image(&path, "is not a PNG or JPEG image this build can decode: ");
+}
+
+#[test]
+fn decompression_bomb_png_is_rejected() {
+    let path = scratch("bomb-png").join("bomb.png");
+    fs::write(&path, png_header(60000, 60000)).unwrap();
+    assert_bad_image(&path, "is 60000x60000, larger than the limit");
+}
+
+#[test]
+fn directory_is_not_an_image() {
+    let path = scratch("dir-image").join("folder.png");
+    fs::create_dir_all(&path).unwrap();
+    assert_bad_image(&path, "is a directory, not an image file");
+}
+
+#[test]
+fn device_is_not_a_regular_file() {
+    let path = Path::new("/dev/zero");
+    if !path.exists() {
+        return;
+    }
+    assert_bad_image(path, "is not a regular file");
+}
+
+#[test]
+fn small_valid_png_passes() {
+    let path = scratch("good-png").join("good.png");
+    image::RgbaImage::new(4, 3).save(&path).unwrap();
+    let (m, _) = image_messages(&path);
+    assert!(m.is_empty(), "{m:?}");
+}
