@@ -2,8 +2,6 @@
 //! the previous good one: encode in memory, write a temp file beside the target, fsync,
 //! rename over the target, fsync the directory.
 
-use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use image::ImageEncoder;
@@ -96,41 +94,19 @@ pub fn save_rgba(path: &Path, rgba: &[u8], width: u32, height: u32) -> Result<()
     write_atomic(path, &bytes)
 }
 
-/// Writes `bytes` to a temp file beside `path`, fsyncs it, renames it over `path` and fsyncs
-/// the directory, so readers see the old file or the whole new one, never a truncated one.
+/// Writes `bytes` atomically (see [`show::io::write_atomic`]), without a backup.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
-    let io = |source| WriteError::Io {
+    show::io::write_atomic(path, bytes, None).map_err(|source| WriteError::Io {
         path: path.to_path_buf(),
         source,
-    };
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let written = (|| {
-        let mut f = fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        fs::rename(&tmp, path)
-    })();
-    if let Err(e) = written {
-        // Best effort: the temp file may not exist if creating it was what failed.
-        let _ = fs::remove_file(&tmp);
-        return Err(io(e));
-    }
-    // Make the rename itself durable.
-    fs::File::open(dir).and_then(|d| d.sync_all()).map_err(io)
+    })
 }
 
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, reason = "tests")]
     use super::*;
+    use std::fs;
 
     fn temp_dir(name: &str) -> PathBuf {
         let dir = std::env::temp_dir().join(format!("metadj-write-{name}-{}", std::process::id()));

@@ -173,10 +173,17 @@ pub fn to_string(show: &Show) -> Result<String, ShowError> {
 /// `path.bak`, then renames into place. A crash at any point leaves a complete file behind.
 pub fn save(path: &Path, show: &Show) -> Result<(), ShowError> {
     let text = to_string(show)?;
-    let io = |e: std::io::Error| ShowError {
+    write_atomic(path, text.as_bytes(), Some(&backup_path(path))).map_err(|e| ShowError {
         file: Some(path.to_path_buf()),
         ..ShowError::new(ErrorKind::Io(e.to_string()))
-    };
+    })
+}
+
+/// Writes `bytes` to a temp file beside `path`, fsyncs it, copies the previous file to `backup`
+/// (when given and there is one), renames the temp file over `path` and fsyncs the directory:
+/// readers see the old file or the whole new one, never a truncated one. On failure the temp
+/// file is removed and `path` is untouched.
+pub fn write_atomic(path: &Path, bytes: &[u8], backup: Option<&Path>) -> std::io::Result<()> {
     let dir = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
@@ -185,17 +192,24 @@ pub fn save(path: &Path, show: &Show) -> Result<(), ShowError> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.tmp"));
-    {
-        let mut f = fs::File::create(&tmp).map_err(io)?;
-        f.write_all(text.as_bytes()).map_err(io)?;
-        f.sync_all().map_err(io)?;
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let written = (|| {
+        let mut f = fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        if let Some(backup) = backup
+            && path.exists()
+        {
+            fs::copy(path, backup)?;
+        }
+        fs::rename(&tmp, path)
+    })();
+    if let Err(e) = written {
+        // Best effort: the temp file may not exist if creating it was what failed.
+        let _ = fs::remove_file(&tmp);
+        return Err(e);
     }
-    if path.exists() {
-        fs::copy(path, backup_path(path)).map_err(io)?;
-    }
-    fs::rename(&tmp, path).map_err(io)?;
-    // Make the rename itself durable.
+    // Make the rename itself durable (best effort: not every file system syncs directories).
     if let Ok(d) = fs::File::open(dir) {
         let _ = d.sync_all();
     }
