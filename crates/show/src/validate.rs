@@ -368,18 +368,16 @@ fn check_params(kind: &NodeKind) -> Vec<(String, String, String)> {
     // Cross-field rules: each relates two or more fields, so no single row can hold it.
     match kind {
         NodeKind::LumaKey(k) => {
-            // `high` may not be below `low` (reported only when `high` is in its own range).
-            let max = match crate::spec::param("luma_key", "high").map(|r| &r.ty) {
-                Some(crate::spec::ParamType::Float { max, .. }) => *max,
-                _ => 1.0,
-            };
-            let low = k.low.clamp(0.0, max);
-            if k.high.is_finite() && k.high <= max && k.high < low {
-                bad.push((
-                    "high".into(),
-                    format!("{low}..={max}"),
-                    format!("{}", k.high),
-                ));
+            // `high` may not be below `low`; reported only when `high` is in its own range.
+            if let Some(row) = crate::spec::param("luma_key", "high")
+                && let crate::spec::ParamType::Float { max, .. } = row.ty
+                && row.check(&crate::spec::Value::Float(k.high)).is_ok()
+            {
+                let low = k.low.clamp(0.0, max);
+                if k.high < low {
+                    let range = format!("{low}..={max}");
+                    bad.push(("high".into(), range, format!("{}", k.high)));
+                }
             }
         }
         NodeKind::Transform(t) => {

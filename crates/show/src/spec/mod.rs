@@ -1,11 +1,13 @@
 //! One table of facts per node kind: label, category, shader and every parameter's range,
-//! default, unit and help. [`crate::validate`] and the console inspector both read it, so a
+//! default, unit and help. [`crate::validate()`] and the console inspector both read it, so a
 //! range lives in exactly one place.
 //!
 //! Parameters are named by their path as validate reports them (`"crop.left"`,
 //! `"params.noise_scale"`); list rows (`"layers.opacity"`) are reported per item as
 //! `layers[1].opacity` (see [`ParamSpec::item_name`]).
 
+mod access;
+mod sources;
 mod table;
 
 use std::path::PathBuf;
