@@ -13,6 +13,7 @@ pub mod io;
 pub mod node;
 pub mod plan;
 pub mod scene;
+pub mod spec;
 pub mod validate;
 
 pub use color::Rgba;

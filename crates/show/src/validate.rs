@@ -344,118 +344,59 @@ fn files(kind: &NodeKind) -> Vec<&Path> {
     }
 }
 
-/// Out-of-range parameters as `(name, range, value)`.
+/// The most a transform may crop from two opposite edges together: a sliver must remain.
+const MAX_CROP_SUM: f32 = 0.99;
+
+/// Out-of-range parameters as `(name, range, value)`. Single-parameter ranges come from the
+/// kind's [`crate::spec`] table; rules that relate several fields follow it.
 fn check_params(kind: &NodeKind) -> Vec<(String, String, String)> {
     let mut bad = Vec::new();
-    // Non-numeric problems, appended after the range checks.
-    let mut other: Vec<(String, String, String)> = Vec::new();
-    let mut f = |name: &str, v: f32, lo: f32, hi: f32| {
-        if !(v.is_finite() && (lo..=hi).contains(&v)) {
-            bad.push((name.to_owned(), format!("{lo}..={hi}"), format!("{v}")));
-        }
-    };
-    let color = |f: &mut dyn FnMut(&str, f32, f32, f32), name: &str, c: &crate::Rgba| {
-        for (ch, v) in ["r", "g", "b", "a"].iter().zip(c.to_array()) {
-            f(&format!("{name}.{ch}"), v, 0.0, 1.0);
-        }
-    };
-    match kind {
-        NodeKind::Solid(s) => color(&mut f, "color", &s.color),
-        NodeKind::Gradient(g) => {
-            color(&mut f, "from", &g.from);
-            color(&mut f, "to", &g.to);
-            for (n, (x, y)) in [("start", g.start), ("end", g.end)] {
-                f(&format!("{n}.x"), x, -10.0, 10.0);
-                f(&format!("{n}.y"), y, -10.0, 10.0);
+    for row in kind.spec().params {
+        for i in 0..(row.len)(kind) {
+            let Some(value) = (row.get)(kind, i) else {
+                continue;
+            };
+            for p in row.problems(&value) {
+                let name = match p.part {
+                    Some(part) => format!("{}.{part}", row.item_name(i)),
+                    None => row.item_name(i),
+                };
+                bad.push((name, p.range, p.got));
             }
-        }
-        NodeKind::Image(_) | NodeKind::Output(_) | NodeKind::Invert(_) | NodeKind::Mask(_) => {}
-        NodeKind::Matte(_) => {}
-        NodeKind::TestPattern(t) => f("speed", t.speed, -10.0, 10.0),
-        NodeKind::Camera(c) => {
-            f("width", c.width as f32, 16.0, 7680.0);
-            f("height", c.height as f32, 16.0, 4320.0);
-            f("fps", c.fps as f32, 1.0, 240.0);
-        }
-        NodeKind::Scope(s) => {
-            f("load.width", s.load.width as f32, 16.0, 4096.0);
-            f("load.height", s.load.height as f32, 16.0, 4096.0);
-            for (i, p) in s.params.prompts.iter().enumerate() {
-                f(&format!("params.prompts[{i}].weight"), p.weight, 0.0, 100.0);
-            }
-            if let Some(v) = s.params.noise_scale {
-                f("params.noise_scale", v, 0.0, 1.0);
-            }
-            if let Some(v) = s.params.vace_context_scale {
-                f("params.vace_context_scale", v, 0.0, 2.0);
-            }
-            if let Some(steps) = &s.params.denoising_steps {
-                for (i, v) in steps.iter().enumerate() {
-                    f(
-                        &format!("params.denoising_steps[{i}]"),
-                        *v as f32,
-                        0.0,
-                        1000.0,
-                    );
-                }
-            }
-            if let crate::node::ScopeFallback::Hold { fade_after } = s.fallback {
-                f("fallback.fade_after", fade_after, 0.0, 3600.0);
-            }
-            if s.pipeline.trim().is_empty() {
-                other.push(("pipeline".into(), "a pipeline id".into(), "\"\"".into()));
-            }
-        }
-        NodeKind::GarbageMatte(g) => {
-            f("size.w", g.size.0, 0.0, 4.0);
-            f("size.h", g.size.1, 0.0, 4.0);
-            f("softness", g.softness, 0.0, 1.0);
-        }
-        NodeKind::Transform(t) => {
-            f("scale.x", t.scale.0, -100.0, 100.0);
-            f("scale.y", t.scale.1, -100.0, 100.0);
-            f("rotation", t.rotation, -3600.0, 3600.0);
-            let (l, tp, r, b) = t.crop;
-            for (n, v) in [("left", l), ("top", tp), ("right", r), ("bottom", b)] {
-                f(&format!("crop.{n}"), v, 0.0, 1.0);
-            }
-            f("crop.left+right", l + r, 0.0, 0.99);
-            f("crop.top+bottom", tp + b, 0.0, 0.99);
-        }
-        NodeKind::Blend(b) => {
-            if b.layers.is_empty() {
-                other.push(("layers".into(), "1 or more layers".into(), "none".into()));
-            }
-            for (i, l) in b.layers.iter().enumerate() {
-                f(&format!("layers[{i}].opacity"), l.opacity, 0.0, 1.0);
-            }
-        }
-        NodeKind::ChromaKey(k) => {
-            color(&mut f, "key_color", &k.key_color);
-            f("similarity", k.similarity, 0.0, 1.0);
-            f("smoothness", k.smoothness, 0.0, 1.0);
-            f("spill", k.spill, 0.0, 1.0);
-            f("opacity", k.opacity, 0.0, 1.0);
-            f("contrast", k.contrast, -4.0, 4.0);
-            f("brightness", k.brightness, -1.0, 1.0);
-            f("gamma", k.gamma, -1.0, 1.0);
-        }
-        NodeKind::LumaKey(k) => {
-            f("low", k.low, 0.0, 1.0);
-            f("high", k.high, k.low.clamp(0.0, 1.0), 1.0);
-            f("smoothness", k.smoothness, 0.0, 1.0);
-        }
-        NodeKind::Feather(fe) => f("radius", fe.radius, 0.0, 64.0),
-        NodeKind::ColorAdjust(c) => {
-            f("brightness", c.brightness, -1.0, 1.0);
-            f("contrast", c.contrast, 0.0, 4.0);
-            f("saturation", c.saturation, 0.0, 4.0);
-            f("gamma", c.gamma, 0.1, 10.0);
-            f("hue_shift", c.hue_shift, -360.0, 360.0);
-            f("opacity", c.opacity, 0.0, 1.0);
         }
     }
-    bad.extend(other);
+    // Cross-field rules: each relates two or more fields, so no single row can hold it.
+    match kind {
+        NodeKind::LumaKey(k) => {
+            // `high` may not be below `low`; reported only when `high` is in its own range.
+            if let Some(row) = crate::spec::param("luma_key", "high")
+                && let crate::spec::ParamType::Float { max, .. } = row.ty
+                && row.check(&crate::spec::Value::Float(k.high)).is_ok()
+            {
+                let low = k.low.clamp(0.0, max);
+                if k.high < low {
+                    let range = format!("{low}..={max}");
+                    bad.push(("high".into(), range, format!("{}", k.high)));
+                }
+            }
+        }
+        NodeKind::Transform(t) => {
+            let (l, tp, r, b) = t.crop;
+            for (name, sum) in [("crop.left+right", l + r), ("crop.top+bottom", tp + b)] {
+                if !(sum.is_finite() && (0.0..=MAX_CROP_SUM).contains(&sum)) {
+                    bad.push((name.into(), format!("0..={MAX_CROP_SUM}"), format!("{sum}")));
+                }
+            }
+        }
+        // Not ranges at all: a blend without layers draws nothing, a Scope node needs a pipeline.
+        NodeKind::Blend(b) if b.layers.is_empty() => {
+            bad.push(("layers".into(), "1 or more layers".into(), "none".into()));
+        }
+        NodeKind::Scope(s) if s.pipeline.trim().is_empty() => {
+            bad.push(("pipeline".into(), "a pipeline id".into(), "\"\"".into()));
+        }
+        _ => {}
+    }
     bad
 }
 
