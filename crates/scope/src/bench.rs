@@ -185,7 +185,6 @@ pub fn run(args: BenchScopeArgs) -> anyhow::Result<BenchScopeReport> {
             CodecArg::H264 => Codec::H264,
         },
         fps: args.fps,
-        watchdog: Duration::from_secs(5),
         ..ScopeConfig::default()
     };
     // Pre-render a loop of frames so picture generation does not count as client cost.
