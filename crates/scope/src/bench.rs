@@ -14,7 +14,9 @@ use serde::Serialize;
 
 use crate::config::{Codec, ScopeConfig};
 use crate::embedded::resolve_url;
+use crate::error::ScopeError;
 use crate::handle::ScopeHandle;
+use crate::rest::RestClient;
 use crate::shared::{ScopeState, epoch};
 
 /// `WIDTHxHEIGHT`.
@@ -171,12 +173,34 @@ fn synthetic(size: Size, n: u64) -> anyhow::Result<VideoFrame> {
     )?)
 }
 
+/// Bound on connecting and the first frame coming back.
+const WARMUP: Duration = Duration::from_secs(60);
+
+/// How long the up-front `/health` check may take: a server that cannot answer that cannot be
+/// benchmarked, and the node would otherwise retry quietly until [`WARMUP`] runs out.
+const PREFLIGHT_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// Fails at once, in one line, when nothing Scope-like answers at `url`.
+fn preflight(url: &str) -> anyhow::Result<()> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting a tokio runtime for the health check")?;
+    let rest = RestClient::new(url, PREFLIGHT_TIMEOUT)?;
+    match rt.block_on(rest.health()) {
+        Ok(_) => Ok(()),
+        Err(ScopeError::Connect { reason, .. }) => bail!("cannot connect to {url}: {reason}"),
+        Err(e) => bail!("{url} is not usable as a Scope server: {e}"),
+    }
+}
+
 /// Runs the benchmark; blocks for about `seconds` plus connection time.
 pub fn run(args: BenchScopeArgs) -> anyhow::Result<BenchScopeReport> {
     if args.fps == 0 || args.fps > 240 {
         bail!("--fps must be in 1..=240, got {}", args.fps);
     }
     let (url, _server) = resolve_url(&args.url).context("starting the embedded Scope server")?;
+    preflight(&url)?;
     let config = ScopeConfig {
         url: url.clone(),
         pipeline_id: args.pipeline.clone(),
@@ -185,7 +209,6 @@ pub fn run(args: BenchScopeArgs) -> anyhow::Result<BenchScopeReport> {
             CodecArg::H264 => Codec::H264,
         },
         fps: args.fps,
-        watchdog: Duration::from_secs(5),
         ..ScopeConfig::default()
     };
     // Pre-render a loop of frames so picture generation does not count as client cost.
@@ -220,15 +243,20 @@ pub fn run(args: BenchScopeArgs) -> anyhow::Result<BenchScopeReport> {
         if let ScopeState::Failed { reason } = &stats.state {
             bail!("Scope node failed: {reason}");
         }
-        if t0.elapsed() > Duration::from_secs(60) {
-            let errors: Vec<String> = handle
+        if t0.elapsed() > WARMUP {
+            // The last error says why; the full event log is for the tracing output.
+            let last_error = handle
                 .poll_events()
                 .into_iter()
-                .map(|e| format!("{e:?}"))
-                .collect();
+                .rev()
+                .find_map(|e| match e {
+                    crate::worker::ScopeEvent::Error(e) => Some(e),
+                    _ => None,
+                });
             bail!(
-                "no frame back from {url} within 60 s (state {:?}; events {errors:?})",
-                stats.state
+                "no frame back from {url} within {WARMUP:?} (state {:?}; last error: {})",
+                stats.state,
+                crate::error::snippet(last_error.as_deref().unwrap_or("none"))
             );
         }
         send(n);
@@ -321,6 +349,35 @@ fn pixel_id(frame: &VideoFrame) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A dead server is reported at once, in one short line naming the URL.
+    #[test]
+    fn dead_server_fails_fast_with_one_line() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        drop(listener);
+        let t = Instant::now();
+        let e = run(BenchScopeArgs {
+            url: url.clone(),
+            size: "64x64".parse().unwrap(),
+            fps: 30,
+            seconds: 1,
+            json: false,
+            codec: CodecArg::Vp8,
+            pipeline: "passthrough".into(),
+        })
+        .unwrap_err();
+        let took = t.elapsed();
+        // What `main` prints.
+        let text = format!("{e:#}");
+        assert!(took < Duration::from_secs(5), "took {took:?}");
+        assert!(
+            text.contains(&url) && text.contains("connection refused"),
+            "{text}"
+        );
+        assert!(text.len() < 300, "{} chars: {text}", text.len());
+        assert_eq!(text, format!("cannot connect to {url}: connection refused"));
+    }
 
     #[test]
     fn parses_sizes() {

@@ -59,8 +59,13 @@ pub struct ScopeConfig {
     pub vace_use_input_video: Option<bool>,
     /// When set, prompt changes are sent as a `transition` instead of a jump.
     pub transition: Option<PromptTransition>,
-    /// No decoded frame for this long ⇒ `Stalled`, then reconnect.
-    pub watchdog: Duration,
+    /// A live session is `Stalled` (then reconnected) when no frame arrived for
+    /// max(2 × the observed median frame interval, this). Short, so a dead server is noticed
+    /// within about half a second instead of holding a frozen picture as `Live`.
+    pub stall_threshold: Duration,
+    /// How long a new session may take to deliver its first frame (offer, ICE, DTLS and a
+    /// server that may still be warming up after a restart) before it counts as stalled.
+    pub first_frame_timeout: Duration,
     /// Trickle our ICE candidates with PATCH instead of waiting for gathering to complete.
     pub trickle_ice: bool,
     /// Encoder hints.
@@ -89,7 +94,8 @@ impl Default for ScopeConfig {
             input_mode: InputMode::Video,
             vace_use_input_video: None,
             transition: None,
-            watchdog: Duration::from_secs(3),
+            stall_threshold: Duration::from_millis(500),
+            first_frame_timeout: Duration::from_secs(10),
             trickle_ice: false,
             fps: 30,
             bitrate_kbps: 2500,

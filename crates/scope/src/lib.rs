@@ -9,6 +9,7 @@ pub mod config;
 pub mod embedded;
 pub mod error;
 mod handle;
+mod liveness;
 pub mod rest;
 mod rtc;
 mod shared;

@@ -316,7 +316,7 @@ impl RestClient {
             ScopeError::Connect {
                 method,
                 url,
-                reason: error_chain(e),
+                reason: connect_cause(e),
             }
         } else {
             ScopeError::Transport {
@@ -703,6 +703,27 @@ fn error_chain(e: &dyn std::error::Error) -> String {
         cur = s.source();
     }
     out
+}
+
+/// The root cause of a failed connect in a few words ("connection refused"): reqwest wraps it
+/// in three layers that repeat the URL, which buries the one fact an operator needs.
+fn connect_cause(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    let mut last = e.to_string();
+    while let Some(err) = cur {
+        if let Some(io) = err.downcast_ref::<std::io::Error>() {
+            return match io.kind() {
+                std::io::ErrorKind::ConnectionRefused => "connection refused".to_owned(),
+                std::io::ErrorKind::TimedOut => "connect timed out".to_owned(),
+                std::io::ErrorKind::HostUnreachable => "host unreachable".to_owned(),
+                std::io::ErrorKind::NetworkUnreachable => "network unreachable".to_owned(),
+                _ => io.to_string(),
+            };
+        }
+        last = err.to_string();
+        cur = err.source();
+    }
+    last
 }
 
 /// Percent-encodes a query or path component.

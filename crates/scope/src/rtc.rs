@@ -24,6 +24,7 @@ use webrtc::api::setting_engine::SettingEngine;
 use webrtc::data_channel::RTCDataChannel;
 use webrtc::data_channel::data_channel_init::RTCDataChannelInit;
 use webrtc::data_channel::data_channel_message::DataChannelMessage;
+use webrtc::ice::mdns::MulticastDnsMode;
 use webrtc::ice::network_type::NetworkType;
 use webrtc::interceptor::registry::Registry;
 use webrtc::media::Sample;
@@ -109,6 +110,21 @@ fn is_loopback_url(url: &str) -> bool {
     host == "localhost" || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
+/// ICE settings for a server at `url`. mDNS is off: Scope answers with plain IP candidates and
+/// never sends `.local` ones, so the multicast socket (224.0.0.251:5353 on every interface) would
+/// only add traffic and a firewall prompt. For a loopback server only loopback host candidates
+/// are gathered.
+fn setting_engine(url: &str) -> SettingEngine {
+    let mut setting = SettingEngine::default();
+    setting.set_network_types(vec![NetworkType::Udp4]);
+    setting.set_ice_multicast_dns_mode(MulticastDnsMode::Disabled);
+    if is_loopback_url(url) {
+        setting.set_include_loopback_candidate(true);
+        setting.set_ip_filter(Box::new(|ip: IpAddr| ip.is_loopback()));
+    }
+    setting
+}
+
 fn codec_parameters(codec: Codec) -> RTCRtpCodecParameters {
     let feedback = media::RTCP_FEEDBACK.map(|(typ, parameter)| RTCPFeedback {
         typ: typ.into(),
@@ -156,12 +172,7 @@ impl Session {
             .map_err(|e| rtc_err(&url, e))?;
         let registry = register_default_interceptors(Registry::new(), &mut media_engine)
             .map_err(|e| rtc_err(&url, e))?;
-        let mut setting = SettingEngine::default();
-        setting.set_network_types(vec![NetworkType::Udp4]);
-        if is_loopback_url(&url) {
-            setting.set_include_loopback_candidate(true);
-            setting.set_ip_filter(Box::new(|ip: IpAddr| ip.is_loopback()));
-        }
+        let setting = setting_engine(&url);
         let api = APIBuilder::new()
             .with_media_engine(media_engine)
             .with_interceptor_registry(registry)
@@ -776,6 +787,77 @@ mod tests {
         assert!(is_loopback_url("http://localhost:8000/"));
         assert!(is_loopback_url("http://[::1]:8000"));
         assert!(!is_loopback_url("http://192.168.1.20:8000"));
+    }
+
+    /// Inodes of this process's UDP sockets bound to local port `port` (Linux `/proc`).
+    fn own_udp_sockets_on(port: u16) -> Vec<String> {
+        let own: std::collections::HashSet<String> = std::fs::read_dir("/proc/self/fd")
+            .unwrap()
+            .filter_map(|e| std::fs::read_link(e.ok()?.path()).ok())
+            .filter_map(|l| {
+                let l = l.to_string_lossy().into_owned();
+                Some(l.strip_prefix("socket:[")?.strip_suffix(']')?.to_owned())
+            })
+            .collect();
+        let suffix = format!(":{port:04X}");
+        ["/proc/self/net/udp", "/proc/self/net/udp6"]
+            .iter()
+            .filter_map(|p| std::fs::read_to_string(p).ok())
+            .flat_map(|t| t.lines().skip(1).map(str::to_owned).collect::<Vec<_>>())
+            .filter_map(|line| {
+                let cols: Vec<&str> = line.split_whitespace().collect();
+                let (local, inode) = (cols.get(1)?, cols.get(9)?);
+                (local.ends_with(&suffix) && own.contains(*inode)).then(|| (*inode).to_owned())
+            })
+            .collect()
+    }
+
+    /// A loopback offer: no mDNS socket is opened, no `.local` candidate is offered, and every
+    /// host candidate is 127.0.0.1.
+    #[test]
+    fn loopback_offer_has_no_mdns_and_only_loopback_candidates() {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let (sdp, mdns_sockets) = rt.block_on(async {
+            let mut media_engine = MediaEngine::default();
+            media_engine
+                .register_codec(codec_parameters(Codec::Vp8), RTPCodecType::Video)
+                .unwrap();
+            let api = APIBuilder::new()
+                .with_media_engine(media_engine)
+                .with_setting_engine(setting_engine("http://127.0.0.1:8000"))
+                .build();
+            let pc = api
+                .new_peer_connection(RTCConfiguration::default())
+                .await
+                .unwrap();
+            pc.create_data_channel("parameters", None).await.unwrap();
+            let offer = pc.create_offer(None).await.unwrap();
+            let mut gathered = pc.gathering_complete_promise().await;
+            pc.set_local_description(offer).await.unwrap();
+            let _ = tokio::time::timeout(Duration::from_secs(5), gathered.recv()).await;
+            let sdp = pc.local_description().await.unwrap().sdp;
+            let sockets = own_udp_sockets_on(5353);
+            pc.close().await.unwrap();
+            (sdp, sockets)
+        });
+        assert!(
+            mdns_sockets.is_empty(),
+            "mDNS sockets open: {mdns_sockets:?}"
+        );
+        let candidates: Vec<&str> = sdp
+            .lines()
+            .filter(|l| l.starts_with("a=candidate:"))
+            .collect();
+        assert!(!candidates.is_empty(), "{sdp}");
+        for c in &candidates {
+            let address = c.split_whitespace().nth(4).unwrap_or("");
+            assert!(!address.ends_with(".local"), "mDNS candidate: {c}");
+            assert_eq!(address, "127.0.0.1", "non-loopback candidate: {c}");
+        }
     }
 
     #[test]

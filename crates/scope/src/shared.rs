@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use media::VideoFrame;
 
+use crate::liveness::FrameIntervals;
 use crate::stats::{MeanTime, RateMeter, RttMatcher, RttWindow};
 
 /// Lifecycle of a Scope node, reported as events and in [`ScopeStats`].
@@ -21,7 +22,7 @@ pub enum ScopeState {
     Connecting,
     /// Frames are coming back.
     Live,
-    /// No frame for the watchdog period.
+    /// No frame within the allowance (first-frame grace, or the steady-state stall threshold).
     Stalled,
     /// Waiting before reconnect attempt `attempt` (1, 2, 4, 8 s backoff).
     Reconnecting {
@@ -71,6 +72,9 @@ struct Metrics {
     frames_sent: u64,
     frames_received: u64,
     last_frame_at: Option<Instant>,
+    /// Arrival gaps of this session's frames (the watchdog's expected interval).
+    intervals: FrameIntervals,
+    last_sent_at: Option<Instant>,
     output_size: Option<(u32, u32)>,
 }
 
@@ -122,6 +126,7 @@ impl Shared {
         m.fps_in.tick(taken);
         m.encode.add(encode);
         m.frames_sent += 1;
+        m.last_sent_at = Some(taken);
     }
 
     /// Decoder thread: a frame was decoded; match it for the round trip and publish it.
@@ -132,6 +137,7 @@ impl Shared {
         m.fps_out.tick(now);
         m.frames_received += 1;
         m.last_frame_at = Some(now);
+        m.intervals.on_frame(now);
         m.output_size = Some((frame.width, frame.height));
         frame.seq = m.frames_received;
         // The capture time of the matching input frame when known, else arrival time.
@@ -155,11 +161,22 @@ impl Shared {
         lock(&self.metrics).last_frame_at
     }
 
+    /// Median gap between this session's decoded frames.
+    pub fn frame_interval(&self) -> Option<Duration> {
+        lock(&self.metrics).intervals.median()
+    }
+
+    /// When the encoder last sent a frame.
+    pub fn last_sent_at(&self) -> Option<Instant> {
+        lock(&self.metrics).last_sent_at
+    }
+
     /// New session: new RTP origin, so old matches are meaningless.
     pub fn reset_session(&self) {
         let mut m = lock(&self.metrics);
         m.matcher.reset();
         m.last_frame_at = None;
+        m.intervals.reset();
     }
 
     pub fn stats(&self) -> ScopeStats {

@@ -13,6 +13,7 @@ use tokio::sync::watch;
 
 use crate::config::{ConfigChange, ScopeConfig, merge_pending};
 use crate::error::ScopeError;
+use crate::liveness::{Backoff, Observation, Watchdog};
 use crate::rest::{LoadState, RestClient};
 use crate::rtc::{Session, SessionEvent, SessionSpec};
 use crate::shared::{ScopeState, Shared};
@@ -56,13 +57,15 @@ pub(crate) struct Worker {
     start_time: Option<f64>,
     asset_paths: Vec<String>,
     assets_for: Vec<PathBuf>,
-    attempt: u32,
+    backoff: Backoff,
+    /// The last `/health` after a backoff failed: the server is down, not just misbehaving.
+    unreachable: bool,
     state: ScopeState,
 }
 
-fn backoff(attempt: u32) -> Duration {
-    Duration::from_secs(1u64 << attempt.saturating_sub(1).min(3))
-}
+/// How often `/health` is probed while backing off (a cheap GET; a refused connection on
+/// loopback costs microseconds), so a server that comes back is used at once.
+const PROBE_INTERVAL: Duration = Duration::from_millis(250);
 
 /// Transport-level failures and server-side hiccups are worth retrying; a server that is not
 /// Scope-shaped (HTML, malformed JSON, 404/422) or a bad local setting needs a config change.
@@ -98,7 +101,8 @@ impl Worker {
             start_time: None,
             asset_paths: Vec::new(),
             assets_for: Vec::new(),
-            attempt: 0,
+            backoff: Backoff::default(),
+            unreachable: false,
             state: ScopeState::Idle,
         }
     }
@@ -271,31 +275,49 @@ impl Worker {
         }
     }
 
+    /// Waits out the backoff, then decides between a new session and a reload. While waiting
+    /// it probes `/health` and cuts the wait short when a server that did not answer does again,
+    /// or reports a new start time: a restarted server must not sit idle for up to 8 s.
     async fn backoff(&mut self, reload: bool) -> Phase {
-        self.attempt += 1;
+        let (attempt, delay) = self.backoff.next_delay();
         self.shared.count_reconnect();
-        self.set_state(ScopeState::Reconnecting {
-            attempt: self.attempt,
-        });
+        self.set_state(ScopeState::Reconnecting { attempt });
         let cfg = self.current();
-        let mut stop = self.stop.clone();
-        let mut config = self.config.clone();
-        tokio::select! {
-            _ = tokio::time::sleep(backoff(self.attempt)) => {}
-            _ = stop.changed() => return Phase::Stop,
-            _ = wait_reload(&mut config, &cfg) => return Phase::Load,
-        }
         let rest = match self.rest(&cfg) {
             Ok(r) => r,
             Err(e) => return self.fail(&e),
         };
+        let mut stop = self.stop.clone();
+        let mut config = self.config.clone();
+        let known_start = self.start_time;
+        let mut down = self.unreachable;
+        let probe = async {
+            loop {
+                tokio::time::sleep(PROBE_INTERVAL).await;
+                match tokio::time::timeout(PROBE_INTERVAL * 4, rest.health()).await {
+                    Ok(Ok(h)) if down || known_start.is_some_and(|t| t != h.server_start_time) => {
+                        return;
+                    }
+                    Ok(Ok(_)) => {}
+                    Ok(Err(_)) | Err(_) => down = true,
+                }
+            }
+        };
+        tokio::select! {
+            _ = tokio::time::sleep(delay) => {}
+            _ = probe => tracing::info!("{}: server answers again; reconnecting before the {delay:?} backoff ends", rest.base()),
+            _ = stop.changed() => return Phase::Stop,
+            _ = wait_reload(&mut config, &cfg) => return Phase::Load,
+        }
         let health = match rest.health().await {
             Ok(h) => h,
             Err(e) => {
+                self.unreachable = true;
                 self.emit(ScopeEvent::Error(e.to_string()));
                 return Phase::Backoff { reload };
             }
         };
+        self.unreachable = false;
         if self
             .start_time
             .is_some_and(|t| t != health.server_start_time)
@@ -367,7 +389,11 @@ impl Worker {
             session_id: session.id.clone(),
         });
 
-        let started = Instant::now();
+        let mut watchdog = Watchdog::new(
+            Instant::now(),
+            applied.first_frame_timeout,
+            applied.stall_threshold,
+        );
         let mut pending: Map<String, Value> = Map::new();
         let mut channel_open = false;
         let mut last_send = Instant::now()
@@ -395,6 +421,7 @@ impl Worker {
                             }
                             merge_pending(&mut pending, update);
                             applied = wanted;
+                            watchdog.set_limits(applied.first_frame_timeout, applied.stall_threshold);
                         }
                     }
                 }
@@ -423,15 +450,26 @@ impl Worker {
                     }
                     let last_frame = self.shared.last_frame_at();
                     if last_frame.is_some() && self.state != ScopeState::Live {
-                        self.attempt = 0;
+                        // A frame is the only proof the whole chain works: only now is the
+                        // backoff earned back.
+                        self.backoff.reset();
                         self.set_state(ScopeState::Live);
                     }
-                    // Watchdog: our own pause starves a video pipeline on purpose; don't count it.
-                    let reference = last_frame.unwrap_or(started).max(started);
-                    let paused_video = self.shared.paused() && applied.input_mode == crate::config::InputMode::Video;
-                    if !paused_video && reference.elapsed() > applied.watchdog {
-                        self.emit(ScopeEvent::Error(format!(
-                            "{}: no frame from session {} for {:?}", rest.base(), session.id, applied.watchdog)));
+                    let seen = Observation {
+                        now: Instant::now(),
+                        last_frame,
+                        frame_interval: self.shared.frame_interval(),
+                        last_sent: self.shared.last_sent_at(),
+                        paused: self.shared.paused(),
+                        needs_input: applied.input_mode == crate::config::InputMode::Video,
+                    };
+                    if let Some(stall) = watchdog.check(&seen) {
+                        let what = if stall.first_frame { "no first frame" } else { "no frame" };
+                        let message = format!(
+                            "{}: {what} from session {} for {:?} (allowed {:?})",
+                            rest.base(), session.id, stall.silent, stall.allowed);
+                        tracing::warn!("{message}");
+                        self.emit(ScopeEvent::Error(message));
                         self.set_state(ScopeState::Stalled);
                         break Phase::Backoff { reload: false };
                     }
@@ -474,16 +512,5 @@ async fn wait_reload(config: &mut watch::Receiver<ScopeConfig>, current: &ScopeC
         if current.diff(&wanted) == ConfigChange::Reload {
             return;
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_is_1_2_4_8_capped() {
-        let s: Vec<u64> = (1..=6).map(|a| backoff(a).as_secs()).collect();
-        assert_eq!(s, vec![1, 2, 4, 8, 8, 8]);
     }
 }

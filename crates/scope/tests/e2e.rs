@@ -102,7 +102,7 @@ fn config(url: &str) -> ScopeConfig {
             .as_object()
             .cloned()
             .unwrap(),
-        watchdog: Duration::from_secs(2),
+        stall_threshold: Duration::from_secs(2),
         ..ScopeConfig::default()
     }
 }
@@ -374,7 +374,7 @@ fn session_id(h: &ScopeHandle) -> Option<String> {
 fn stall_triggers_watchdog_and_reconnect() {
     let srv = server();
     let h = ScopeHandle::start(ScopeConfig {
-        watchdog: Duration::from_secs(1),
+        stall_threshold: Duration::from_secs(1),
         ..config(&srv.url())
     });
     let mut p = Pump::new();

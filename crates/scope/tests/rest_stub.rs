@@ -116,6 +116,8 @@ async fn timeout_and_refused_name_the_url() {
             .contains(&format!("http://127.0.0.1:{port}/health: cannot connect")),
         "{e}"
     );
+    // The root cause, not reqwest's three nested wrappers.
+    assert!(e.to_string().ends_with(": connection refused"), "{e}");
 }
 
 /// Status sequence served by the stub, one entry per poll (last one repeats).
