@@ -265,7 +265,7 @@ impl ReadbackFrame {
 
 /// One picture read back from a rendered frame.
 pub(super) struct ReadbackMessage {
-    /// [`FrameClock::frame`] the frame was rendered with.
+    /// [`super::FrameClock::frame`] the frame was rendered with.
     frame: u64,
     /// The program output (`None`) or the Scope feed of that node.
     tap: Option<NodeId>,
