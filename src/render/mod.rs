@@ -1,4 +1,4 @@
-//! The GPU compositor: executes [`RenderPlan`]s as wgpu render passes.
+//! The GPU compositor: executes [`show::RenderPlan`]s as wgpu render passes.
 //!
 //! The main world says *what* to draw ([`Program`], [`ExternalTextures`], [`FrameClock`]); the
 //! render world draws it in the [`RenderGraph`](bevy::render::renderer::RenderGraph) schedule,
@@ -6,257 +6,44 @@
 //! fullscreen triangle with the pass kind's shader from `shaders/`; a final pass mixes a running
 //! transition and composites the program over black. Colour: premultiplied alpha, sRGB-encoded
 //! values in `Rgba8Unorm` slots (see `shaders/common.wgsl`).
+//!
+//! Laid out by render phase, in frame order:
+//!
+//! - `plugin`: the plugin and the render-world schedule (every system's place, declared once);
+//! - `resources`: the main world's side: requests in, pictures out, output sizing;
+//! - `pass_kind`: pass kind → shader file (uniform packing per kind: `params`);
+//! - `pipelines`: the objects every pass shares, and pipeline variants;
+//! - `extract`: copying the main world's request into the render world;
+//! - `inputs`: what a pass reads, and the sampling shortcuts that allows (CPU only);
+//! - `jobs`: plan → render-pass jobs: skipping, fusing, feeds, the final pass (CPU only);
+//! - `packing`: which static images share a pack texture (CPU only);
+//! - `textures`: `PrepareResources`: slots, feed targets, the output view, uniforms;
+//! - `bind_groups`: `PrepareBindGroups`: a cached bind group and a pipeline per job;
+//! - `compose`: recording the passes and the readback copies;
+//! - `readback`: GPU → CPU copies of the program and of rendered Scope feeds.
 
-mod gpu;
+mod bind_groups;
+mod compose;
+mod extract;
 pub mod harness;
+mod inputs;
+mod jobs;
+mod packing;
 mod params;
+mod pass_kind;
+mod pipelines;
+mod plugin;
 mod readback;
-
-use std::collections::HashMap;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-
-use bevy::asset::RenderAssetUsages;
-use bevy::prelude::*;
-use bevy::render::render_resource::{TextureFormat, TextureUsages};
-use crossbeam_channel::Receiver;
-use show::scene::TransitionKind;
-use show::{NodeId, RenderPlan};
+mod resources;
+mod textures;
 
 pub use params::blend_mode_index;
-
-/// Path in Bevy's `DiagnosticsStore` of the GPU time (ms) of all compositor passes of a frame,
-/// recorded when `bevy::render::diagnostic::RenderDiagnosticsPlugin` is added and the adapter
-/// supports timestamp queries (`elapsed_cpu` next to it is the CPU time to record them).
-pub const GPU_TIME_DIAGNOSTIC: &str = "render/compositor/elapsed_gpu";
-
-/// Size of [`CompositeOutput`] until a plan names its canvas.
-const DEFAULT_CANVAS: (u32, u32) = (1920, 1080);
-
-/// Adds the compositor: resources, shaders, render-world passes and the readback.
-pub struct CompositorPlugin;
-
-impl Plugin for CompositorPlugin {
-    fn build(&self, app: &mut App) {
-        app.init_resource::<Program>()
-            .init_resource::<ExternalTextures>()
-            .init_resource::<ExternalOpacity>()
-            .init_resource::<FrameClock>()
-            .init_resource::<ProgramReadback>()
-            .init_resource::<LatestProgramFrame>()
-            .init_resource::<ScopeFeedFrames>()
-            .init_resource::<CompositorSettings>()
-            .init_resource::<PackedInputs>()
-            .init_resource::<ReadbackDrops>();
-        if !app.world().contains_resource::<Assets<Image>>() {
-            app.init_asset::<Image>();
-        }
-        let output = app
-            .world_mut()
-            .resource_mut::<Assets<Image>>()
-            .add(output_image(DEFAULT_CANVAS));
-        app.insert_resource(CompositeOutput(output))
-            .add_systems(PostUpdate, resize_output)
-            .add_systems(First, receive_readback);
-        gpu::build(app);
-    }
-}
-
-/// What the program shows: the current scene's plan and, while switching, the transition from
-/// the previous one.
-#[derive(Resource, Default, Clone)]
-pub struct Program {
-    pub plan: Option<Arc<RenderPlan>>,
-    pub transition: Option<ProgramTransition>,
-}
-
-/// A running scene switch: `from` is mixed into [`Program::plan`] by `progress` (0..=1).
-#[derive(Clone, Debug)]
-pub struct ProgramTransition {
-    pub from: Arc<RenderPlan>,
-    pub kind: TransitionKind,
-    pub progress: f32,
-}
-
-/// Textures for the plans' [`show::plan::Operand::External`] ids (images, camera and Scope
-/// frames): straight alpha, `Rgba8Unorm` or `Rgba8UnormSrgb`, any size. A missing or not yet
-/// uploaded texture reads as transparent.
-#[derive(Resource, Default, Clone)]
-pub struct ExternalTextures(pub HashMap<NodeId, Handle<Image>>);
-
-/// Opacity an external texture is sampled with, 0..=1 (absent: 1). A source fades this way
-/// on the GPU instead of rewriting its pixels.
-#[derive(Resource, Default, Clone)]
-pub struct ExternalOpacity(pub HashMap<NodeId, f32>);
-
-/// How the compositor may trade memory for speed.
-#[derive(Resource, Clone, Copy, Debug)]
-pub struct CompositorSettings {
-    /// Blend inputs that are images unchanged for a few frames are read from pack textures,
-    /// four per texel fetch (see `shaders/pack.wgsl`): the same pixels, about a quarter of the
-    /// fetches, at 16 bytes per canvas pixel per four images. Camera and Scope frames change
-    /// every frame and are never packed.
-    pub pack_static_images: bool,
-}
-
-impl Default for CompositorSettings {
-    fn default() -> Self {
-        CompositorSettings {
-            pack_static_images: true,
-        }
-    }
-}
-
-/// How many pass inputs the last prepared frame read from packs (tests, benchmarks).
-#[derive(Resource, Default, Clone)]
-pub struct PackedInputs(Arc<AtomicUsize>);
-
-impl PackedInputs {
-    pub fn get(&self) -> usize {
-        self.0.load(Ordering::Relaxed)
-    }
-}
-
-/// Time and frame number the test pattern burns in; also tags read-back frames.
-#[derive(Resource, Default, Clone, Copy, Debug, PartialEq)]
-pub struct FrameClock {
-    pub time: f32,
-    pub frame: u64,
-}
-
-/// The composited program: canvas-sized, opaque, `Rgba8UnormSrgb`; usable as a sprite texture.
-#[derive(Resource, Clone)]
-pub struct CompositeOutput(pub Handle<Image>);
-
-/// When `enabled`, every rendered frame is copied back to the CPU into [`LatestProgramFrame`].
-#[derive(Resource, Default, Clone, Copy, Debug)]
-pub struct ProgramReadback {
-    pub enabled: bool,
-}
-
-/// The newest read-back program frame: ([`FrameClock::frame`] it was rendered with, pixels as
-/// sRGB-encoded RGBA8, alpha 255).
-#[derive(Resource, Default)]
-pub struct LatestProgramFrame(pub Option<(u64, image::RgbaImage)>);
-
-/// One picture copied out of the GPU, rows still padded to the copy alignment.
-struct ReadbackFrame {
-    width: u32,
-    height: u32,
-    padded_row: usize,
-    bytes: Vec<u8>,
-}
-
-impl ReadbackFrame {
-    /// Strips the row padding.
-    fn into_image(self) -> Option<image::RgbaImage> {
-        let row = self.width as usize * 4;
-        if self.padded_row < row || self.bytes.len() < self.padded_row * self.height as usize {
-            return None;
-        }
-        let mut out = Vec::with_capacity(row * self.height as usize);
-        for r in self
-            .bytes
-            .chunks(self.padded_row)
-            .take(self.height as usize)
-        {
-            out.extend_from_slice(&r[..row]);
-        }
-        image::RgbaImage::from_raw(self.width, self.height, out)
-    }
-}
-
-/// One picture read back from a rendered frame.
-struct ReadbackMessage {
-    /// [`FrameClock::frame`] the frame was rendered with.
-    frame: u64,
-    /// The program output (`None`) or the Scope feed of that node.
-    tap: Option<NodeId>,
-    picture: ReadbackFrame,
-}
-
-/// Read-back copies dropped because the GPU had not yet handed back an earlier copy of the
-/// same picture (the render thread never waits for one). Counts since start.
-#[derive(Resource, Default, Clone)]
-pub struct ReadbackDrops(Arc<AtomicU64>);
-
-impl ReadbackDrops {
-    pub fn get(&self) -> u64 {
-        self.0.load(Ordering::Relaxed)
-    }
-}
-
-/// The newest GPU-rendered input of each Scope node whose feed is
-/// [`show::plan::FeedFrom::Rendered`] in the current plan: the feed's sample composited over
-/// black at the feed's size, sRGB-encoded RGBA8, with the frame number it was rendered in.
-/// Rendered and read back every frame such feeds exist.
-#[derive(Resource, Default)]
-pub struct ScopeFeedFrames(pub HashMap<NodeId, (u64, image::RgbaImage)>);
-
-/// Main-world end of the readback channel.
-#[derive(Resource)]
-struct ReadbackReceiver(Receiver<ReadbackMessage>);
-
-/// Applies what the render world sent, oldest first, so the newest frame wins.
-fn receive_readback(
-    rx: Option<Res<ReadbackReceiver>>,
-    mut latest: ResMut<LatestProgramFrame>,
-    mut feeds: ResMut<ScopeFeedFrames>,
-) {
-    let Some(rx) = rx else { return };
-    while let Ok(msg) = rx.0.try_recv() {
-        let frame = msg.frame;
-        match (msg.tap, msg.picture.into_image()) {
-            (None, Some(img)) => latest.0 = Some((frame, img)),
-            (Some(node), Some(img)) => {
-                feeds.0.insert(node, (frame, img));
-            }
-            (tap, None) => {
-                warn!("read-back frame {frame} ({tap:?}) had an unexpected size; dropped")
-            }
-        }
-    }
-}
-
-/// A canvas-sized render target the final pass writes and the readback copies.
-fn output_image(size: (u32, u32)) -> Image {
-    let mut image = Image::new_target_texture(
-        size.0.max(1),
-        size.1.max(1),
-        TextureFormat::Rgba8UnormSrgb,
-        None,
-    );
-    image.texture_descriptor.usage |= TextureUsages::COPY_SRC;
-    // The final pass writes the sRGB-encoded composite through a plain view, byte for byte.
-    image.texture_descriptor.view_formats = &[TextureFormat::Rgba8Unorm];
-    image.asset_usage = RenderAssetUsages::default();
-    image
-}
-
-/// Keeps [`CompositeOutput`] at the plan's canvas size: reallocated only when that changes.
-fn resize_output(
-    program: Res<Program>,
-    output: Res<CompositeOutput>,
-    mut images: ResMut<Assets<Image>>,
-) {
-    let Some(plan) = &program.plan else { return };
-    let (w, h) = plan.canvas;
-    let current = images.get(&output.0).map(|i| (i.width(), i.height()));
-    if current != Some((w.max(1), h.max(1)))
-        && let Err(e) = images.insert(output.0.id(), output_image((w, h)))
-    {
-        warn!("could not resize the program output: {e}");
-    }
-}
-
-/// Sets [`CompositeOutput`]'s size now (before any plan arrives), e.g. for a headless app.
-pub fn set_output_size(app: &mut App, size: (u32, u32)) {
-    let handle = app.world().resource::<CompositeOutput>().0.clone();
-    let mut images = app.world_mut().resource_mut::<Assets<Image>>();
-    if let Err(e) = images.insert(handle.id(), output_image(size)) {
-        warn!("could not size the program output: {e}");
-    }
-}
+pub use plugin::CompositorPlugin;
+pub use resources::{
+    CompositeOutput, CompositorSettings, ExternalOpacity, ExternalTextures, FrameClock,
+    GPU_TIME_DIAGNOSTIC, LatestProgramFrame, PackedInputs, Program, ProgramReadback,
+    ProgramTransition, ReadbackDrops, ScopeFeedFrames, set_output_size,
+};
 
 #[cfg(test)]
 mod tests;

@@ -1,7 +1,8 @@
 //! Render-world readback: copies of the program output and of rendered Scope feeds go into a
 //! small ring of mappable buffers per tap and are mapped asynchronously, so the render thread
 //! never waits for the GPU. Each completed copy is sent to the main world (newest wins there);
-//! a copy that finds every buffer of its ring still in flight is dropped and counted.
+//! a copy that finds every buffer of its ring still in flight is dropped and counted. The main
+//! world's end ([`receive_readback`]) turns the copies into pictures.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -17,7 +18,7 @@ use crossbeam_channel::{Receiver, TryRecvError};
 use media::NewestSender;
 use show::NodeId;
 
-use super::{ReadbackFrame, ReadbackMessage};
+use super::{LatestProgramFrame, ScopeFeedFrames};
 
 /// Buffers per tap: one being written by the GPU, one being mapped, one spare. More would only
 /// add latency; fewer would drop frames whenever the GPU is a frame behind.
@@ -231,6 +232,69 @@ pub(super) fn map_readbacks(
         }
     }
     *mapping = waiting;
+}
+
+// --- Main world ---
+
+/// One picture copied out of the GPU, rows still padded to the copy alignment.
+pub(super) struct ReadbackFrame {
+    width: u32,
+    height: u32,
+    padded_row: usize,
+    bytes: Vec<u8>,
+}
+
+impl ReadbackFrame {
+    /// Strips the row padding.
+    fn into_image(self) -> Option<image::RgbaImage> {
+        let row = self.width as usize * 4;
+        if self.padded_row < row || self.bytes.len() < self.padded_row * self.height as usize {
+            return None;
+        }
+        let mut out = Vec::with_capacity(row * self.height as usize);
+        for r in self
+            .bytes
+            .chunks(self.padded_row)
+            .take(self.height as usize)
+        {
+            out.extend_from_slice(&r[..row]);
+        }
+        image::RgbaImage::from_raw(self.width, self.height, out)
+    }
+}
+
+/// One picture read back from a rendered frame.
+pub(super) struct ReadbackMessage {
+    /// [`super::FrameClock::frame`] the frame was rendered with.
+    frame: u64,
+    /// The program output (`None`) or the Scope feed of that node.
+    tap: Option<NodeId>,
+    picture: ReadbackFrame,
+}
+
+/// Main-world end of the readback channel.
+#[derive(Resource)]
+pub(super) struct ReadbackReceiver(pub(super) Receiver<ReadbackMessage>);
+
+/// Applies what the render world sent, oldest first, so the newest frame wins.
+pub(super) fn receive_readback(
+    rx: Option<Res<ReadbackReceiver>>,
+    mut latest: ResMut<LatestProgramFrame>,
+    mut feeds: ResMut<ScopeFeedFrames>,
+) {
+    let Some(rx) = rx else { return };
+    while let Ok(msg) = rx.0.try_recv() {
+        let frame = msg.frame;
+        match (msg.tap, msg.picture.into_image()) {
+            (None, Some(img)) => latest.0 = Some((frame, img)),
+            (Some(node), Some(img)) => {
+                feeds.0.insert(node, (frame, img));
+            }
+            (tap, None) => {
+                warn!("read-back frame {frame} ({tap:?}) had an unexpected size; dropped")
+            }
+        }
+    }
 }
 
 #[cfg(test)]

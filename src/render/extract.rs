@@ -1,0 +1,55 @@
+//! Extract: copies the main world's request for this frame into the render world, which never
+//! reads the main world after this point.
+
+use std::collections::HashMap;
+
+use bevy::prelude::*;
+use bevy::render::Extract;
+use show::NodeId;
+
+use super::{
+    CompositeOutput, CompositorSettings, ExternalOpacity, ExternalTextures, FrameClock, Program,
+    ProgramReadback,
+};
+
+/// The main world's request for this frame.
+#[derive(Resource, Default)]
+pub(super) struct ExtractedProgram {
+    pub(super) program: Program,
+    pub(super) externals: HashMap<NodeId, AssetId<Image>>,
+    pub(super) opacity: HashMap<NodeId, f32>,
+    pub(super) clock: FrameClock,
+    pub(super) readback: bool,
+    pub(super) output: Option<AssetId<Image>>,
+    pub(super) settings: CompositorSettings,
+}
+
+/// Fills [`ExtractedProgram`]; a resource the main world lacks reads as its default (the
+/// program keeps its last plan).
+pub(super) fn extract_program(
+    mut ex: ResMut<ExtractedProgram>,
+    program: Extract<Option<Res<Program>>>,
+    externals: Extract<Option<Res<ExternalTextures>>>,
+    opacity: Extract<Option<Res<ExternalOpacity>>>,
+    clock: Extract<Option<Res<FrameClock>>>,
+    readback: Extract<Option<Res<ProgramReadback>>>,
+    output: Extract<Option<Res<CompositeOutput>>>,
+    settings: Extract<Option<Res<CompositorSettings>>>,
+) {
+    if let Some(p) = program.as_ref() {
+        ex.program = Program::clone(p);
+    }
+    ex.externals.clear();
+    if let Some(e) = externals.as_ref() {
+        ex.externals
+            .extend(e.0.iter().map(|(k, h)| (k.clone(), h.id())));
+    }
+    ex.opacity.clear();
+    if let Some(o) = opacity.as_ref() {
+        ex.opacity.extend(o.0.iter().map(|(k, v)| (k.clone(), *v)));
+    }
+    ex.clock = clock.as_deref().copied().unwrap_or_default();
+    ex.readback = readback.as_ref().is_some_and(|r| r.enabled);
+    ex.output = output.as_ref().map(|o| o.0.id());
+    ex.settings = settings.as_deref().copied().unwrap_or_default();
+}

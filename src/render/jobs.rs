@@ -1,0 +1,299 @@
+//! Plan → jobs: the render passes one frame records, decided on the CPU before any GPU object
+//! is made for them. Passes that cannot run are skipped (and logged once); the current plan's
+//! last pass writes the output itself when nothing else needs its slot; each rendered Scope
+//! feed and the final transition/over-black pass get a job of their own.
+
+use std::collections::HashSet;
+
+use bevy::prelude::*;
+use bevy::render::render_resource::TextureView;
+use show::plan::{Affine, FeedFrom, MAX_PASS_INPUTS, Operand, PassOp, RenderPlan, Sample, SlotId};
+
+use super::inputs::{Inputs, Resolved, needs_crop_test, texel_identity};
+use super::params::{Params, blend_mode_index};
+use super::pass_kind::Kind;
+use super::pipelines::VariantKey;
+use super::{FrameClock, ProgramTransition};
+
+/// Where a job draws.
+#[derive(Clone, Copy)]
+pub(super) enum Target {
+    Slot(usize),
+    Output,
+    /// The `n`th rendered Scope feed of this frame.
+    Feed(usize),
+    /// The `n`th pack written this frame.
+    Pack(usize),
+}
+
+/// One render pass to record.
+pub(super) struct Job {
+    pub(super) kind: Kind,
+    /// Per-kind selector baked into the pipeline (blend modes, transition kind).
+    pub(super) modes: [u32; MAX_PASS_INPUTS],
+    pub(super) target: Target,
+    pub(super) inputs: Vec<Sample>,
+    pub(super) resolved: Vec<Resolved>,
+    pub(super) params: Params,
+    /// Size of the target in pixels.
+    pub(super) canvas: (u32, u32),
+    /// Packs bound to pack0.. and the inputs read from them (bit i: input i).
+    pub(super) packs: Vec<TextureView>,
+    pub(super) pack_mask: u32,
+}
+
+impl Job {
+    pub(super) fn new(
+        kind: Kind,
+        target: Target,
+        inputs: Vec<Sample>,
+        resolved: Vec<Resolved>,
+        canvas: (u32, u32),
+        clock: FrameClock,
+    ) -> Job {
+        let mut params = Params::new(canvas, clock.time, clock.frame, &inputs);
+        for (i, r) in resolved.iter().enumerate() {
+            params.set_gain(i, r.gain);
+        }
+        Job {
+            kind,
+            modes: [0; MAX_PASS_INPUTS],
+            target,
+            inputs,
+            resolved,
+            params,
+            canvas,
+            packs: Vec::new(),
+            pack_mask: 0,
+        }
+    }
+
+    /// The pipeline variant this job needs.
+    pub(super) fn key(&self) -> VariantKey {
+        let canvas = self.canvas;
+        let mut key = VariantKey {
+            kind: self.kind,
+            n: self.inputs.len().min(MAX_PASS_INPUTS) as u32,
+            srgb: 0,
+            straight: 0,
+            crop: 0,
+            load: 0,
+            pack: self.pack_mask,
+            modes: self.modes,
+            last: matches!(self.target, Target::Output | Target::Feed(_)),
+        };
+        for (i, (s, r)) in self.inputs.iter().zip(&self.resolved).enumerate() {
+            let bit = 1 << i;
+            if r.straight {
+                key.straight |= bit;
+            }
+            if self.pack_mask & bit != 0 {
+                // Sampling, sRGB and crop happened when the pack was written.
+                continue;
+            }
+            if r.srgb {
+                key.srgb |= bit;
+            }
+            if needs_crop_test(s, canvas) {
+                key.crop |= bit;
+            }
+            // A blur reads its input at shifted positions, past the edges too: it keeps the
+            // sampler's clamp-to-edge.
+            if self.kind != Kind::Feather && texel_identity(s, r.size) {
+                key.load |= bit;
+            }
+        }
+        key
+    }
+}
+
+/// What one frame draws, as far as jobs are concerned.
+pub(super) struct FrameRequest<'a> {
+    pub(super) plan: Option<&'a RenderPlan>,
+    /// A transition whose `from` plan shares the canvas (and so the slots).
+    pub(super) transition: Option<&'a ProgramTransition>,
+    pub(super) canvas: (u32, u32),
+    pub(super) clock: FrameClock,
+    /// Size and sample of each rendered Scope feed, in [`Target::Feed`] order.
+    pub(super) feeds: &'a [((u32, u32), &'a Sample)],
+}
+
+/// The frame's jobs: the `from` plan in slots [0, from_slots), the current plan after it, the
+/// rendered feeds, then the final pass reading both outputs (input 0 = current, input 1 =
+/// from). `current` and `from` resolve the two plans' inputs (`from.slots` is empty without a
+/// transition).
+pub(super) fn frame_jobs(
+    frame: &FrameRequest,
+    current: &Inputs,
+    from: &Inputs,
+    warned: &mut Warned,
+) -> Vec<Job> {
+    let (plan, transition, canvas, clock) =
+        (frame.plan, frame.transition, frame.canvas, frame.clock);
+    let from_slots = from.slots.len();
+    let mut jobs = Vec::new();
+    let mut program_inputs = Vec::new();
+    let mut program_resolved = Vec::new();
+    match plan {
+        Some(p) => {
+            program_inputs.push(p.output.clone());
+            program_resolved.push(current.resolve(&p.output.from));
+        }
+        None => {
+            // Nothing to show: one input that is empty everywhere (black output).
+            program_inputs.push(Sample {
+                from: Operand::Slot(SlotId(u32::MAX)),
+                xform: Affine::canvas(canvas),
+                crop: [1.0, 1.0, -1.0, -1.0],
+            });
+            program_resolved.push(current.empty());
+        }
+    }
+    if let Some(t) = transition {
+        plan_jobs(&t.from, 0, from, clock, &mut jobs, warned);
+        program_inputs.push(t.from.output.clone());
+        program_resolved.push(from.resolve(&t.from.output.from));
+    }
+    if let Some(p) = plan {
+        plan_jobs(p, from_slots, current, clock, &mut jobs, warned);
+    }
+    // Fewest passes: without a transition, when the plan's last pass writes the output slot
+    // and the output maps it 1:1, that pass writes the program output itself (unless a feed
+    // reads that slot too).
+    let fused = match (plan, transition, jobs.last_mut()) {
+        (Some(p), None, Some(last)) => {
+            let fusable = matches!(p.output.from, Operand::Slot(s)
+                    if matches!(last.target, Target::Slot(t) if t == from_slots + s.0 as usize))
+                && !needs_crop_test(&p.output, canvas)
+                && texel_identity(&p.output, canvas)
+                && !p
+                    .feeds
+                    .iter()
+                    .any(|f| matches!(&f.from, FeedFrom::Rendered(s) if s.from == p.output.from));
+            if fusable {
+                last.target = Target::Output;
+            }
+            fusable
+        }
+        _ => false,
+    };
+    // Each rendered feed: its sample over black at the feed's size. The sample maps canvas
+    // pixels, so feed pixels are scaled to canvas pixels first.
+    for (k, &(size, sample)) in frame.feeds.iter().enumerate() {
+        let sx = canvas.0 as f32 / size.0 as f32;
+        let sy = canvas.1 as f32 / size.1 as f32;
+        let m = sample.xform.m;
+        let scaled = Sample {
+            from: sample.from.clone(),
+            xform: Affine {
+                m: [m[0] * sx, m[1] * sy, m[2] * sx, m[3] * sy],
+                t: sample.xform.t,
+            },
+            crop: sample.crop,
+        };
+        let resolved = current.resolve(&sample.from);
+        jobs.push(Job::new(
+            Kind::Copy,
+            Target::Feed(k),
+            vec![scaled],
+            vec![resolved],
+            size,
+            clock,
+        ));
+    }
+    if !fused {
+        let mut job = Job::new(
+            Kind::Program,
+            Target::Output,
+            program_inputs,
+            program_resolved,
+            canvas,
+            clock,
+        );
+        job.params
+            .set_program(transition.map(|t| (&t.kind, t.progress)));
+        job.modes[0] = job.params.program_kind();
+        jobs.push(job);
+    }
+    jobs
+}
+
+/// Appends the jobs of one plan. Passes that cannot run (a slot out of range, or a pass reading
+/// the slot it writes) are skipped with a warning.
+fn plan_jobs(
+    plan: &RenderPlan,
+    slot_base: usize,
+    inputs: &Inputs,
+    clock: FrameClock,
+    jobs: &mut Vec<Job>,
+    warned: &mut Warned,
+) {
+    for pass in &plan.passes {
+        let target = pass.target.0 as usize;
+        let reads_target = pass
+            .inputs
+            .iter()
+            .any(|s| s.from == Operand::Slot(pass.target));
+        if target >= inputs.slots.len() || reads_target {
+            if warned.first(format!("skip {}", pass.node)) {
+                warn!(
+                    "node {}: pass skipped (slot {} out of range or read while written)",
+                    pass.node, pass.target.0
+                );
+            }
+            continue;
+        }
+        let samples: Vec<Sample> = pass.inputs.iter().take(MAX_PASS_INPUTS).cloned().collect();
+        let resolved = samples.iter().map(|s| inputs.resolve(&s.from)).collect();
+        let mut job = Job::new(
+            Kind::of(&pass.op),
+            Target::Slot(slot_base + target),
+            samples,
+            resolved,
+            plan.canvas,
+            clock,
+        );
+        job.params.set_op(&pass.op);
+        if let PassOp::Blend(layers) = &pass.op {
+            for (m, (mode, _)) in job.modes.iter_mut().zip(layers) {
+                *m = blend_mode_index(*mode);
+            }
+            // Layers beyond the inputs (or inputs beyond the layers) are not drawn.
+            job.inputs.truncate(layers.len());
+            job.resolved.truncate(layers.len());
+        }
+        jobs.push(job);
+    }
+}
+
+/// Keys of the plan problems already logged (one line per node and problem, not one per
+/// frame). Bounded, so a show that keeps producing new problems cannot grow it without end
+/// (past the bound, problems log again).
+#[derive(Resource, Default)]
+pub(super) struct Warned(HashSet<String>);
+
+impl Warned {
+    const MAX: usize = 1024;
+
+    /// Whether `key` is new (and so should be logged); remembers it.
+    pub(super) fn first(&mut self, key: String) -> bool {
+        if self.0.len() >= Self::MAX {
+            self.0.clear();
+        }
+        self.0.insert(key)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each node's problem is logged once, and a second node's problem still is.
+    #[test]
+    fn plan_problems_warn_once_per_node() {
+        let mut w = Warned::default();
+        assert!(w.first("skip a".into()));
+        assert!(!w.first("skip a".into()), "the same problem again");
+        assert!(w.first("skip b".into()), "another node's problem");
+    }
+}

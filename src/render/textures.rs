@@ -1,0 +1,348 @@
+//! Prepare, resources: the GPU objects a frame draws into and binds. Canvas-sized slot
+//! textures live as long as the canvas size and slot count allow, Scope feed targets as long
+//! as their feed, the uniform buffer until the jobs outgrow it; only uniform blocks that
+//! changed are uploaded. [`prepare_compositor_textures`] also builds the frame's jobs (see
+//! [`super::jobs`]), since which textures exist decides what they read.
+
+use std::collections::HashMap;
+use std::sync::atomic::Ordering;
+
+use bevy::prelude::*;
+use bevy::render::render_asset::{ExtractedAssets, RenderAssets};
+use bevy::render::render_resource::{
+    Buffer, BufferDescriptor, BufferUsages, Extent3d, Texture, TextureDescriptor, TextureDimension,
+    TextureFormat, TextureId, TextureUsages, TextureView, TextureViewDescriptor,
+};
+use bevy::render::renderer::{RenderDevice, RenderQueue};
+use bevy::render::texture::GpuImage;
+use show::NodeId;
+use show::plan::{FeedFrom, RenderPlan, Sample};
+
+use super::PackedInputs;
+use super::extract::ExtractedProgram;
+use super::inputs::Inputs;
+use super::jobs::{FrameRequest, Job, Warned, frame_jobs};
+use super::packing::{PackKey, StaticPacks};
+use super::params::PARAM_BYTES;
+use super::pipelines::CompositorPipelines;
+
+/// Most canvas-sized slot textures both plans of a transition may use together (a guard
+/// against a broken plan exhausting memory; compiled scenes need a handful).
+const MAX_SLOTS: usize = 64;
+
+/// GPU objects kept between frames.
+#[derive(Resource, Default)]
+pub(super) struct CompositorTextures {
+    /// Canvas size the slots were made for.
+    size: (u32, u32),
+    pub(super) slots: Vec<TextureView>,
+    uniforms: Option<Buffer>,
+    /// What the uniform buffer holds now, so unchanged blocks are not uploaded again.
+    uploaded: Vec<u8>,
+    /// Bumped whenever slots or the uniform buffer are replaced, so bind groups naming the old
+    /// ones are dropped rather than kept alive.
+    pub(super) generation: u64,
+    /// An `Rgba8Unorm` view of the output texture, so the final pass stores encoded bytes as is.
+    output_view: Option<(TextureId, TextureView)>,
+    /// Render targets of `FeedFrom::Rendered` Scope feeds.
+    feeds: HashMap<NodeId, FeedTarget>,
+}
+
+/// Where one rendered Scope feed is drawn (and read back from).
+struct FeedTarget {
+    size: (u32, u32),
+    texture: Texture,
+    view: TextureView,
+}
+
+impl FeedTarget {
+    fn new(device: &RenderDevice, size: (u32, u32)) -> FeedTarget {
+        let texture = device.create_texture(&TextureDescriptor {
+            label: Some("compositor_feed"),
+            size: Extent3d {
+                width: size.0,
+                height: size.1,
+                depth_or_array_layers: 1,
+            },
+            mip_level_count: 1,
+            sample_count: 1,
+            dimension: TextureDimension::D2,
+            format: TextureFormat::Rgba8Unorm,
+            usage: TextureUsages::RENDER_ATTACHMENT | TextureUsages::COPY_SRC,
+            view_formats: &[],
+        });
+        let view = texture.create_view(&TextureViewDescriptor::default());
+        FeedTarget {
+            size,
+            texture,
+            view,
+        }
+    }
+}
+
+/// This frame's jobs and what they draw into; empty when nothing is to be drawn.
+#[derive(Resource, Default)]
+pub(super) struct FrameJobs {
+    pub(super) jobs: Vec<Job>,
+    /// The buffer holding the jobs' uniform blocks, one per [`CompositorPipelines::stride`].
+    pub(super) uniforms: Option<Buffer>,
+    pub(super) output_view: Option<TextureView>,
+    /// Output texture size, when this frame is to be read back.
+    pub(super) readback: Option<(u32, u32)>,
+    /// Rendered Scope feeds, indexed by [`super::jobs::Target::Feed`]; all are read back.
+    pub(super) feeds: Vec<FrameFeed>,
+    /// Packs written this frame, indexed by [`super::jobs::Target::Pack`].
+    pub(super) packs: Vec<(PackKey, TextureView)>,
+}
+
+pub(super) struct FrameFeed {
+    pub(super) scope: NodeId,
+    pub(super) size: (u32, u32),
+    pub(super) texture: Texture,
+    pub(super) view: TextureView,
+}
+
+/// Builds this frame's jobs from the extracted plans and makes what they need: slots, feed
+/// targets, packs, the output view and the uploaded uniforms.
+pub(super) fn prepare_compositor_textures(
+    ex: Res<ExtractedProgram>,
+    pipes: Option<Res<CompositorPipelines>>,
+    images: Res<RenderAssets<GpuImage>>,
+    uploaded: Res<ExtractedAssets<GpuImage>>,
+    device: Res<RenderDevice>,
+    queue: Res<RenderQueue>,
+    packed: Res<PackedInputs>,
+    mut textures: ResMut<CompositorTextures>,
+    mut packs: ResMut<StaticPacks>,
+    mut warned: ResMut<Warned>,
+    mut frame: ResMut<FrameJobs>,
+) {
+    *frame = FrameJobs::default();
+    packs.start_frame(&uploaded.added);
+    let Some(pipes) = pipes else { return };
+    let Some(out) = ex.output.and_then(|id| images.get(id)) else {
+        return;
+    };
+    let out_size = (
+        out.texture_descriptor.size.width,
+        out.texture_descriptor.size.height,
+    );
+    let plan = ex.program.plan.as_deref();
+    let canvas = plan.map_or(out_size, |p| p.canvas);
+    if canvas != out_size {
+        // The output is being resized for a new canvas; draw once it has arrived.
+        return;
+    }
+    let Some(output_view) = textures.output_view(out) else {
+        return;
+    };
+    // A transition from a plan with another canvas size cannot share the slots: show the target.
+    let transition = ex
+        .program
+        .transition
+        .as_ref()
+        .filter(|t| plan.is_some() && t.from.canvas == canvas);
+    let from_slots = transition.map_or(0, |t| t.from.slot_count as usize);
+    let plan_slots = plan.map_or(0, |p| p.slot_count as usize);
+    if from_slots + plan_slots > MAX_SLOTS {
+        if warned.first(format!("slots {plan_slots} {from_slots}")) {
+            warn!(
+                "a plan needs {plan_slots} (+{from_slots}) slot textures, more than {MAX_SLOTS}; not drawn"
+            );
+        }
+        return;
+    }
+    textures.ensure_slots(&device, canvas, from_slots + plan_slots);
+    let feeds = plan.map_or(Vec::new(), |p| textures.rendered_feeds(&device, p));
+
+    let current = Inputs {
+        slots: &textures.slots[from_slots..from_slots + plan_slots],
+        canvas,
+        images: &images,
+        externals: &ex.externals,
+        opacity: &ex.opacity,
+        empty: &pipes.empty,
+    };
+    let from = Inputs {
+        slots: &textures.slots[..from_slots],
+        ..current
+    };
+    let feed_samples: Vec<((u32, u32), &Sample)> = feeds.iter().map(|(f, s)| (f.size, s)).collect();
+    let request = FrameRequest {
+        plan,
+        transition,
+        canvas,
+        clock: ex.clock,
+        feeds: &feed_samples,
+    };
+    let mut jobs = frame_jobs(&request, &current, &from, &mut warned);
+    let written = if ex.settings.pack_static_images {
+        packs.pack_static_inputs(&mut jobs, ex.clock, |size| {
+            canvas_target(&device, "compositor_pack", size, TextureFormat::Rgba32Uint)
+        })
+    } else {
+        packs.clear();
+        Vec::new()
+    };
+    let count = jobs.iter().map(|j| j.pack_mask.count_ones() as usize).sum();
+    packed.0.store(count, Ordering::Relaxed);
+
+    let Some(buffer) = textures.upload_uniforms(&device, &queue, &jobs, pipes.stride) else {
+        return;
+    };
+    *frame = FrameJobs {
+        jobs,
+        uniforms: Some(buffer),
+        output_view: Some(output_view),
+        readback: ex.readback.then_some(out_size),
+        feeds: feeds.into_iter().map(|(f, _)| f).collect(),
+        packs: written,
+    };
+}
+
+impl CompositorTextures {
+    /// An `Rgba8Unorm` view of the output (made again only when its texture changes); `None`
+    /// when the output does not allow one.
+    fn output_view(&mut self, out: &GpuImage) -> Option<TextureView> {
+        if let Some((id, view)) = &self.output_view
+            && *id == out.texture.id()
+        {
+            return Some(view.clone());
+        }
+        if !out
+            .texture_descriptor
+            .view_formats
+            .contains(&TextureFormat::Rgba8Unorm)
+        {
+            return None;
+        }
+        let view = out.texture.create_view(&TextureViewDescriptor {
+            label: Some("compositor_output_unorm"),
+            format: Some(TextureFormat::Rgba8Unorm),
+            ..default()
+        });
+        self.output_view = Some((out.texture.id(), view.clone()));
+        Some(view)
+    }
+
+    /// Makes sure `count` canvas-sized slots exist; reallocates only when the canvas size
+    /// changes or more slots are needed than ever before.
+    fn ensure_slots(&mut self, device: &RenderDevice, canvas: (u32, u32), count: usize) {
+        if self.size != canvas {
+            self.slots.clear();
+            self.generation += 1;
+            self.size = canvas;
+        }
+        while self.slots.len() < count {
+            self.slots.push(canvas_target(
+                device,
+                "compositor_slot",
+                canvas,
+                TextureFormat::Rgba8Unorm,
+            ));
+        }
+    }
+
+    /// The plan's `FeedFrom::Rendered` feeds with their render targets (made or resized as
+    /// needed; targets of feeds no longer in the plan are dropped).
+    fn rendered_feeds(
+        &mut self,
+        device: &RenderDevice,
+        plan: &RenderPlan,
+    ) -> Vec<(FrameFeed, Sample)> {
+        let mut out = Vec::new();
+        for feed in &plan.feeds {
+            let FeedFrom::Rendered(sample) = &feed.from else {
+                continue;
+            };
+            let size = (feed.size.0.clamp(1, 8192), feed.size.1.clamp(1, 8192));
+            let target = self
+                .feeds
+                .entry(feed.scope.clone())
+                .and_modify(|t| {
+                    if t.size != size {
+                        *t = FeedTarget::new(device, size);
+                    }
+                })
+                .or_insert_with(|| FeedTarget::new(device, size));
+            out.push((
+                FrameFeed {
+                    scope: feed.scope.clone(),
+                    size,
+                    texture: target.texture.clone(),
+                    view: target.view.clone(),
+                },
+                sample.clone(),
+            ));
+        }
+        self.feeds
+            .retain(|id, _| out.iter().any(|(f, _)| f.scope == *id));
+        out
+    }
+
+    /// Writes the jobs' uniform blocks, uploading only blocks whose bytes changed. Returns the
+    /// buffer to bind.
+    fn upload_uniforms(
+        &mut self,
+        device: &RenderDevice,
+        queue: &RenderQueue,
+        jobs: &[Job],
+        stride: u64,
+    ) -> Option<Buffer> {
+        let needed = stride * jobs.len() as u64;
+        let fits = self.uniforms.as_ref().is_some_and(|b| b.size() >= needed);
+        if !fits {
+            let size = needed.max(stride * 16).next_power_of_two();
+            self.uniforms = Some(device.create_buffer(&BufferDescriptor {
+                label: Some("compositor_params"),
+                size,
+                usage: BufferUsages::UNIFORM | BufferUsages::COPY_DST,
+                mapped_at_creation: false,
+            }));
+            self.uploaded.clear();
+            self.generation += 1;
+        }
+        let buffer = self.uniforms.clone()?;
+        let mut block = Vec::with_capacity(PARAM_BYTES as usize);
+        for (i, job) in jobs.iter().enumerate() {
+            block.clear();
+            job.params.write_bytes(&mut block);
+            let start = i * stride as usize;
+            let end = start + block.len();
+            if self.uploaded.get(start..end) == Some(&block[..]) {
+                continue;
+            }
+            queue.write_buffer(&buffer, start as u64, &block);
+            if self.uploaded.len() < end {
+                self.uploaded.resize(end, 0);
+            }
+            self.uploaded[start..end].copy_from_slice(&block);
+        }
+        Some(buffer)
+    }
+}
+
+/// A canvas-sized texture passes draw into and read from.
+fn canvas_target(
+    device: &RenderDevice,
+    label: &'static str,
+    canvas: (u32, u32),
+    format: TextureFormat,
+) -> TextureView {
+    device
+        .create_texture(&TextureDescriptor {
+            label: Some(label),
+            size: Extent3d {
+                width: canvas.0.max(1),
+                height: canvas.1.max(1),
+                depth_or_array_layers: 1,
+            },
+            mip_level_count: 1,
+            sample_count: 1,
+            dimension: TextureDimension::D2,
+            format,
+            usage: TextureUsages::RENDER_ATTACHMENT | TextureUsages::TEXTURE_BINDING,
+            view_formats: &[],
+        })
+        .create_view(&TextureViewDescriptor::default())
+}
