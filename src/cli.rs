@@ -48,10 +48,17 @@ pub struct ScopeServerArgs {
 pub struct PlayArgs {
     /// The show file (RON). Saving it while playing reloads it live.
     pub show: PathBuf,
-    /// Borderless fullscreen with the cursor hidden and no UI: a projector output.
+    /// Only the program, in the one window (a dedicated projector machine): no console.
+    #[arg(long)]
+    pub output_only: bool,
+    /// The program window borderless fullscreen on monitor N (the projector), cursor hidden;
+    /// windowed when absent. See `metadj-scope monitors`.
+    #[arg(long, value_name = "N", conflicts_with = "output_only")]
+    pub output_monitor: Option<usize>,
+    /// With `--output-only`: borderless fullscreen with the cursor hidden and no UI.
     #[arg(long)]
     pub fullscreen: bool,
-    /// Monitor index for `--fullscreen` and `F` (see `metadj-scope monitors`).
+    /// With `--output-only`: monitor index for `--fullscreen` and `F` (see `metadj-scope monitors`).
     #[arg(long, value_name = "N")]
     pub monitor: Option<usize>,
     /// Scene to start with (name or 1-based number); the first scene if absent.
@@ -60,7 +67,8 @@ pub struct PlayArgs {
     /// Quit after this many seconds (smoke tests, unattended runs).
     #[arg(long, value_name = "SECONDS")]
     pub exit_after: Option<f32>,
-    /// With `--exit-after`: save a screenshot of the window (`.png`/`.jpg`) just before quitting.
+    /// With `--exit-after`: save a screenshot of the primary window (the console, or the program
+    /// with `--output-only`) as `.png`/`.jpg` just before quitting.
     #[arg(long, value_name = "PATH", requires = "exit_after", value_parser = parse_out)]
     pub screenshot: Option<PathBuf>,
 }

@@ -6,6 +6,8 @@
 
 pub mod bench;
 pub mod cli;
+pub mod control;
+pub mod editor;
 pub mod headless;
 pub mod output;
 pub mod playback;
@@ -27,8 +29,10 @@ use crate::showfile::LoadedShow;
 pub enum AppSystems {
     /// Apply a reloaded show file.
     LoadShow,
-    /// Keyboard: scene switches, fullscreen, stats, quit.
+    /// Keyboard and console: scene switches, fullscreen, stats, quit.
     Input,
+    /// Apply the live-control commands the input surfaces sent.
+    Control,
     /// Advance transitions and the frame clock; fill `Program`.
     Playback,
     /// Bring source frames in (images, camera, Scope) and publish them as external textures.
@@ -55,6 +59,7 @@ impl Plugin for PlayerPlugin {
             (
                 AppSystems::LoadShow,
                 AppSystems::Input,
+                AppSystems::Control,
                 AppSystems::Playback,
                 AppSystems::Sources,
                 AppSystems::Output,
@@ -71,6 +76,7 @@ impl Plugin for PlayerPlugin {
                 live_clock: self.live_clock,
             },
             sources::SourcesPlugin,
+            control::ControlPlugin,
         ));
     }
 }

@@ -8,6 +8,7 @@ use anyhow::Context;
 use bevy::prelude::*;
 use clap::Parser;
 use metadj_scope::cli::{CheckArgs, Cli, Command, PlayArgs};
+use metadj_scope::editor::EditorPlugin;
 use metadj_scope::output::{self, OutputMode, OutputPlugin};
 use metadj_scope::render::CompositorPlugin;
 use metadj_scope::showfile::{self, LoadErrors};
@@ -106,7 +107,8 @@ fn check(args: &CheckArgs) -> ExitCode {
     }
 }
 
-/// Opens the program window (or projector) and plays the show until Esc/Q.
+/// Opens the console and the program window (or, with `--output-only`, just the program) and
+/// plays the show until the console is closed (or Esc/Q in output-only mode).
 fn play(args: &PlayArgs) -> anyhow::Result<()> {
     if std::env::var_os("DISPLAY").is_none() {
         anyhow::bail!("no X display: DISPLAY is not set (run under xvfb-run for a virtual one)");
@@ -123,11 +125,24 @@ fn play(args: &PlayArgs) -> anyhow::Result<()> {
         })?,
         None => 0,
     };
-    let mode = OutputMode {
-        fullscreen: args.fullscreen,
-        monitor: args.monitor,
+    let console = !args.output_only;
+    let mode = if console {
+        OutputMode {
+            fullscreen: args.output_monitor.is_some(),
+            monitor: args.output_monitor,
+        }
+    } else {
+        OutputMode {
+            fullscreen: args.fullscreen,
+            monitor: args.monitor,
+        }
     };
     let title = format!("MetaDJ Scope: {}", args.show.display());
+    let window = if console {
+        output::console_window_plugin(title)
+    } else {
+        output::window_plugin(mode, title)
+    };
     let mut app = App::new();
     if let Some(after) = args.exit_after {
         app.insert_resource(output::AutoExit {
@@ -135,23 +150,31 @@ fn play(args: &PlayArgs) -> anyhow::Result<()> {
             screenshot: args.screenshot.clone(),
         });
     }
-    let exit = app
-        .add_plugins(DefaultPlugins.set(output::window_plugin(mode, title)))
-        .add_plugins((
-            CompositorPlugin,
-            bevy_egui::EguiPlugin::default(),
-            PlayerPlugin {
-                show: Arc::new(loaded),
-                watch: true,
-                start_scene,
-                live_clock: true,
-            },
-            OutputPlugin(mode),
-            StatsPlugin {
-                visible: !args.fullscreen,
-            },
-        ))
-        .run();
+    let loaded = Arc::new(loaded);
+    app.add_plugins(DefaultPlugins.set(window)).add_plugins((
+        CompositorPlugin,
+        bevy_egui::EguiPlugin::default(),
+        PlayerPlugin {
+            show: loaded.clone(),
+            watch: true,
+            start_scene,
+            live_clock: true,
+        },
+        OutputPlugin {
+            mode,
+            separate_window: console,
+        },
+        StatsPlugin {
+            visible: !args.fullscreen && !console,
+        },
+    ));
+    if console {
+        app.add_plugins(EditorPlugin {
+            show: loaded,
+            ui: true,
+        });
+    }
+    let exit = app.run();
     match exit {
         AppExit::Success => Ok(()),
         AppExit::Error(code) => anyhow::bail!("stopped with error code {code}"),

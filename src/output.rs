@@ -1,12 +1,17 @@
 //! The program window (or projector), fullscreen handling, quit keys and the monitor list.
 //!
 //! The window shows [`CompositeOutput`] as one sprite scaled to fit with black bars, so the
-//! window can have any size while the canvas keeps its own.
+//! window can have any size while the canvas keeps its own. With `play --output-only` it is the
+//! primary window; with the console it is a second window with no UI on it (the console is the
+//! primary window), drawn by its own camera on its own render layer.
 
+use bevy::camera::RenderTarget;
+use bevy::camera::visibility::RenderLayers;
 use bevy::prelude::*;
 use bevy::render::view::screenshot::{Screenshot, ScreenshotCaptured};
 use bevy::window::{
-    CursorOptions, ExitCondition, Monitor, MonitorSelection, PresentMode, PrimaryWindow, WindowMode,
+    CursorOptions, ExitCondition, Monitor, MonitorSelection, PresentMode, PrimaryWindow,
+    WindowMode, WindowRef,
 };
 use crossbeam_channel::Sender;
 use std::path::PathBuf;
@@ -62,24 +67,87 @@ pub fn window_plugin(mode: OutputMode, title: String) -> WindowPlugin {
     }
 }
 
-/// Shows the program in the primary window; `F` toggles fullscreen, `Esc`/`Q` quit.
-pub struct OutputPlugin(pub OutputMode);
+/// The `WindowPlugin` for the console: the primary window is the operator's, windowed; the
+/// app quits when the console decides (closing asks about unsaved changes).
+pub fn console_window_plugin(title: String) -> WindowPlugin {
+    WindowPlugin {
+        primary_window: Some(Window {
+            title,
+            resolution: (1600, 900).into(),
+            present_mode: PresentMode::AutoNoVsync,
+            ..default()
+        }),
+        exit_condition: ExitCondition::DontExit,
+        close_when_requested: false,
+        ..default()
+    }
+}
+
+/// Shows the program in its window. In output-only mode `F` toggles fullscreen and `Esc`/`Q`
+/// quit; with the console those keys belong to the console (quitting asks about unsaved work).
+pub struct OutputPlugin {
+    pub mode: OutputMode,
+    /// The console is the primary window: the program gets a window of its own.
+    pub separate_window: bool,
+}
+
+/// The window the program is shown in.
+#[derive(Component, Debug)]
+pub struct ProgramWindow;
+
+/// The render layer of the program window's camera and sprite, so the console's camera does
+/// not draw the program sprite and the program camera draws nothing else.
+const PROGRAM_LAYER: usize = 1;
 
 impl Plugin for OutputPlugin {
     fn build(&self, app: &mut App) {
-        app.insert_resource(self.0)
+        app.insert_resource(self.mode)
             .insert_resource(ClearColor(Color::BLACK))
-            .add_systems(Startup, spawn_program_view)
             .add_systems(
                 Update,
                 (
-                    (output_keys, apply_output_mode)
-                        .chain()
-                        .in_set(AppSystems::Input),
+                    apply_output_mode.in_set(AppSystems::Input),
                     (fit_program, check_monitor, auto_exit).in_set(AppSystems::Output),
                 ),
             );
+        if self.separate_window {
+            app.add_systems(Startup, (spawn_program_window, spawn_program_view).chain());
+        } else {
+            app.add_systems(Startup, (mark_primary_window, spawn_program_view).chain())
+                .add_systems(
+                    Update,
+                    output_keys
+                        .in_set(AppSystems::Input)
+                        .before(apply_output_mode),
+                );
+        }
     }
+}
+
+fn mark_primary_window(mut commands: Commands, primary: Single<Entity, With<PrimaryWindow>>) {
+    commands.entity(*primary).insert(ProgramWindow);
+}
+
+/// The program's own window: fullscreen on the chosen monitor (the projector), or a window.
+fn spawn_program_window(mut commands: Commands, mode: Res<OutputMode>) {
+    commands.spawn((
+        ProgramWindow,
+        Window {
+            title: "MetaDJ Scope: program".into(),
+            mode: mode.window_mode(),
+            position: match mode.monitor {
+                Some(n) => WindowPosition::Centered(MonitorSelection::Index(n)),
+                None => WindowPosition::Automatic,
+            },
+            resolution: (960, 540).into(),
+            present_mode: PresentMode::AutoNoVsync,
+            ..default()
+        },
+        CursorOptions {
+            visible: !mode.fullscreen,
+            ..default()
+        },
+    ));
 }
 
 /// Quits by itself after `after` seconds, optionally saving a window screenshot first.
@@ -152,20 +220,30 @@ fn save_screenshot(path: PathBuf) -> impl FnMut(On<ScreenshotCaptured>, MessageW
 #[derive(Component)]
 struct ProgramView;
 
-fn spawn_program_view(mut commands: Commands, output: Res<CompositeOutput>) {
-    commands.spawn((Camera2d, Msaa::Off));
+fn spawn_program_view(
+    mut commands: Commands,
+    output: Res<CompositeOutput>,
+    window: Single<Entity, With<ProgramWindow>>,
+) {
+    commands.spawn((
+        Camera2d,
+        Msaa::Off,
+        RenderTarget::Window(WindowRef::Entity(*window)),
+        RenderLayers::layer(PROGRAM_LAYER),
+    ));
     commands.spawn((
         ProgramView,
         Sprite {
             image: output.0.clone(),
             ..default()
         },
+        RenderLayers::layer(PROGRAM_LAYER),
     ));
 }
 
 /// Scales the program sprite to the largest size that fits the window at the canvas's aspect.
 fn fit_program(
-    window: Single<&Window, With<PrimaryWindow>>,
+    window: Single<&Window, With<ProgramWindow>>,
     show: Res<CurrentShow>,
     mut sprite: Single<&mut Sprite, With<ProgramView>>,
 ) {
@@ -220,7 +298,7 @@ fn output_keys(
 
 fn apply_output_mode(
     mode: Res<OutputMode>,
-    mut window: Single<(&mut Window, &mut CursorOptions), With<PrimaryWindow>>,
+    mut window: Single<(&mut Window, &mut CursorOptions), With<ProgramWindow>>,
 ) {
     if !mode.is_changed() || mode.is_added() {
         return;

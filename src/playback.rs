@@ -14,6 +14,7 @@ use show::RenderPlan;
 use show::scene::TransitionKind;
 
 use crate::AppSystems;
+use crate::control::ShowCommand;
 use crate::render::{FrameClock, Program, ProgramTransition};
 use crate::showfile::CurrentShow;
 
@@ -124,7 +125,7 @@ impl Playback {
 #[derive(Resource, Debug, Default)]
 pub struct LiveClock;
 
-/// Keys `1`–`9` switch scenes; [`Program`] follows [`Playback`] each frame.
+/// Keys `1`–`9` cut to scenes (through [`ShowCommand`]); [`Program`] follows [`Playback`] each frame.
 pub struct PlaybackPlugin {
     /// The scene to start with.
     pub start_scene: usize,
@@ -135,10 +136,13 @@ pub struct PlaybackPlugin {
 impl Plugin for PlaybackPlugin {
     fn build(&self, app: &mut App) {
         app.insert_resource(Playback::new(self.start_scene))
+            .insert_resource(SceneKeys)
             .add_systems(
                 Update,
                 (
-                    scene_keys.in_set(AppSystems::Input),
+                    scene_keys
+                        .in_set(AppSystems::Input)
+                        .run_if(resource_exists::<SceneKeys>),
                     (keep_scene_on_reload, advance_transition, update_program)
                         .chain()
                         .in_set(AppSystems::Playback),
@@ -167,25 +171,15 @@ const SCENE_KEYS: [KeyCode; 9] = [
     KeyCode::Digit9,
 ];
 
-fn scene_keys(
-    keys: Option<Res<ButtonInput<KeyCode>>>,
-    show: Res<CurrentShow>,
-    mut playback: ResMut<Playback>,
-) {
+/// Keys `1`–`9` send [`ShowCommand::Cut`]; absent while the console owns the keyboard.
+#[derive(Resource, Debug, Clone, Copy)]
+pub struct SceneKeys;
+
+fn scene_keys(keys: Option<Res<ButtonInput<KeyCode>>>, mut commands: MessageWriter<ShowCommand>) {
     let Some(keys) = keys else { return };
-    let Some(target) = SCENE_KEYS.iter().position(|k| keys.just_pressed(*k)) else {
-        return;
-    };
-    let Some(scene) = show.0.show.scenes.get(target) else {
-        warn!(
-            "no scene {} (the show has {})",
-            target + 1,
-            show.0.show.scenes.len()
-        );
-        return;
-    };
-    info!("scene {}: {}", target + 1, scene.name);
-    playback.switch_to(target, &show.0.plans, scene);
+    if let Some(target) = SCENE_KEYS.iter().position(|k| keys.just_pressed(*k)) {
+        commands.write(ShowCommand::Cut(target));
+    }
 }
 
 /// After a reload, stay on the scene with the same name (scenes may have been reordered).

@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bevy::prelude::*;
@@ -133,6 +133,11 @@ pub struct ShowStatus {
     pub generation: u64,
 }
 
+/// Present while the console edits the show: reloads from disk then go to its document (which
+/// may have unsaved changes) instead of straight to the program.
+#[derive(Resource, Debug, Default)]
+pub struct EditorOwnsShow;
+
 /// Loads the show and, when `watch` is set, reloads it on every save.
 pub struct ShowPlugin {
     pub initial: Arc<LoadedShow>,
@@ -148,8 +153,12 @@ impl Plugin for ShowPlugin {
         }
         match ShowWatcher::start(self.initial.path.clone()) {
             Ok(watcher) => {
-                app.insert_resource(watcher)
-                    .add_systems(Update, apply_reloads.in_set(AppSystems::LoadShow));
+                app.insert_resource(watcher).add_systems(
+                    Update,
+                    apply_reloads
+                        .in_set(AppSystems::LoadShow)
+                        .run_if(not(resource_exists::<EditorOwnsShow>)),
+                );
             }
             Err(e) => warn!("live reload is off: {e}"),
         }
@@ -160,6 +169,9 @@ impl Plugin for ShowPlugin {
 #[derive(Resource)]
 pub struct ShowWatcher {
     results: Receiver<Result<LoadedShow, LoadErrors>>,
+    /// The file's text as last seen by the worker, or as the console last wrote it: a file
+    /// event whose text equals it is not a change.
+    known_text: Arc<Mutex<Option<String>>>,
     // Held so the watcher lives as long as the resource; its drop closes the event channel,
     // which ends the worker thread.
     _watcher: notify::RecommendedWatcher,
@@ -196,12 +208,15 @@ impl ShowWatcher {
             .watch(&dir, RecursiveMode::NonRecursive)
             .map_err(|e| format!("cannot watch {}: {e}", dir.display()))?;
         let (result_tx, results) = media::newest_channel(1);
+        let known_text = Arc::new(Mutex::new(std::fs::read_to_string(&path).ok()));
+        let known = known_text.clone();
         std::thread::Builder::new()
             .name("show-loader".into())
-            .spawn(move || reload_worker(&path, &event_rx, &result_tx))
+            .spawn(move || reload_worker(&path, &event_rx, &result_tx, &known))
             .map_err(|e| format!("cannot start the show-loader thread: {e}"))?;
         Ok(ShowWatcher {
             results,
+            known_text,
             _watcher: watcher,
         })
     }
@@ -209,6 +224,14 @@ impl ShowWatcher {
     /// The newest reload result, if one arrived since the last call.
     pub fn try_latest(&self) -> Option<Result<LoadedShow, LoadErrors>> {
         self.results.try_iter().last()
+    }
+
+    /// Tells the watcher the app itself is writing `text` to the file, so that write is not
+    /// reported back as an external edit. Call it before writing.
+    pub fn expect_text(&self, text: String) {
+        if let Ok(mut known) = self.known_text.lock() {
+            *known = Some(text);
+        }
     }
 }
 
@@ -218,8 +241,8 @@ fn reload_worker(
     path: &Path,
     events: &Receiver<()>,
     results: &NewestSender<Result<LoadedShow, LoadErrors>>,
+    known_text: &Mutex<Option<String>>,
 ) {
-    let mut last_text: Option<String> = None;
     while events.recv().is_ok() {
         // Debounce: keep waiting while events keep coming.
         loop {
@@ -229,12 +252,18 @@ fn reload_worker(
                 Err(crossbeam_channel::RecvTimeoutError::Disconnected) => return,
             }
         }
-        // Skip saves that did not change the text (editors touch files; formatters re-save).
+        // Skip saves that did not change the text (editors touch files; formatters re-save;
+        // the console's own saves).
         let text = std::fs::read_to_string(path).ok();
-        if text.is_some() && text == last_text {
-            continue;
+        {
+            let Ok(mut known) = known_text.lock() else {
+                return;
+            };
+            if text.is_some() && *known == text {
+                continue;
+            }
+            *known = text;
         }
-        last_text = text;
         // Newest wins: if the app has not taken the previous result yet, replace it.
         results.send(load_show(path));
     }

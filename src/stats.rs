@@ -11,7 +11,7 @@ use bevy_egui::{EguiContexts, EguiPrimaryContextPass, egui};
 use crate::AppSystems;
 use crate::output::OutputMode;
 use crate::playback::Playback;
-use crate::showfile::{CurrentShow, ShowStatus};
+use crate::showfile::{CurrentShow, EditorOwnsShow, ShowStatus};
 use crate::sources::image::ImageSources;
 
 /// Frame timing over the last second.
@@ -78,7 +78,11 @@ impl Plugin for StatsPlugin {
                     measure.in_set(AppSystems::Output),
                 ),
             )
-            .add_systems(EguiPrimaryContextPass, draw_overlay);
+            .add_systems(
+                EguiPrimaryContextPass,
+                // The console shows problems and stats itself, in its own layout.
+                draw_overlay.run_if(not(resource_exists::<EditorOwnsShow>)),
+            );
     }
 }
 

@@ -648,8 +648,8 @@ mod tests {
                 .contains_key(&scope)
         );
         server.faults().stall_after_frames(Some(0));
-        // The watchdog (3 s) notices the stall; the fade runs from 3.5 s to 4.5 s after the
-        // last frame.
+        // The client marks the stall 0.5 s after the last frame; the held frame then fades
+        // out as `fallback.fade_after` says.
         let deadline = Instant::now() + Duration::from_secs(30);
         let mut fading = Vec::new();
         loop {

@@ -150,6 +150,14 @@ impl Document {
         self.revision += 1;
     }
 
+    /// Records that `content` was written to `path` by someone else (a save worker): the
+    /// document is clean if it still equals `content`.
+    pub fn mark_saved(&mut self, content: Show, path: PathBuf) {
+        self.show.origin.path = Some(path.clone());
+        self.path = Some(path);
+        self.saved = content;
+    }
+
     /// Saves to the document's file atomically (temp file, fsync, rename; the previous file
     /// kept as `.bak`). Returns the text written, so a file watcher can tell this save from an
     /// external edit.

@@ -63,6 +63,9 @@ pub struct ScopeConfig {
     /// max(2 × the observed median frame interval, this). Short, so a dead server is noticed
     /// within about half a second instead of holding a frozen picture as `Live`.
     pub stall_threshold: Duration,
+    /// How long a stalled live session may stay silent before it is replaced by a new one.
+    /// Longer than `stall_threshold`: the picture falls back at once, the reconnect waits.
+    pub reconnect_after: Duration,
     /// How long a new session may take to deliver its first frame (offer, ICE, DTLS and a
     /// server that may still be warming up after a restart) before it counts as stalled.
     pub first_frame_timeout: Duration,
@@ -95,6 +98,7 @@ impl Default for ScopeConfig {
             vace_use_input_video: None,
             transition: None,
             stall_threshold: Duration::from_millis(500),
+            reconnect_after: Duration::from_secs(3),
             first_frame_timeout: Duration::from_secs(10),
             trickle_ice: false,
             fps: 30,

@@ -403,6 +403,8 @@ impl Worker {
         let mut health: Option<tokio::task::JoinHandle<Result<crate::rest::Health, ScopeError>>> =
             None;
         let mut tick = tokio::time::interval(Duration::from_millis(20));
+        // When this session was last marked stalled; a frame after it makes it live again.
+        let mut stalled_at: Option<Instant> = None;
         let next = loop {
             tokio::select! {
                 _ = stop.changed() => break Phase::Stop,
@@ -449,7 +451,9 @@ impl Worker {
                         }
                     }
                     let last_frame = self.shared.last_frame_at();
-                    if last_frame.is_some() && self.state != ScopeState::Live {
+                    let fresh = last_frame.is_some_and(|t| stalled_at.is_none_or(|s| t > s));
+                    if fresh && self.state != ScopeState::Live {
+                        stalled_at = None;
                         // A frame is the only proof the whole chain works: only now is the
                         // backoff earned back.
                         self.backoff.reset();
@@ -464,14 +468,22 @@ impl Worker {
                         needs_input: applied.input_mode == crate::config::InputMode::Video,
                     };
                     if let Some(stall) = watchdog.check(&seen) {
-                        let what = if stall.first_frame { "no first frame" } else { "no frame" };
-                        let message = format!(
-                            "{}: {what} from session {} for {:?} (allowed {:?})",
-                            rest.base(), session.id, stall.silent, stall.allowed);
-                        tracing::warn!("{message}");
-                        self.emit(ScopeEvent::Error(message));
-                        self.set_state(ScopeState::Stalled);
-                        break Phase::Backoff { reload: false };
+                        // Stalled shows at once (the node falls back), but a live session is
+                        // only torn down after `reconnect_after`: a loaded server that is late
+                        // by a chunk recovers by itself, and a new session costs seconds.
+                        if stalled_at.is_none() {
+                            let what = if stall.first_frame { "no first frame" } else { "no frame" };
+                            let message = format!(
+                                "{}: {what} from session {} for {:?} (allowed {:?})",
+                                rest.base(), session.id, stall.silent, stall.allowed);
+                            tracing::warn!("{message}");
+                            self.emit(ScopeEvent::Error(message));
+                            self.set_state(ScopeState::Stalled);
+                            stalled_at = Some(seen.now);
+                        }
+                        if stall.first_frame || stall.silent >= applied.reconnect_after {
+                            break Phase::Backoff { reload: false };
+                        }
                     }
                     // Restart detection runs in the background, so a hanging server never
                     // delays the watchdog or parameter sends.

@@ -195,3 +195,30 @@ fn server_back_on_the_same_port_is_live_within_2_s() {
     );
     assert_eq!(srv.faults().session_count(), 1);
 }
+
+/// A server late by about a second (a loaded machine, a slow chunk) shows as `Stalled` at once
+/// but keeps its session: when frames come again the same session is `Live` again, with no
+/// reconnect (a new session costs seconds of picture).
+#[test]
+fn a_late_server_is_stalled_then_live_again_on_the_same_session() {
+    let srv = EmbeddedServer::start(ServerOptions::default()).unwrap();
+    let h = ScopeHandle::start(config(&srv.url()));
+    let mut f = Feeder::new();
+    stream_until_steady(&h, &mut f);
+    let session = h.stats().session_id.unwrap();
+    srv.faults().stall_after_frames(Some(0));
+    time_to_leave_live(&h, &mut f);
+    assert_eq!(h.stats().state, ScopeState::Stalled);
+    let _: Option<()> = f.until(&h, Duration::from_millis(700), |_, _| None);
+    srv.faults().stall_after_frames(None);
+    let back = f.until(&h, Duration::from_secs(5), |h, _| live(h).then_some(()));
+    assert!(
+        back.is_some(),
+        "not live again: {:?} {:?}",
+        h.stats(),
+        f.events
+    );
+    assert_eq!(h.stats().session_id.as_deref(), Some(session.as_str()));
+    assert_eq!(h.stats().reconnects, 0, "{:?}", f.events);
+    assert_eq!(srv.faults().session_count(), 1);
+}

@@ -124,6 +124,39 @@ pub enum ErrorKind {
     NoSuchScene(usize),
 }
 
+impl ErrorKind {
+    /// The node the problem belongs to, so an editor can mark it (for a wire: the node it
+    /// goes into).
+    pub fn node(&self) -> Option<&NodeId> {
+        use ErrorKind::*;
+        match self {
+            BadParam { node, .. }
+            | MissingInput { node, .. }
+            | MissingFile { node, .. }
+            | BadImageFile { node, .. }
+            | SharedIdMismatch { node, .. }
+            | DuplicateNode { node, .. }
+            | BadScopeUrl { node, .. } => Some(node),
+            UnknownPort { to, .. }
+            | PortType { to, .. }
+            | InputTwice { to, .. }
+            | NoOutputPort { to, .. } => Some(to),
+            DanglingEdge { from, to, missing } => Some(if missing == to { from } else { to }),
+            Cycle(nodes) => nodes.first(),
+            Io(_)
+            | Parse(_)
+            | TooNew { .. }
+            | Migration { .. }
+            | NoScenes
+            | BadCanvas(..)
+            | DuplicateScene(_)
+            | OutputCount(_)
+            | BadTransitionDuration(_)
+            | NoSuchScene(_) => None,
+        }
+    }
+}
+
 /// The largest image side [`crate::validate`] accepts: bigger is a decompression bomb, not art.
 pub const MAX_IMAGE_SIDE: u32 = 16384;
 

@@ -1,0 +1,375 @@
+//! The console host: runs the `console` crate's egui UI in the primary window over the
+//! [`document::Document`], and makes its edits live.
+//!
+//! The document is the only writer of the show. Each change goes to the `show-compiler`
+//! worker ([`compile`]); a show that compiles replaces [`CurrentShow`] (sources are reconciled
+//! by node id, so a camera or Scope session the edit does not concern keeps running), one that
+//! does not leaves the last good show on program and its problems on the nodes. Scene cuts from
+//! the console are live control ([`ShowCommand`]), never edits. Saves and reloads from disk go
+//! through the document too, so an external edit cannot overwrite unsaved work silently.
+
+mod compile;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use bevy::camera::visibility::RenderLayers;
+use bevy::prelude::*;
+use bevy::window::{PrimaryWindow, WindowCloseRequested};
+use bevy_egui::{
+    EguiContexts, EguiGlobalSettings, EguiPrimaryContextPass, EguiTextureHandle, PrimaryEguiContext,
+};
+use console::{Action, Console, Live, Picture};
+use crossbeam_channel::Receiver;
+use document::Document;
+use show::{NodeId, Show};
+
+use crate::AppSystems;
+use crate::control::ShowCommand;
+use crate::playback::{Playback, SceneKeys};
+use crate::render::CompositeOutput;
+use crate::showfile::{CurrentShow, EditorOwnsShow, LoadedShow, ShowWatcher};
+use crate::stats::{FrameStats, StatusItems};
+
+pub use compile::{Compiled, Compiler};
+
+/// Hosts the document (edits go live, saves, reloads from disk) and, with `ui`, the console
+/// in the primary window. Without `ui` (headless tests) edits are made on [`Editor::doc`].
+pub struct EditorPlugin {
+    pub show: Arc<LoadedShow>,
+    pub ui: bool,
+}
+
+/// The document being edited, the console's state, and what the host knows about both.
+#[derive(Resource)]
+pub struct Editor {
+    pub doc: Document,
+    pub console: Console,
+    /// Validation problems of the newest compiled revision, by scene index and node.
+    pub node_errors: HashMap<(usize, NodeId), String>,
+    /// A problem not tied to a node (the newest edit, a save, or the file on disk).
+    pub show_error: Option<String>,
+    /// The file's newer version, held while the operator decides (they have unsaved changes).
+    pending_external: Option<Show>,
+    /// The document revision last sent to the compiler.
+    sent_revision: u64,
+    compiler: Option<Compiler>,
+    saves: Option<Receiver<Result<(Show, PathBuf), String>>>,
+    save_requested: bool,
+}
+
+impl Editor {
+    pub fn new(show: &LoadedShow) -> Self {
+        let doc = Document::new(show.show.clone(), Some(show.path.clone()));
+        let compiler = Compiler::start(show.path.clone())
+            .map_err(|e| {
+                error!("cannot start the show-compiler thread; edits will not go live: {e}")
+            })
+            .ok();
+        Editor {
+            sent_revision: doc.revision(),
+            doc,
+            console: Console::new(),
+            node_errors: HashMap::new(),
+            show_error: None,
+            pending_external: None,
+            compiler,
+            saves: None,
+            save_requested: false,
+        }
+    }
+}
+
+impl Editor {
+    /// Whether a newer version of the file waits for the operator's decision.
+    pub fn has_pending_external(&self) -> bool {
+        self.pending_external.is_some()
+    }
+
+    /// Saves the document in the background (Ctrl+S in the console); see [`take_saves`].
+    pub fn save(&mut self) {
+        self.save_requested = true;
+    }
+
+    /// Sends a changed document to the compiler, once per revision.
+    fn submit(&mut self) {
+        let revision = self.doc.revision();
+        if revision == self.sent_revision {
+            return;
+        }
+        self.sent_revision = revision;
+        if let Some(compiler) = &self.compiler {
+            compiler.submit(revision, self.doc.show().clone());
+        }
+    }
+}
+
+impl Plugin for EditorPlugin {
+    fn build(&self, app: &mut App) {
+        app.insert_resource(Editor::new(&self.show))
+            .init_resource::<EditorOwnsShow>()
+            .add_systems(
+                Update,
+                (
+                    submit_edits,
+                    take_external_reloads,
+                    take_saves,
+                    take_compiled,
+                )
+                    .chain()
+                    .in_set(AppSystems::LoadShow),
+            );
+        app.world_mut().remove_resource::<SceneKeys>();
+        if !self.ui {
+            return;
+        }
+        // The console's own keys (1-9, Tab, Delete) are read from egui, never while typing.
+        app.insert_resource(EguiGlobalSettings {
+            auto_create_primary_context: false,
+            enable_absorb_bevy_input_system: true,
+            ..default()
+        })
+        .add_systems(Startup, spawn_console_camera)
+        .add_systems(
+            Update,
+            (
+                close_requests.in_set(AppSystems::Input),
+                window_title.in_set(AppSystems::Output),
+            ),
+        )
+        .add_systems(EguiPrimaryContextPass, console_ui);
+    }
+}
+
+/// Sends the document to the compiler when it changed (in the console last frame, or by a
+/// reload from disk).
+fn submit_edits(mut editor: ResMut<Editor>) {
+    editor.submit();
+}
+
+/// The console window's camera: it draws egui only (no render layer), so the program sprite
+/// appears only in the program window and in the console's monitor.
+fn spawn_console_camera(mut commands: Commands) {
+    commands.spawn((Camera2d, PrimaryEguiContext, RenderLayers::none()));
+}
+
+/// Draws the console and carries out what it asks.
+fn console_ui(
+    mut contexts: EguiContexts,
+    mut editor: ResMut<Editor>,
+    show: Res<CurrentShow>,
+    playback: Res<Playback>,
+    output: Res<CompositeOutput>,
+    stats: Res<FrameStats>,
+    items: Res<StatusItems>,
+    mut program_texture: Local<Option<bevy_egui::egui::TextureId>>,
+    mut commands: MessageWriter<ShowCommand>,
+    mut exit: MessageWriter<AppExit>,
+) -> Result {
+    let texture = *program_texture
+        .get_or_insert_with(|| contexts.add_image(EguiTextureHandle::Weak(output.0.id())));
+    let ctx = contexts.ctx_mut()?.clone();
+    let (cw, ch) = show.0.show.canvas;
+    let mut status = format!("{:.1} fps  {:.1} ms", stats.fps(), stats.frame_ms());
+    for (key, value) in &items.0 {
+        status.push_str(&format!("  {key}: {value}"));
+    }
+    let editor = &mut *editor;
+    let live = Live {
+        program_scene: playback.scene,
+        program: Some(Picture {
+            texture,
+            size: [cw, ch],
+            rgba: None,
+        }),
+        viewer: None,
+        thumbnails: HashMap::new(),
+        node_errors: editor.node_errors.clone(),
+        show_error: editor.show_error.clone(),
+        status,
+    };
+    let actions = editor.console.ui(&ctx, &mut editor.doc, &live);
+    for action in actions {
+        match action {
+            Action::Cut(scene) => {
+                commands.write(ShowCommand::Cut(scene));
+            }
+            Action::Save => editor.save(),
+            Action::Quit => {
+                exit.write(AppExit::Success);
+            }
+            Action::LoadExternal => {
+                if let Some(theirs) = editor.pending_external.take() {
+                    editor.doc.replace_from_disk(theirs);
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Writes the document in a worker (fsync can take a while). The watcher is told the text
+/// first, so the write does not come back as an external edit.
+fn start_save(editor: &mut Editor, watcher: Option<&ShowWatcher>) {
+    let Some(path) = editor.doc.path().map(PathBuf::from) else {
+        editor.show_error = Some("the show has no file yet".into());
+        return;
+    };
+    let show = editor.doc.show().clone();
+    let text = match show::io::to_string(&show) {
+        Ok(t) => t,
+        Err(e) => {
+            editor.show_error = Some(format!("cannot save {}: {e}", path.display()));
+            return;
+        }
+    };
+    if let Some(watcher) = watcher {
+        watcher.expect_text(text.clone());
+    }
+    let (tx, rx) = crossbeam_channel::bounded(1);
+    editor.saves = Some(rx);
+    let job = move || {
+        let backup = show::io::backup_path(&path);
+        let result = match show::io::write_atomic(&path, text.as_bytes(), Some(&backup)) {
+            Ok(()) => Ok((show, path)),
+            Err(e) => Err(format!("cannot save {}: {e}", path.display())),
+        };
+        // The app may have quit meanwhile: nobody to tell.
+        let _ = tx.send(result);
+    };
+    if let Err(e) = std::thread::Builder::new()
+        .name("show-save".into())
+        .spawn(job)
+    {
+        editor.show_error = Some(format!("cannot start saving: {e}"));
+    }
+}
+
+/// Starts a requested save; takes a finished one (the document is clean if nothing changed
+/// meanwhile).
+fn take_saves(mut editor: ResMut<Editor>, watcher: Option<Res<ShowWatcher>>) {
+    if std::mem::take(&mut editor.save_requested) {
+        start_save(&mut editor, watcher.as_deref());
+    }
+    let Some(result) = editor.saves.as_ref().and_then(|rx| rx.try_recv().ok()) else {
+        return;
+    };
+    editor.saves = None;
+    match result {
+        Ok((content, path)) => {
+            info!("saved {}", path.display());
+            editor.doc.mark_saved(content, path);
+            editor.show_error = None;
+        }
+        Err(e) => {
+            error!("{e}");
+            editor.show_error = Some(e);
+        }
+    }
+}
+
+/// A compiled edit goes on program; a failed one marks its nodes and leaves the program alone.
+fn take_compiled(mut editor: ResMut<Editor>, mut current: ResMut<CurrentShow>) {
+    let Some(compiler) = &editor.compiler else {
+        return;
+    };
+    let Some(newest) = compiler.finished().pop() else {
+        return;
+    };
+    match newest.result {
+        Ok(loaded) => {
+            current.0 = Arc::new(loaded);
+            editor.node_errors.clear();
+            editor.show_error = None;
+        }
+        Err(errors) => {
+            let show = editor.doc.show();
+            let mut by_node = HashMap::new();
+            let mut other = Vec::new();
+            for e in &errors {
+                let scene = e
+                    .scene
+                    .as_ref()
+                    .and_then(|name| show.scenes.iter().position(|s| &s.name == name));
+                match (scene, e.kind.node()) {
+                    (Some(scene), Some(node)) => {
+                        by_node
+                            .entry((scene, node.clone()))
+                            .or_insert_with(|| e.kind.to_string());
+                    }
+                    _ => other.push(e.to_string()),
+                }
+            }
+            editor.node_errors = by_node;
+            editor.show_error = (!other.is_empty()).then(|| other.join("\n"));
+            debug!(
+                "revision {} not played: {} problem(s)",
+                newest.revision,
+                errors.len()
+            );
+        }
+    }
+}
+
+/// The file changed on disk: load it into the document, or ask when that would lose unsaved
+/// changes. An invalid file is reported and not loaded.
+fn take_external_reloads(watcher: Option<Res<ShowWatcher>>, mut editor: ResMut<Editor>) {
+    let Some(result) = watcher.and_then(|w| w.try_latest()) else {
+        return;
+    };
+    match result {
+        Ok(loaded) => {
+            info!("{} changed on disk", loaded.path.display());
+            if editor.doc.is_dirty() {
+                editor.pending_external = Some(loaded.show);
+                editor.console.ask_external_conflict();
+            } else {
+                editor.doc.replace_from_disk(loaded.show);
+            }
+        }
+        Err(errors) => {
+            editor.show_error = Some(format!(
+                "the file on disk has errors and was not loaded:\n{errors}"
+            ));
+        }
+    }
+}
+
+/// Closing the console asks about unsaved changes; the program window closes only with it
+/// (a projector window closed by a stray click would black out the show).
+fn close_requests(
+    mut requests: MessageReader<WindowCloseRequested>,
+    primary: Query<(), With<PrimaryWindow>>,
+    mut editor: ResMut<Editor>,
+    mut exit: MessageWriter<AppExit>,
+) {
+    for request in requests.read() {
+        if primary.contains(request.window) {
+            let editor = &mut *editor;
+            if editor
+                .console
+                .request_quit(&editor.doc)
+                .contains(&Action::Quit)
+            {
+                exit.write(AppExit::Success);
+            }
+        } else {
+            info!("the program window closes with the console");
+        }
+    }
+}
+
+/// "MetaDJ Scope: demo.ron *" while there are unsaved changes.
+fn window_title(editor: Res<Editor>, mut window: Single<&mut Window, With<PrimaryWindow>>) {
+    let name = editor
+        .doc
+        .path()
+        .and_then(|p| p.file_name())
+        .map_or_else(|| "untitled".into(), |n| n.to_string_lossy());
+    let dirty = if editor.doc.is_dirty() { " *" } else { "" };
+    let title = format!("MetaDJ Scope: {name}{dirty}");
+    if window.title != title {
+        window.title = title;
+    }
+}
