@@ -34,16 +34,23 @@ pub fn render(args: &RenderArgs) -> anyhow::Result<Vec<PathBuf>> {
         )
     })?;
     let mut written = Vec::new();
-    render_frames(loaded, scene, args.at, args.fps, args.frames, |i, image| {
-        let path = frame_path(&args.out, args.frames, i);
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)
-                .with_context(|| format!("cannot create {}", dir.display()))?;
-        }
-        crate::write::save_rgba(&path, image.as_raw(), image.width(), image.height())?;
-        written.push(path);
-        Ok(())
-    })?;
+    render_frames(
+        loaded.only_scene(scene),
+        0,
+        args.at,
+        args.fps,
+        args.frames,
+        |i, image| {
+            let path = frame_path(&args.out, args.frames, i);
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir)
+                    .with_context(|| format!("cannot create {}", dir.display()))?;
+            }
+            crate::write::save_rgba(&path, image.as_raw(), image.width(), image.height())?;
+            written.push(path);
+            Ok(())
+        },
+    )?;
     Ok(written)
 }
 

@@ -113,6 +113,9 @@ fn play(args: &PlayArgs) -> anyhow::Result<()> {
     if std::env::var_os("DISPLAY").is_none() {
         anyhow::bail!("no X display: DISPLAY is not set (run under xvfb-run for a virtual one)");
     }
+    if let Some(path) = &args.screenshot {
+        metadj_scope::write::check_writable(path)?;
+    }
     // Load once up front so a broken file fails here, with every error, before a window opens.
     let loaded = showfile::load_show(&args.show)?;
     let start_scene = match &args.scene {

@@ -46,6 +46,18 @@ impl LoadedShow {
         })
     }
 
+    /// The show cut down to scene `index` alone (as scene 0), so only the sources that scene
+    /// uses start (a `render` of a title scene must not open the camera or a Scope session).
+    pub fn only_scene(mut self, index: usize) -> LoadedShow {
+        if index < self.show.scenes.len() && index < self.plans.len() {
+            let scene = self.show.scenes.swap_remove(index);
+            let plan = self.plans.swap_remove(index);
+            self.show.scenes = vec![scene];
+            self.plans = vec![plan];
+        }
+        self
+    }
+
     /// Scene names, for error messages.
     pub fn scene_names(&self) -> String {
         let names: Vec<&str> = self.show.scenes.iter().map(|s| s.name.as_str()).collect();

@@ -145,7 +145,11 @@ fn draw_overlay(
             name
         );
         if let Some(t) = &playback.transition {
-            line.push_str(&format!(" ({:?} {:.0} %)", t.kind, t.progress() * 100.0));
+            line.push_str(&format!(
+                " ({} {:.0} %)",
+                transition_label(t.kind),
+                t.progress() * 100.0
+            ));
         }
         for (key, value) in &items.0 {
             line.push_str(&format!("  {key}: {value}"));
@@ -157,18 +161,31 @@ fn draw_overlay(
                     .fill(egui::Color32::from_black_alpha(170))
                     .inner_margin(4.0)
                     .show(ui, |ui| {
+                        // Wraps in a narrow window instead of running off its edge.
+                        ui.set_max_width(ctx.content_rect().width() - 24.0);
                         ui.add(
                             egui::Label::new(
                                 egui::RichText::new(line)
                                     .color(egui::Color32::WHITE)
                                     .monospace(),
                             )
-                            .extend(),
+                            .wrap(),
                         );
                     });
             });
     }
     Ok(())
+}
+
+/// How the stats line names a transition kind (the RON name, not Rust debug output).
+fn transition_label(kind: show::scene::TransitionKind) -> &'static str {
+    use show::scene::TransitionKind::*;
+    match kind {
+        Cut => "cut",
+        Fade => "fade",
+        FadeThrough(_) => "fade through",
+        Wipe => "wipe",
+    }
 }
 
 #[cfg(test)]
@@ -186,5 +203,15 @@ mod tests {
         assert_eq!(s.dropped, 30);
         s.record(1.0 / 60.0, 1.0 / 60.0);
         assert_eq!(s.dropped, 30);
+    }
+
+    #[test]
+    fn transitions_are_named_as_in_show_files() {
+        use show::scene::TransitionKind;
+        assert_eq!(
+            transition_label(TransitionKind::FadeThrough(show::Rgba(0.0, 0.0, 0.0, 1.0))),
+            "fade through"
+        );
+        assert_eq!(transition_label(TransitionKind::Wipe), "wipe");
     }
 }

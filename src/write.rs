@@ -94,6 +94,24 @@ pub fn save_rgba(path: &Path, rgba: &[u8], width: u32, height: u32) -> Result<()
     write_atomic(path, &bytes)
 }
 
+/// Checks up front that a picture can be written at `path` (its folder exists and takes a
+/// file), so a command that would write it at the end fails before it starts, not after.
+pub fn check_writable(path: &Path) -> Result<(), WriteError> {
+    PictureFormat::from_path(path)?;
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let probe = dir.join(format!(".metadj-write-check-{}", std::process::id()));
+    std::fs::File::create(&probe)
+        .map(drop)
+        .and_then(|()| std::fs::remove_file(&probe))
+        .map_err(|source| WriteError::Io {
+            path: path.to_path_buf(),
+            source,
+        })
+}
+
 /// Writes `bytes` atomically (see [`show::io::write_atomic`]), without a backup.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
     show::io::write_atomic(path, bytes, None).map_err(|source| WriteError::Io {

@@ -352,6 +352,34 @@ fn cli_render_writes_pngs_of_the_requested_size() {
     std::fs::remove_dir_all(dir).unwrap();
 }
 
+/// `render --scene intro` of the demo starts only what "intro" uses: no camera, no Scope
+/// server (they belong to the avatar scene).
+#[test]
+fn cli_render_starts_only_the_sources_of_the_rendered_scene() {
+    let dir = temp_dir("render-only");
+    let out = Command::new(BIN)
+        .args([
+            "render",
+            "scenes/demo.ron",
+            "--scene",
+            "intro",
+            "--size",
+            "64x36",
+            "--out",
+        ])
+        .arg(dir.join("intro.png"))
+        .env("XDG_RUNTIME_DIR", &dir)
+        .env("RUST_LOG", "info")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    for started in ["camera node", "Scope node", "Scope server listening"] {
+        assert!(!stderr.contains(started), "{started:?} in:\n{stderr}");
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
 /// A show with the given scenes (RON snippets) on a 64×36 canvas.
 fn show_text(scenes: &[&str]) -> String {
     format!(
@@ -535,8 +563,9 @@ fn image_sources_upload_once_and_report_bad_files() {
     std::fs::remove_dir_all(dir).unwrap();
 }
 
-/// The windowed player under a virtual X display (`xvfb-run`, installed by `make test`): it
-/// opens, shows the program scaled into the window, and quits by itself with a screenshot.
+/// The windowed player (`--output-only`) under a virtual X display (`xvfb-run`, installed by
+/// `make test`): it opens, shows the program scaled into the window, and quits by itself with
+/// a screenshot.
 #[test]
 fn play_opens_a_window_showing_the_program() {
     let dir = temp_dir("play");
@@ -547,6 +576,7 @@ fn play_opens_a_window_showing_the_program() {
         .arg(BIN)
         .arg("play")
         .arg(&show)
+        .arg("--output-only")
         // A window compiles its pipelines in the background: on lavapipe, with the other tests
         // running beside it, the first program frame took more than 3 s twice in this session.
         .args(["--exit-after", "8", "--screenshot"])
@@ -575,6 +605,32 @@ fn play_opens_a_window_showing_the_program() {
         );
     }
     std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// A screenshot that cannot be written fails `play` at once with the path, not after the run.
+#[test]
+fn play_refuses_an_unwritable_screenshot_path_up_front() {
+    let start = Instant::now();
+    let out = Command::new(BIN)
+        .args([
+            "play",
+            "scenes/demo.ron",
+            "--exit-after",
+            "30",
+            "--screenshot",
+        ])
+        .arg("/proc/no-such-dir/shot.png")
+        .env("DISPLAY", ":12345")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("/proc/no-such-dir/shot.png"), "{stderr}");
+    assert!(
+        start.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        start.elapsed()
+    );
 }
 
 #[test]
