@@ -99,6 +99,14 @@ pub fn from_show(path: &Path, show: Show) -> Result<LoadedShow, LoadErrors> {
     for (index, scene) in show.scenes.iter().enumerate() {
         let sizes = source_sizes(scene, &base_dir);
         match show::compile(&show, index, &|id: &NodeId| sizes.get(id).copied()) {
+            Ok(plan) if plan.slot_count > show::plan::MAX_SLOTS => errors.push(format!(
+                "{}: scene \"{}\" needs {} intermediate textures, more than the {} the \
+                 compositor has: split its largest blend into nested blends",
+                path.display(),
+                scene.name,
+                plan.slot_count,
+                show::plan::MAX_SLOTS
+            )),
             Ok(plan) => plans.push(Arc::new(plan)),
             Err(e) => errors.push(e.to_string()),
         }

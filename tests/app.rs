@@ -380,6 +380,34 @@ fn cli_render_starts_only_the_sources_of_the_rendered_scene() {
     std::fs::remove_dir_all(dir).unwrap();
 }
 
+/// A blend of 70 generated layers needs more intermediate textures than the compositor has:
+/// `check` refuses it with the reason instead of `render` waiting and a live edit freezing.
+#[test]
+fn cli_check_refuses_a_scene_needing_too_many_slots() {
+    let dir = temp_dir("slots");
+    let n = 70;
+    let nodes: String = (0..n)
+        .map(|i| format!("\"s{i}\": (kind: solid((color: (0.01, 0.0, 0.0, 0.5)))),\n"))
+        .collect();
+    let layers = vec!["(mode: add, opacity: 1.0)"; n].join(", ");
+    let edges: String = (0..n)
+        .map(|i| format!("(from: \"s{i}\", to: \"mix\", port: \"{i}\"),\n"))
+        .collect();
+    let scene = format!(
+        "(name: \"big\", nodes: {{ {nodes} \"mix\": (kind: blend((layers: [{layers}]))), \"out\": (kind: output(())) }}, edges: [{edges} (from: \"mix\", to: \"out\")])"
+    );
+    let show = dir.join("big.ron");
+    std::fs::write(&show, show_text(&[&scene])).unwrap();
+    let out = Command::new(BIN).arg("check").arg(&show).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "accepted: {stderr}");
+    assert!(
+        stderr.contains("scene \"big\" needs") && stderr.contains("nested blends"),
+        "{stderr}"
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
 /// A show with the given scenes (RON snippets) on a 64×36 canvas.
 fn show_text(scenes: &[&str]) -> String {
     format!(

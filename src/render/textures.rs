@@ -28,7 +28,7 @@ use super::pipelines::CompositorPipelines;
 
 /// Most canvas-sized slot textures both plans of a transition may use together (a guard
 /// against a broken plan exhausting memory; compiled scenes need a handful).
-const MAX_SLOTS: usize = 64;
+const MAX_SLOTS: usize = 2 * show::plan::MAX_SLOTS as usize;
 
 /// GPU objects kept between frames.
 #[derive(Resource, Default)]

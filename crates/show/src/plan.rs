@@ -16,6 +16,11 @@ use crate::node::{
 /// stage, so every adapter has it. Larger blends are split into several passes.
 pub const MAX_PASS_INPUTS: usize = 16;
 
+/// The most slot textures one plan may use: each is a canvas-sized texture (a 1080p slot is
+/// 8 MB), and during a transition the compositor holds two plans' slots at once. A plan
+/// needing more is refused when the show loads, with the reason.
+pub const MAX_SLOTS: u32 = 32;
+
 /// Index of a canvas-sized intermediate texture.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct SlotId(pub u32);
