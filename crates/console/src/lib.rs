@@ -2,12 +2,34 @@
 //! with egui over a [`document::Document`].
 //!
 //! It holds no Bevy types: the host (the app's console plugin) hands it an egui context, the
-//! document and what is live ([`Live`]), and carries out what it asks for ([`Action`]).
+//! document and what is live ([`Live`]), and carries out what it asks for ([`Action`]). The
+//! console never changes the show itself: every change is an [`Edit`] through
+//! [`Document::apply`], so undo, dirty tracking and validation see all of them.
+//!
+//! - [`graph`]: the snarl projection of the edited scene; [`graph_view`]: drawing it.
+//! - [`palette`]: adding nodes. [`inspector`]: parameters. [`scenes`]: the scene list.
+//! - [`viewer`]: program monitor and node viewer. [`dialogs`]: quit and conflict questions.
+//! - [`shortcuts`]: keys. [`style`]: pin colours and shapes.
+
+mod dialogs;
+mod graph;
+mod graph_view;
+mod inspector;
+mod palette;
+mod scenes;
+mod shortcuts;
+mod style;
+mod viewer;
 
 use std::collections::HashMap;
 
-use document::Document;
+use document::{Clipboard, Document, Edit};
+use egui::{Id, LayerId, Pos2, Rect, RichText, UiBuilder};
 use show::NodeId;
+
+#[doc(hidden)]
+pub use graph::PinKey;
+pub use palette::WireFrom;
 
 /// What is playing, as the host knows it. Read-only for the console.
 #[derive(Debug, Default)]
@@ -51,12 +73,25 @@ pub enum Action {
     LoadExternal,
 }
 
+/// How long a refusal stays on screen, in seconds: long enough to read, short enough not to
+/// linger over the next action.
+const TOAST_SECS: f64 = 6.0;
+
 /// The console's own state: which scene is edited, the selection, open panels.
 #[derive(Debug, Default)]
 pub struct Console {
     edited_scene: usize,
     viewed: Option<NodeId>,
     thumbnails: bool,
+    graph: graph::Graph,
+    palette: palette::Palette,
+    scenes: scenes::ScenesPanel,
+    dialog: dialogs::Dialog,
+    /// Survives switching scenes, so nodes can be pasted into another scene.
+    clipboard: Clipboard,
+    selected: Vec<NodeId>,
+    /// The last refusal (an `EditError` message) and when it came.
+    toast: Option<(String, f64)>,
 }
 
 impl Console {
@@ -69,8 +104,320 @@ impl Console {
 
     /// Draws the console for one frame and returns what the host should do.
     pub fn ui(&mut self, ctx: &egui::Context, doc: &mut Document, live: &Live) -> Vec<Action> {
-        let _ = (ctx, doc, live);
-        Vec::new()
+        let mut root = egui::Ui::new(
+            ctx.clone(),
+            Id::new("console_root"),
+            UiBuilder::new()
+                .layer_id(LayerId::background())
+                .max_rect(ctx.content_rect()),
+        );
+        self.ui_in(&mut root, doc, live)
+    }
+
+    /// [`Console::ui`] inside a given `Ui` (for hosts that already have a root `Ui`).
+    pub fn ui_in(&mut self, ui: &mut egui::Ui, doc: &mut Document, live: &Live) -> Vec<Action> {
+        let ctx = ui.ctx().clone();
+        let scene_count = doc.show().scenes.len();
+        self.edited_scene = self.edited_scene.min(scene_count.saturating_sub(1));
+        let mut actions = shortcuts::handle(self, &ctx, doc);
+
+        egui::Panel::top("console_top").show(ui, |ui| self.top_bar(ui, doc, live));
+        egui::Panel::left("console_scenes")
+            .resizable(true)
+            .default_size(200.0)
+            .show(ui, |ui| {
+                let out = self
+                    .scenes
+                    .show(ui, doc, self.edited_scene, live.program_scene);
+                actions.extend(out.actions);
+                if let Some(e) = out.error {
+                    self.refuse(&ctx, e);
+                }
+                if let Some(s) = out.edit {
+                    self.edit_scene(s);
+                }
+            });
+        egui::Panel::right("console_inspector")
+            .resizable(true)
+            .default_size(300.0)
+            .show(ui, |ui| {
+                let selected = self.selected.last().cloned();
+                let out = inspector::show(ui, doc, self.edited_scene, selected.as_ref());
+                if let Some(v) = out.view {
+                    self.viewed = Some(v);
+                }
+                if let Some(e) = out.error {
+                    self.refuse(&ctx, e);
+                }
+            });
+        egui::Panel::bottom("console_monitors")
+            .resizable(true)
+            .default_size(240.0)
+            .show(ui, |ui| {
+                let h = (ui.available_height() - 24.0).max(40.0);
+                let w = (ui.available_width() / 2.0 - 12.0).max(40.0);
+                ui.horizontal(|ui| {
+                    viewer::program(ui, live.program.as_ref(), egui::vec2(w, h));
+                    ui.separator();
+                    viewer::viewer(
+                        ui,
+                        self.viewed.as_ref(),
+                        live.viewer.as_ref(),
+                        egui::vec2(w, h),
+                    );
+                });
+            });
+        egui::CentralPanel::default().show(ui, |ui| self.graph_panel(ui, doc, live));
+
+        if let Some(chosen) = self.palette.show(&ctx) {
+            self.add_from_palette(&ctx, doc, chosen);
+        }
+        actions.extend(self.dialog.show(&ctx));
+        // A gesture left open (a widget vanished mid-drag) must not swallow later edits.
+        if doc.in_gesture()
+            && !ctx.input(|i| i.pointer.any_down())
+            && ctx.memory(|m| m.focused().is_none())
+        {
+            doc.end_gesture();
+        }
+        if self
+            .toast
+            .as_ref()
+            .is_some_and(|(_, t)| ctx.input(|i| i.time) - t > TOAST_SECS)
+        {
+            self.toast = None;
+        }
+        actions
+    }
+
+    fn top_bar(&mut self, ui: &mut egui::Ui, doc: &mut Document, live: &Live) {
+        ui.horizontal_wrapped(|ui| {
+            let name = doc
+                .path()
+                .and_then(|p| p.file_name())
+                .map_or("untitled show".to_owned(), |n| {
+                    n.to_string_lossy().into_owned()
+                });
+            let title = if doc.is_dirty() {
+                format!("{name} *")
+            } else {
+                name
+            };
+            ui.label(RichText::new(title).strong());
+            ui.separator();
+            if ui
+                .add_enabled(doc.can_undo(), egui::Button::new("Undo"))
+                .on_hover_text("Ctrl+Z")
+                .clicked()
+            {
+                doc.undo();
+            }
+            if ui
+                .add_enabled(doc.can_redo(), egui::Button::new("Redo"))
+                .on_hover_text("Ctrl+Shift+Z")
+                .clicked()
+            {
+                doc.redo();
+            }
+            ui.separator();
+            if ui.button("Frame all").on_hover_text("F").clicked() {
+                self.graph.frame = Some(graph::FrameTarget::All);
+            }
+            ui.checkbox(&mut self.thumbnails, "Thumbnails");
+            ui.separator();
+            ui.label(RichText::new(&live.status).weak());
+            if let Some(e) = &live.show_error {
+                ui.colored_label(style::ERROR, e);
+            }
+            if let Some((message, _)) = &self.toast {
+                ui.colored_label(style::ERROR, message);
+            }
+        });
+    }
+
+    fn graph_panel(&mut self, ui: &mut egui::Ui, doc: &mut Document, live: &Live) {
+        let ctx = ui.ctx().clone();
+        let Some(scene) = doc.show().scenes.get(self.edited_scene) else {
+            return;
+        };
+        self.graph.sync(self.edited_scene, scene, doc.revision());
+        let scene = scene.clone();
+        let out = graph_view::show(
+            &mut self.graph,
+            ui,
+            &scene,
+            self.edited_scene,
+            live,
+            self.thumbnails,
+            &self.selected,
+        );
+        self.pointer_selection(&ctx, out.background_clicked);
+        if out.snarl_selected != self.graph.snarl_selection {
+            if !out.snarl_selected.is_empty() {
+                self.selected = out.snarl_selected.clone();
+            }
+            self.graph.snarl_selection = out.snarl_selected;
+        }
+        self.apply_all(&ctx, doc, out.edits);
+        if let Some(id) = out.view {
+            self.viewed = Some(id);
+        }
+        if let Some(id) = out.delete {
+            self.apply_all(
+                &ctx,
+                doc,
+                vec![Edit::RemoveNodes {
+                    scene: self.edited_scene,
+                    ids: vec![id],
+                }],
+            );
+        }
+        if let Some((pos, wire)) = out.palette {
+            let screen = self.graph.to_screen(pos);
+            self.palette.open(&ctx, pos, screen, wire);
+        }
+        if !ctx.input(|i| i.pointer.any_down()) {
+            let moves: Vec<Edit> = self
+                .graph
+                .moved()
+                .into_iter()
+                .map(|(node, p)| Edit::MoveNode {
+                    scene: self.edited_scene,
+                    node,
+                    pos: (p.x, p.y),
+                })
+                .collect();
+            self.apply_all(&ctx, doc, moves);
+        }
+    }
+
+    /// Click selects a node, Shift/Ctrl-click adds or removes it, a click on the canvas
+    /// clears; double-click views it.
+    fn pointer_selection(&mut self, ctx: &egui::Context, background_clicked: bool) {
+        if self.palette.is_open() {
+            return;
+        }
+        let (clicked, double, pos, mods) = ctx.input(|i| {
+            (
+                i.pointer.primary_clicked(),
+                i.pointer
+                    .button_double_clicked(egui::PointerButton::Primary),
+                i.pointer.interact_pos(),
+                i.modifiers,
+            )
+        });
+        let Some(pos) = pos.filter(|p| self.graph.view_rect.contains(*p)) else {
+            return;
+        };
+        if !clicked {
+            return;
+        }
+        match self.graph.node_at(pos) {
+            Some(id) => {
+                if mods.shift || mods.command {
+                    if let Some(i) = self.selected.iter().position(|s| *s == id) {
+                        self.selected.remove(i);
+                    } else {
+                        self.selected.push(id.clone());
+                    }
+                } else {
+                    self.selected = vec![id.clone()];
+                }
+                if double {
+                    self.viewed = Some(id);
+                }
+            }
+            None if background_clicked && !mods.shift && !mods.command => self.selected.clear(),
+            None => {}
+        }
+    }
+
+    /// Applies edits as one undo step; a refusal is shown and the rest are skipped.
+    fn apply_all(
+        &mut self,
+        ctx: &egui::Context,
+        doc: &mut Document,
+        edits: Vec<Edit>,
+    ) -> Vec<NodeId> {
+        let mut created = Vec::new();
+        if edits.is_empty() {
+            return created;
+        }
+        let group = edits.len() > 1 && !doc.in_gesture();
+        if group {
+            doc.begin_gesture();
+        }
+        for edit in edits {
+            match doc.apply(edit) {
+                Ok(a) => created.extend(a.created),
+                Err(e) => {
+                    self.refuse(ctx, e.to_string());
+                    self.graph.invalidate();
+                    break;
+                }
+            }
+        }
+        if group {
+            doc.end_gesture();
+        }
+        created
+    }
+
+    fn add_from_palette(
+        &mut self,
+        ctx: &egui::Context,
+        doc: &mut Document,
+        chosen: palette::Chosen,
+    ) {
+        let scene = self.edited_scene;
+        let kind = (chosen.kind.make_default)();
+        doc.begin_gesture();
+        let created = self.apply_all(
+            ctx,
+            doc,
+            vec![Edit::AddNode {
+                scene,
+                kind: kind.clone(),
+                pos: (chosen.pos.x, chosen.pos.y),
+            }],
+        );
+        if let Some(new) = created.first().cloned() {
+            let wire = match chosen.wire {
+                Some(WireFrom::Output(from, ty)) => kind
+                    .inputs()
+                    .into_iter()
+                    .find(|(_, t)| *t == ty)
+                    .map(|(port, _)| Edit::Connect {
+                        scene,
+                        from,
+                        to: new.clone(),
+                        port,
+                    }),
+                Some(WireFrom::Input(to, port, _)) => Some(Edit::Connect {
+                    scene,
+                    from: new.clone(),
+                    to,
+                    port,
+                }),
+                None => None,
+            };
+            self.apply_all(ctx, doc, wire.into_iter().collect());
+            self.selected = vec![new];
+        }
+        doc.end_gesture();
+    }
+
+    fn refuse(&mut self, ctx: &egui::Context, message: String) {
+        self.toast = Some((message, ctx.input(|i| i.time)));
+        ctx.request_repaint_after(std::time::Duration::from_secs_f64(TOAST_SECS + 0.1));
+    }
+
+    fn edit_scene(&mut self, scene: usize) {
+        if scene != self.edited_scene {
+            self.edited_scene = scene;
+            self.selected.clear();
+            self.palette.close();
+        }
     }
 
     /// The scene shown in the graph view.
@@ -88,15 +435,48 @@ impl Console {
         self.thumbnails
     }
 
+    /// The selected nodes of the edited scene, last clicked last (the inspector shows it).
+    pub fn selected(&self) -> &[NodeId] {
+        &self.selected
+    }
+
+    /// The last refusal shown to the operator, if it is still on screen.
+    pub fn message(&self) -> Option<&str> {
+        self.toast.as_ref().map(|(m, _)| m.as_str())
+    }
+
     /// The nodes of the edited scene currently visible in the graph view (thumbnails are
     /// rendered only for these).
     pub fn visible_nodes(&self) -> Vec<NodeId> {
-        Vec::new()
+        let view = self.graph.view_rect;
+        self.graph
+            .node_rects
+            .iter()
+            .filter(|(_, r)| r.intersects(view))
+            .map(|(id, _)| id.clone())
+            .collect()
+    }
+
+    /// Pin centres on screen as drawn last frame, for tests that drag wires with the pointer.
+    #[doc(hidden)]
+    pub fn pin_positions(&self) -> Vec<(PinKey, Pos2)> {
+        self.graph.pin_screen.clone()
+    }
+
+    /// A node's rect on screen as drawn last frame.
+    #[doc(hidden)]
+    pub fn node_rect(&self, id: &NodeId) -> Option<Rect> {
+        self.graph
+            .node_rects
+            .iter()
+            .find(|(n, _)| n == id)
+            .map(|(_, r)| *r)
     }
 
     /// The window is being closed: quit at once when there is nothing unsaved, or ask.
     pub fn request_quit(&mut self, doc: &Document) -> Vec<Action> {
         if doc.is_dirty() {
+            self.dialog = dialogs::Dialog::Quit;
             Vec::new()
         } else {
             vec![Action::Quit]
@@ -104,5 +484,7 @@ impl Console {
     }
 
     /// The file changed on disk while the document has unsaved changes: ask which to keep.
-    pub fn ask_external_conflict(&mut self) {}
+    pub fn ask_external_conflict(&mut self) {
+        self.dialog = dialogs::Dialog::Conflict;
+    }
 }
