@@ -80,7 +80,7 @@ pub(crate) fn show(
         .collect();
     viewer.out.background_clicked = response.clicked_by(egui::PointerButton::Primary);
     graph.to_global = viewer.to_global;
-    graph.view_rect = response.rect;
+    graph.view_rect = view;
     graph.node_rects = viewer
         .rects
         .iter()

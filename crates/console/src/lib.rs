@@ -125,6 +125,7 @@ impl Console {
         egui::Panel::left("console_scenes")
             .resizable(true)
             .default_size(200.0)
+            .size_range(160.0..=320.0)
             .show(ui, |ui| {
                 let out = self
                     .scenes
@@ -139,7 +140,9 @@ impl Console {
             });
         egui::Panel::right("console_inspector")
             .resizable(true)
-            .default_size(300.0)
+            .default_size(320.0)
+            // Long list rows must not push the panel over the graph.
+            .size_range(240.0..=420.0)
             .show(ui, |ui| {
                 let selected = self.selected.last().cloned();
                 let out = inspector::show(ui, doc, self.edited_scene, selected.as_ref());
