@@ -48,6 +48,8 @@ pub(crate) fn show(
     selected: &[NodeId],
 ) -> GraphOut {
     graph.pins.borrow_mut().clear();
+    // Selectable text would take the pointer from snarl: a press on a title must drag the node.
+    ui.style_mut().interaction.selectable_labels = false;
     let view = ui.available_rect_before_wrap();
     let frame = graph.frame.take().and_then(|target| {
         let framed = graph.framing(&target, view);
