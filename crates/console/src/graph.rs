@@ -33,6 +33,18 @@ pub(crate) type PinSink = Rc<RefCell<Vec<(PinKey, Rect)>>>;
 pub(crate) enum FrameTarget {
     All,
     Nodes(Vec<NodeId>),
+    /// Keep the zoom, centre on this graph point (a minimap click).
+    Center(Pos2),
+}
+
+impl FrameTarget {
+    fn wants(&self, id: &NodeId) -> bool {
+        match self {
+            FrameTarget::All => true,
+            FrameTarget::Nodes(ids) => ids.contains(id),
+            FrameTarget::Center(_) => false,
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -187,14 +199,18 @@ impl Graph {
 
     /// The transform that fits `target` into `view` (screen), or `None` without nodes.
     pub fn framing(&self, target: &FrameTarget, view: Rect) -> Option<TSTransform> {
+        if let FrameTarget::Center(p) = target {
+            let scale = self.to_global.scaling;
+            return Some(TSTransform::new(
+                view.center().to_vec2() - p.to_vec2() * scale,
+                scale,
+            ));
+        }
         let inverse = self.to_global.inverse();
         let bounds = self
             .node_rects
             .iter()
-            .filter(|(id, _)| match target {
-                FrameTarget::All => true,
-                FrameTarget::Nodes(ids) => ids.contains(id),
-            })
+            .filter(|(id, _)| target.wants(id))
             .map(|(_, r)| inverse * *r)
             .chain(self.unseen_nodes(target))
             .fold(Rect::NOTHING, |a, r| a.union(r));
@@ -214,11 +230,7 @@ impl Graph {
         self.snarl
             .nodes_pos_ids()
             .filter(move |(_, _, id)| {
-                !self.node_rects.iter().any(|(n, _)| n == *id)
-                    && match target {
-                        FrameTarget::All => true,
-                        FrameTarget::Nodes(ids) => ids.contains(id),
-                    }
+                !self.node_rects.iter().any(|(n, _)| n == *id) && target.wants(id)
             })
             .map(|(_, pos, _)| Rect::from_min_size(pos, egui::vec2(180.0, 90.0)))
     }

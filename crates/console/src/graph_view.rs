@@ -94,6 +94,7 @@ pub(crate) fn show(
         .iter()
         .map(|(k, r)| (k.clone(), viewer.to_global * r.center()))
         .collect();
+    crate::minimap::show(ui, graph);
     viewer.out
 }
 

@@ -6,15 +6,16 @@
 //! console never changes the show itself: every change is an [`Edit`] through
 //! [`Document::apply`], so undo, dirty tracking and validation see all of them.
 //!
-//! - [`graph`]: the snarl projection of the edited scene; [`graph_view`]: drawing it.
-//! - [`palette`]: adding nodes. [`inspector`]: parameters. [`scenes`]: the scene list.
-//! - [`viewer`]: program monitor and node viewer. [`dialogs`]: quit and conflict questions.
-//! - [`shortcuts`]: keys. [`style`]: pin colours and shapes.
+//! - `graph`: the snarl projection of the edited scene; `graph_view`: drawing it.
+//! - `palette`: adding nodes. `inspector`: parameters. `scenes`: the scene list.
+//! - `viewer`: program monitor and node viewer. `dialogs`: quit and conflict questions.
+//! - `minimap`: the graph overview. `shortcuts`: keys. `style`: pin colours and shapes.
 
 mod dialogs;
 mod graph;
 mod graph_view;
 mod inspector;
+mod minimap;
 mod palette;
 mod scenes;
 mod shortcuts;

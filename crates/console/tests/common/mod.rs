@@ -33,6 +33,13 @@ pub fn demo() -> Document {
 }
 
 pub fn harness(doc: Document) -> Harness<'static, State> {
+    harness_with(Harness::builder(), doc)
+}
+
+pub fn harness_with(
+    builder: egui_kittest::HarnessBuilder<State>,
+    doc: Document,
+) -> Harness<'static, State> {
     let state = State {
         console: Console::new(),
         doc,
@@ -40,21 +47,19 @@ pub fn harness(doc: Document) -> Harness<'static, State> {
         program_scene: 0,
         node_errors: HashMap::new(),
     };
-    let mut h = Harness::builder()
-        .with_size(egui::vec2(1600.0, 900.0))
-        .build_ui_state(
-            |ui, s: &mut State| {
-                let live = Live {
-                    program_scene: s.program_scene,
-                    node_errors: s.node_errors.clone(),
-                    status: "60 fps".to_owned(),
-                    ..Default::default()
-                };
-                let actions = s.console.ui(ui.ctx(), &mut s.doc, &live);
-                s.actions.extend(actions);
-            },
-            state,
-        );
+    let mut h = builder.with_size(egui::vec2(1600.0, 900.0)).build_ui_state(
+        |ui, s: &mut State| {
+            let live = Live {
+                program_scene: s.program_scene,
+                node_errors: s.node_errors.clone(),
+                status: "60 fps".to_owned(),
+                ..Default::default()
+            };
+            let actions = s.console.ui(ui.ctx(), &mut s.doc, &live);
+            s.actions.extend(actions);
+        },
+        state,
+    );
     // Framing the scene takes a frame to measure the nodes.
     h.run_steps(4);
     h
