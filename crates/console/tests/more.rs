@@ -176,3 +176,45 @@ fn visible_nodes_are_reported() {
         .collect();
     assert_eq!(visible, all, "frame-all shows every node");
 }
+
+fn layers(h: &egui_kittest::Harness<State>) -> usize {
+    match &h.state().doc.show().scenes[0].nodes[&NodeId::from("mix")].kind {
+        show::NodeKind::Blend(b) => b.layers.len(),
+        _ => panic!("mix is a blend"),
+    }
+}
+
+#[test]
+fn inspector_adds_and_removes_blend_layers() {
+    let mut h = harness(demo());
+    click_node(&mut h, "mix");
+    h.get_by_label("+ Add layer").click();
+    h.run_steps(2);
+    assert_eq!(layers(&h), 3);
+    // Remove the bottom layer: its wire goes, the others move down one port.
+    h.get_all_by_label("✕").next().unwrap().click();
+    h.run_steps(2);
+    assert_eq!(layers(&h), 2);
+    let scene = &h.state().doc.show().scenes[0];
+    assert!(
+        scene
+            .edges
+            .iter()
+            .any(|e| e.from.as_str() == "title_place" && e.to.as_str() == "mix" && e.port == "0")
+    );
+    assert!(!scene.edges.iter().any(|e| e.from.as_str() == "bg"));
+}
+
+#[test]
+fn escape_closes_the_palette_without_adding() {
+    let mut h = harness(demo());
+    let before = h.state().doc.show().clone();
+    h.hover_at(egui::pos2(800.0, 300.0));
+    h.key_press(Key::Tab);
+    h.run_steps(2);
+    assert!(h.query_by_label("Chroma key").is_some());
+    h.key_press(Key::Escape);
+    h.run_steps(2);
+    assert!(h.query_by_label("Chroma key").is_none());
+    assert_eq!(h.state().doc.show(), &before);
+}
