@@ -156,8 +156,10 @@ impl Console {
             });
         egui::Panel::bottom("console_monitors")
             .resizable(true)
-            .default_size(240.0)
+            .default_size(250.0)
+            .size_range(140.0..=600.0)
             .show(ui, |ui| {
+                ui.set_min_height(ui.available_height());
                 let h = (ui.available_height() - 24.0).max(40.0);
                 let w = (ui.available_width() / 2.0 - 12.0).max(40.0);
                 ui.horizontal(|ui| {

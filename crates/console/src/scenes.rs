@@ -131,8 +131,8 @@ impl ScenesPanel {
                 out.edit = Some(edited.min(doc.show().scenes.len().saturating_sub(1)));
             }
             let up = ui
-                .add_enabled(edited > 0, egui::Button::new("▲"))
-                .on_hover_text("Move up");
+                .add_enabled(edited > 0, egui::Button::new("Up"))
+                .on_hover_text("Move the scene up");
             if up.clicked()
                 && let Some(s) = apply(
                     doc,
@@ -146,8 +146,8 @@ impl ScenesPanel {
                 out.edit = Some(s);
             }
             let down = ui
-                .add_enabled(edited + 1 < count, egui::Button::new("▼"))
-                .on_hover_text("Move down");
+                .add_enabled(edited + 1 < count, egui::Button::new("Down"))
+                .on_hover_text("Move the scene down");
             if down.clicked()
                 && let Some(s) = apply(
                     doc,

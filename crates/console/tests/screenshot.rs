@@ -7,6 +7,7 @@
 mod common;
 
 use common::*;
+use egui_kittest::kittest::Queryable;
 use show::NodeId;
 
 #[test]
@@ -16,8 +17,31 @@ fn console_demo_screenshot() {
         (0, NodeId::from("bg")),
         "image file not found: ../assets/stage.jpg".to_owned(),
     );
+    // A stand-in picture: a purple-to-teal gradient with a bright square, 16:9.
+    let (w, h_px) = (320usize, 180usize);
+    let mut pixels = Vec::with_capacity(w * h_px);
+    for y in 0..h_px {
+        for x in 0..w {
+            let t = x as f32 / w as f32;
+            let square = (140..180).contains(&x) && (70..110).contains(&y);
+            pixels.push(if square {
+                egui::Color32::from_rgb(0, 230, 90)
+            } else {
+                egui::Color32::from_rgb((120.0 * (1.0 - t)) as u8 + 20, 30, (160.0 * t) as u8 + 40)
+            });
+        }
+    }
+    let texture = h.ctx.load_texture(
+        "stand-in",
+        egui::ColorImage::new([w, h_px], pixels),
+        egui::TextureOptions::LINEAR,
+    );
+    h.state_mut().picture = Some((texture.id(), [w as u32, h_px as u32]));
     h.run_steps(4);
     click_node(&mut h, "title_place");
+    h.get_by_label("View").click();
+    h.run_steps(2);
+    h.key_press(egui::Key::F);
     h.hover_at(egui::pos2(1590.0, 890.0));
     h.run_steps(4);
     let image = h.render().unwrap();

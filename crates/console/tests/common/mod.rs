@@ -17,6 +17,8 @@ pub struct State {
     pub actions: Vec<Action>,
     pub program_scene: usize,
     pub node_errors: HashMap<(usize, NodeId), String>,
+    /// A picture for the program monitor, the viewer and every thumbnail.
+    pub picture: Option<(egui::TextureId, [u32; 2])>,
 }
 
 pub fn demo_path() -> PathBuf {
@@ -46,11 +48,28 @@ pub fn harness_with(
         actions: Vec::new(),
         program_scene: 0,
         node_errors: HashMap::new(),
+        picture: None,
     };
     let mut h = builder.with_size(egui::vec2(1600.0, 900.0)).build_ui_state(
         |ui, s: &mut State| {
+            let picture = s.picture.map(|(texture, size)| console::Picture {
+                texture,
+                size,
+                rgba: None,
+            });
+            let thumbnails = match s.picture {
+                Some((t, _)) => s.doc.show().scenes[s.console.edited_scene()]
+                    .nodes
+                    .keys()
+                    .map(|id| (id.clone(), t))
+                    .collect(),
+                None => HashMap::new(),
+            };
             let live = Live {
                 program_scene: s.program_scene,
+                program: picture,
+                viewer: picture,
+                thumbnails,
                 node_errors: s.node_errors.clone(),
                 status: "60 fps".to_owned(),
                 ..Default::default()
