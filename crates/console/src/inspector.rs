@@ -259,7 +259,7 @@ fn lists(ui: &mut Ui, g: &mut Gestures, scene: usize, id: &NodeId, kind: &NodeKi
                         });
                     g.track(&r, edit);
                 }
-                let remove = ui.small_button("✕").on_hover_text("Remove");
+                let remove = ui.small_button("Remove").on_hover_text("Remove this item");
                 if remove.clicked() {
                     let edit = list_remove(kind, key, i).map(|k| match k {
                         Removal::Layer => Edit::RemoveLayer {

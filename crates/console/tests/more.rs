@@ -192,7 +192,7 @@ fn inspector_adds_and_removes_blend_layers() {
     h.run_steps(2);
     assert_eq!(layers(&h), 3);
     // Remove the bottom layer: its wire goes, the others move down one port.
-    h.get_all_by_label("✕").next().unwrap().click();
+    h.get_all_by_label("Remove").next().unwrap().click();
     h.run_steps(2);
     assert_eq!(layers(&h), 2);
     let scene = &h.state().doc.show().scenes[0];

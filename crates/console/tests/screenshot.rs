@@ -1,5 +1,6 @@
 //! Renders the console over the demo show to `tests/snapshots/console_demo.png` (1600×900) for
-//! a person to look at. Needs a GPU or lavapipe: `cargo test -p console --features screenshot`.
+//! a person to look at. Needs a GPU or lavapipe (software Vulkan):
+//! `XDG_RUNTIME_DIR=$(mktemp -d) cargo test -p console --features screenshot --test screenshot`.
 
 #![cfg(feature = "screenshot")]
 #![allow(clippy::unwrap_used)]
