@@ -247,6 +247,8 @@ impl Console {
             return;
         };
         self.graph.sync(self.edited_scene, scene, doc.revision());
+        // Undo or a removal elsewhere may have taken selected nodes away.
+        self.selected.retain(|id| scene.nodes.contains_key(id));
         let scene = scene.clone();
         let out = graph_view::show(
             &mut self.graph,

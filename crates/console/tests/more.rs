@@ -218,3 +218,39 @@ fn escape_closes_the_palette_without_adding() {
     assert!(h.query_by_label("Chroma key").is_none());
     assert_eq!(h.state().doc.show(), &before);
 }
+
+#[test]
+fn right_click_on_an_input_pin_disconnects_it() {
+    let mut h = harness(demo());
+    let at = pin(&h, &PinKey::In(NodeId::from("out"), "in".to_owned()));
+    h.hover_at(at);
+    h.step();
+    for pressed in [true, false] {
+        h.event(egui::Event::PointerButton {
+            pos: at,
+            button: egui::PointerButton::Secondary,
+            pressed,
+            modifiers: Modifiers::NONE,
+        });
+        h.step();
+    }
+    h.run_steps(2);
+    let scene = &h.state().doc.show().scenes[0];
+    assert!(!scene.edges.iter().any(|e| e.to.as_str() == "out"));
+    h.key_press_modifiers(Modifiers::COMMAND, Key::Z);
+    h.run_steps(2);
+    assert!(
+        h.state().doc.show().scenes[0]
+            .edges
+            .iter()
+            .any(|e| e.to.as_str() == "out")
+    );
+    h.key_press_modifiers(Modifiers::COMMAND, Key::Y);
+    h.run_steps(2);
+    assert!(
+        !h.state().doc.show().scenes[0]
+            .edges
+            .iter()
+            .any(|e| e.to.as_str() == "out")
+    );
+}
