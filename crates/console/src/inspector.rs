@@ -87,11 +87,12 @@ fn transition(ui: &mut Ui, g: &mut Gestures, scene: usize) {
         transition: t,
     };
     egui::Grid::new("transition").num_columns(2).show(ui, |ui| {
-        ui.label("Transition");
+        let label = ui.label("Transition").id;
         let mut chosen = index(&t.kind);
         let r = egui::ComboBox::from_id_salt("transition_kind")
             .selected_text(names[chosen])
-            .show_index(ui, &mut chosen, names.len(), |i| names[i]);
+            .show_index(ui, &mut chosen, names.len(), |i| names[i])
+            .labelled_by(label);
         if chosen != index(&t.kind) {
             t.kind = match chosen {
                 1 => TransitionKind::Fade,
@@ -113,13 +114,15 @@ fn transition(ui: &mut Ui, g: &mut Gestures, scene: usize) {
             g.track(&r, (n != t).then(|| edit(n)));
             ui.end_row();
         }
-        ui.label("Duration");
+        let label = ui.label("Duration").id;
         let mut d = t.duration;
-        let r = ui.add(
-            egui::Slider::new(&mut d, 0.0..=MAX_TRANSITION_SECS)
-                .suffix(" s")
-                .clamping(egui::SliderClamping::Edits),
-        );
+        let r = ui
+            .add(
+                egui::Slider::new(&mut d, 0.0..=MAX_TRANSITION_SECS)
+                    .suffix(" s")
+                    .clamping(egui::SliderClamping::Edits),
+            )
+            .labelled_by(label);
         let mut n = t;
         n.duration = d;
         g.track(&r, (r.changed() && d != t.duration).then(|| edit(n)));

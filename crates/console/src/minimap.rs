@@ -23,22 +23,30 @@ pub(crate) fn show(ui: &mut Ui, graph: &mut Graph) {
     let map = Rect::from_min_size(view.max - SIZE - vec2(8.0, 8.0), SIZE);
     let scale = (map.width() / world.width()).min(map.height() / world.height());
     let to_map = |p: Pos2| map.min + (p - world.min) * scale;
-    let response = ui.interact(map, ui.id().with("minimap"), Sense::click_and_drag());
-    let painter = ui.painter_at(map);
-    painter.rect_filled(map, 4.0, Color32::from_black_alpha(180));
-    for r in &nodes {
-        painter.rect_filled(
-            Rect::from_min_max(to_map(r.min), to_map(r.max)),
-            1.0,
-            Color32::from_gray(150),
-        );
-    }
-    painter.rect_stroke(
-        Rect::from_min_max(to_map(seen.min), to_map(seen.max)),
-        0.0,
-        Stroke::new(1.0, Color32::WHITE),
-        StrokeKind::Inside,
-    );
+    // Its own layer above the graph's, so nodes do not cover it and it gets the pointer first.
+    let area = egui::Area::new(ui.id().with("minimap"))
+        .fixed_pos(map.min)
+        .order(egui::Order::Middle)
+        .show(ui.ctx(), |ui| {
+            let (rect, response) = ui.allocate_exact_size(SIZE, Sense::click_and_drag());
+            let painter = ui.painter_at(rect);
+            painter.rect_filled(rect, 4.0, Color32::from_black_alpha(180));
+            for r in &nodes {
+                painter.rect_filled(
+                    Rect::from_min_max(to_map(r.min), to_map(r.max)),
+                    1.0,
+                    Color32::from_gray(150),
+                );
+            }
+            painter.rect_stroke(
+                Rect::from_min_max(to_map(seen.min), to_map(seen.max)),
+                0.0,
+                Stroke::new(1.0, Color32::WHITE),
+                StrokeKind::Inside,
+            );
+            response
+        });
+    let response = area.inner;
     if let Some(p) = response
         .interact_pointer_pos()
         .filter(|_| response.clicked() || response.dragged())

@@ -254,3 +254,15 @@ fn right_click_on_an_input_pin_disconnects_it() {
             .any(|e| e.to.as_str() == "out")
     );
 }
+
+#[test]
+fn transition_duration_from_the_inspector() {
+    let mut h = harness(demo());
+    let slider = h.get_by_role_and_label(egui::accesskit::Role::Slider, "Duration");
+    slider.focus();
+    h.run_steps(2);
+    h.key_press(Key::ArrowRight);
+    h.run_steps(2);
+    let t = h.state().doc.show().scenes[0].transition;
+    assert!(t.duration > 1.0, "{t:?}");
+}
