@@ -54,16 +54,19 @@ pub(crate) fn show(
 ) -> InspectorOut {
     let mut g = Gestures { doc, error: None };
     let mut out = InspectorOut::default();
-    egui::ScrollArea::vertical().show(ui, |ui| {
-        transition(ui, &mut g, scene);
-        ui.separator();
-        match node {
-            Some(id) => node_params(ui, &mut g, scene, id, &mut out),
-            None => {
-                ui.label(RichText::new("Select a node to edit it.").weak());
+    // Full width, no shrink: a wide row scrolls instead of widening the panel over the graph.
+    egui::ScrollArea::both()
+        .auto_shrink([false, false])
+        .show(ui, |ui| {
+            transition(ui, &mut g, scene);
+            ui.separator();
+            match node {
+                Some(id) => node_params(ui, &mut g, scene, id, &mut out),
+                None => {
+                    ui.label(RichText::new("Select a node to edit it.").weak());
+                }
             }
-        }
-    });
+        });
     out.error = g.error;
     out
 }

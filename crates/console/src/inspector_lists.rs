@@ -36,6 +36,8 @@ pub(crate) fn lists(ui: &mut Ui, g: &mut Gestures, scene: usize, id: &NodeId, ki
         for i in 0..len {
             ui.horizontal(|ui| {
                 ui.label(RichText::new(format!("{i}")).weak());
+                // First in the row, so a long prompt cannot push it out of sight.
+                let remove = ui.small_button("Remove").on_hover_text("Remove this item");
                 for p in &rows {
                     let Some(mut v) = (p.get)(kind, i) else {
                         continue;
@@ -54,7 +56,6 @@ pub(crate) fn lists(ui: &mut Ui, g: &mut Gestures, scene: usize, id: &NodeId, ki
                         });
                     g.track(&r, edit);
                 }
-                let remove = ui.small_button("Remove").on_hover_text("Remove this item");
                 if remove.clicked() {
                     let edit = list_remove(kind, key, i).map(|k| match k {
                         Removal::Layer => Edit::RemoveLayer {

@@ -144,7 +144,7 @@ impl Console {
             });
         egui::Panel::right("console_inspector")
             .resizable(true)
-            .default_size(320.0)
+            .default_size(360.0)
             // Long list rows must not push the panel over the graph.
             .size_range(240.0..=420.0)
             .show(ui, |ui| {
