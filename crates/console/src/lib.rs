@@ -2,12 +2,38 @@
 //! with egui over a [`document::Document`].
 //!
 //! It holds no Bevy types: the host (the app's console plugin) hands it an egui context, the
-//! document and what is live ([`Live`]), and carries out what it asks for ([`Action`]).
+//! document and what is live ([`Live`]), and carries out what it asks for ([`Action`]). The
+//! console never changes the show itself: every change is an [`Edit`] through
+//! [`Document::apply`], so undo, dirty tracking and validation see all of them.
+//!
+//! - `editing`: the top bar, the graph panel and edits from it.
+//! - `graph`: the snarl projection of the edited scene; `graph_view`: drawing it.
+//! - `palette`: adding nodes. `inspector`: parameters. `scenes`: the scene list.
+//! - `viewer`: program monitor and node viewer. `dialogs`: quit and conflict questions.
+//! - `minimap`: the graph overview. `shortcuts`: keys. `style`: pin colours and shapes.
+
+mod dialogs;
+mod editing;
+mod graph;
+mod graph_view;
+mod inspector;
+mod inspector_lists;
+mod minimap;
+mod palette;
+mod scenes;
+mod shortcuts;
+mod style;
+mod viewer;
 
 use std::collections::HashMap;
 
-use document::Document;
+use document::{Clipboard, Document};
+use egui::{Id, LayerId, Pos2, Rect, UiBuilder};
 use show::NodeId;
+
+#[doc(hidden)]
+pub use graph::PinKey;
+pub use palette::WireFrom;
 
 /// What is playing, as the host knows it. Read-only for the console.
 #[derive(Debug, Default)]
@@ -51,12 +77,25 @@ pub enum Action {
     LoadExternal,
 }
 
+/// How long a refusal stays on screen, in seconds: long enough to read, short enough not to
+/// linger over the next action.
+const TOAST_SECS: f64 = 6.0;
+
 /// The console's own state: which scene is edited, the selection, open panels.
 #[derive(Debug, Default)]
 pub struct Console {
     edited_scene: usize,
     viewed: Option<NodeId>,
     thumbnails: bool,
+    graph: graph::Graph,
+    palette: palette::Palette,
+    scenes: scenes::ScenesPanel,
+    dialog: dialogs::Dialog,
+    /// Survives switching scenes, so nodes can be pasted into another scene.
+    clipboard: Clipboard,
+    selected: Vec<NodeId>,
+    /// The last refusal (an `EditError` message) and when it came.
+    toast: Option<(String, f64)>,
 }
 
 impl Console {
@@ -69,8 +108,95 @@ impl Console {
 
     /// Draws the console for one frame and returns what the host should do.
     pub fn ui(&mut self, ctx: &egui::Context, doc: &mut Document, live: &Live) -> Vec<Action> {
-        let _ = (ctx, doc, live);
-        Vec::new()
+        let mut root = egui::Ui::new(
+            ctx.clone(),
+            Id::new("console_root"),
+            UiBuilder::new()
+                .layer_id(LayerId::background())
+                .max_rect(ctx.content_rect()),
+        );
+        self.ui_in(&mut root, doc, live)
+    }
+
+    /// [`Console::ui`] inside a given `Ui` (for hosts that already have a root `Ui`).
+    pub fn ui_in(&mut self, ui: &mut egui::Ui, doc: &mut Document, live: &Live) -> Vec<Action> {
+        let ctx = ui.ctx().clone();
+        let scene_count = doc.show().scenes.len();
+        self.edited_scene = self.edited_scene.min(scene_count.saturating_sub(1));
+        let mut actions = shortcuts::handle(self, &ctx, doc);
+
+        egui::Panel::top("console_top").show(ui, |ui| self.top_bar(ui, doc, live));
+        egui::Panel::left("console_scenes")
+            .resizable(true)
+            .default_size(200.0)
+            .size_range(160.0..=320.0)
+            .show(ui, |ui| {
+                let out = self
+                    .scenes
+                    .show(ui, doc, self.edited_scene, live.program_scene);
+                actions.extend(out.actions);
+                if let Some(e) = out.error {
+                    self.refuse(&ctx, e);
+                }
+                if let Some(s) = out.edit {
+                    self.edit_scene(s);
+                }
+            });
+        egui::Panel::right("console_inspector")
+            .resizable(true)
+            .default_size(360.0)
+            // Long list rows must not push the panel over the graph.
+            .size_range(240.0..=420.0)
+            .show(ui, |ui| {
+                let selected = self.selected.last().cloned();
+                let out = inspector::show(ui, doc, self.edited_scene, selected.as_ref());
+                if let Some(v) = out.view {
+                    self.viewed = Some(v);
+                }
+                if let Some(e) = out.error {
+                    self.refuse(&ctx, e);
+                }
+            });
+        egui::Panel::bottom("console_monitors")
+            .resizable(true)
+            .default_size(250.0)
+            .size_range(140.0..=600.0)
+            .show(ui, |ui| {
+                ui.set_min_height(ui.available_height());
+                let h = (ui.available_height() - 24.0).max(40.0);
+                let w = (ui.available_width() / 2.0 - 12.0).max(40.0);
+                ui.horizontal(|ui| {
+                    viewer::program(ui, live.program.as_ref(), egui::vec2(w, h));
+                    ui.separator();
+                    viewer::viewer(
+                        ui,
+                        self.viewed.as_ref(),
+                        live.viewer.as_ref(),
+                        egui::vec2(w, h),
+                    );
+                });
+            });
+        egui::CentralPanel::default().show(ui, |ui| self.graph_panel(ui, doc, live));
+
+        if let Some(chosen) = self.palette.show(&ctx) {
+            self.add_from_palette(&ctx, doc, chosen);
+        }
+        actions.extend(self.dialog.show(&ctx));
+        // A gesture left open (a widget vanished mid-drag) must not swallow later edits.
+        if doc.in_gesture()
+            && !ctx.input(|i| i.pointer.any_down())
+            && ctx.memory(|m| m.focused().is_none())
+        {
+            doc.end_gesture();
+        }
+        if self
+            .toast
+            .as_ref()
+            .is_some_and(|(_, t)| ctx.input(|i| i.time) - t > TOAST_SECS)
+        {
+            self.toast = None;
+        }
+        actions
     }
 
     /// The scene shown in the graph view.
@@ -88,15 +214,48 @@ impl Console {
         self.thumbnails
     }
 
+    /// The selected nodes of the edited scene, last clicked last (the inspector shows it).
+    pub fn selected(&self) -> &[NodeId] {
+        &self.selected
+    }
+
+    /// The last refusal shown to the operator, if it is still on screen.
+    pub fn message(&self) -> Option<&str> {
+        self.toast.as_ref().map(|(m, _)| m.as_str())
+    }
+
     /// The nodes of the edited scene currently visible in the graph view (thumbnails are
     /// rendered only for these).
     pub fn visible_nodes(&self) -> Vec<NodeId> {
-        Vec::new()
+        let view = self.graph.view_rect;
+        self.graph
+            .node_rects
+            .iter()
+            .filter(|(_, r)| r.intersects(view))
+            .map(|(id, _)| id.clone())
+            .collect()
+    }
+
+    /// Pin centres on screen as drawn last frame, for tests that drag wires with the pointer.
+    #[doc(hidden)]
+    pub fn pin_positions(&self) -> Vec<(PinKey, Pos2)> {
+        self.graph.pin_screen.clone()
+    }
+
+    /// A node's rect on screen as drawn last frame.
+    #[doc(hidden)]
+    pub fn node_rect(&self, id: &NodeId) -> Option<Rect> {
+        self.graph
+            .node_rects
+            .iter()
+            .find(|(n, _)| n == id)
+            .map(|(_, r)| *r)
     }
 
     /// The window is being closed: quit at once when there is nothing unsaved, or ask.
     pub fn request_quit(&mut self, doc: &Document) -> Vec<Action> {
         if doc.is_dirty() {
+            self.dialog = dialogs::Dialog::Quit;
             Vec::new()
         } else {
             vec![Action::Quit]
@@ -104,5 +263,7 @@ impl Console {
     }
 
     /// The file changed on disk while the document has unsaved changes: ask which to keep.
-    pub fn ask_external_conflict(&mut self) {}
+    pub fn ask_external_conflict(&mut self) {
+        self.dialog = dialogs::Dialog::Conflict;
+    }
 }
