@@ -244,3 +244,41 @@ fn scope_node_returns_stylized_pixels_in_the_rendered_scene() {
         "{got:?}"
     );
 }
+
+/// A camera feeding a Scope node streams to the encoder at the camera's rate, however slowly
+/// the app renders: with the app updating at about 5 fps, the 30 fps camera still sends about
+/// 30 frames a second (before, frames went out once per app frame).
+#[test]
+fn a_camera_streams_to_scope_at_its_own_rate_not_the_apps() {
+    let loaded = load(
+        "camera-rate",
+        &format!(
+            r#"{CAMERA} "scope": (kind: scope((url: "embedded", pipeline: "passthrough", load: (width: 64, height: 64)))), "out": (kind: output(())),"#
+        ),
+        r#"(from: "cam", to: "scope"), (from: "scope", to: "out")"#,
+    );
+    let mut app = headless::player_app(loaded, 0);
+    let sent = |app: &mut App| {
+        let world = app.world_mut();
+        let mut q = world.query::<&ScopeSource>();
+        q.iter(world).map(|s| s.stats().frames_sent).sum::<u64>()
+    };
+    update_until(
+        &mut app,
+        Duration::from_secs(30),
+        "Scope node sending",
+        |app| sent(app) > 0,
+    );
+    let (start, before) = (Instant::now(), sent(&mut app));
+    while start.elapsed() < Duration::from_secs(3) {
+        app.update();
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let rate = (sent(&mut app) - before) as f64 / start.elapsed().as_secs_f64();
+    eprintln!("{rate:.1} frames/s sent with the app at about 5 fps");
+    // 30 fps camera; the encoder on a loaded 2-core machine may drop some (newest wins).
+    assert!(
+        rate > 15.0,
+        "{rate:.1} frames/s: the feed follows the app's frame rate"
+    );
+}

@@ -45,7 +45,6 @@ pub struct EditorPlugin {
 #[derive(Resource)]
 pub struct Editor {
     pub doc: Document,
-    pub console: Console,
     /// Validation problems of the newest compiled revision, by scene index and node.
     pub node_errors: HashMap<(usize, NodeId), String>,
     /// A problem not tied to a node (the newest edit, a save, or the file on disk).
@@ -70,7 +69,6 @@ impl Editor {
         Editor {
             sent_revision: doc.revision(),
             doc,
-            console: Console::new(),
             node_errors: HashMap::new(),
             show_error: None,
             pending_external: None,
@@ -108,6 +106,8 @@ impl Editor {
 impl Plugin for EditorPlugin {
     fn build(&self, app: &mut App) {
         app.insert_resource(Editor::new(&self.show))
+            // egui widgets keep per-frame state in `Rc`s: the console lives on the main thread.
+            .insert_non_send(Console::new())
             .init_resource::<EditorOwnsShow>()
             .add_systems(
                 Update,
@@ -158,6 +158,7 @@ fn spawn_console_camera(mut commands: Commands) {
 fn console_ui(
     mut contexts: EguiContexts,
     mut editor: ResMut<Editor>,
+    mut console: NonSendMut<Console>,
     show: Res<CurrentShow>,
     playback: Res<Playback>,
     output: Res<CompositeOutput>,
@@ -189,7 +190,7 @@ fn console_ui(
         show_error: editor.show_error.clone(),
         status,
     };
-    let actions = editor.console.ui(&ctx, &mut editor.doc, &live);
+    let actions = console.ui(&ctx, &mut editor.doc, &live);
     for action in actions {
         match action {
             Action::Cut(scene) => {
@@ -314,7 +315,11 @@ fn take_compiled(mut editor: ResMut<Editor>, mut current: ResMut<CurrentShow>) {
 
 /// The file changed on disk: load it into the document, or ask when that would lose unsaved
 /// changes. An invalid file is reported and not loaded.
-fn take_external_reloads(watcher: Option<Res<ShowWatcher>>, mut editor: ResMut<Editor>) {
+fn take_external_reloads(
+    watcher: Option<Res<ShowWatcher>>,
+    mut editor: ResMut<Editor>,
+    mut console: NonSendMut<Console>,
+) {
     let Some(result) = watcher.and_then(|w| w.try_latest()) else {
         return;
     };
@@ -323,7 +328,7 @@ fn take_external_reloads(watcher: Option<Res<ShowWatcher>>, mut editor: ResMut<E
             info!("{} changed on disk", loaded.path.display());
             if editor.doc.is_dirty() {
                 editor.pending_external = Some(loaded.show);
-                editor.console.ask_external_conflict();
+                console.ask_external_conflict();
             } else {
                 editor.doc.replace_from_disk(loaded.show);
             }
@@ -341,17 +346,13 @@ fn take_external_reloads(watcher: Option<Res<ShowWatcher>>, mut editor: ResMut<E
 fn close_requests(
     mut requests: MessageReader<WindowCloseRequested>,
     primary: Query<(), With<PrimaryWindow>>,
-    mut editor: ResMut<Editor>,
+    editor: Res<Editor>,
+    mut console: NonSendMut<Console>,
     mut exit: MessageWriter<AppExit>,
 ) {
     for request in requests.read() {
         if primary.contains(request.window) {
-            let editor = &mut *editor;
-            if editor
-                .console
-                .request_quit(&editor.doc)
-                .contains(&Action::Quit)
-            {
+            if console.request_quit(&editor.doc).contains(&Action::Quit) {
                 exit.write(AppExit::Success);
             }
         } else {

@@ -39,6 +39,11 @@ impl CameraSource {
         self.stream.status()
     }
 
+    /// The capture stream (consumers that need every frame attach a sink to it).
+    pub fn stream(&self) -> &CameraStream {
+        &self.stream
+    }
+
     /// Frames uploaded to the texture so far.
     pub fn frames_uploaded(&self) -> u64 {
         self.uploaded

@@ -114,7 +114,12 @@ impl Plugin for ScopeSourcesPlugin {
             .init_resource::<ScopeStatuses>()
             .add_systems(
                 Update,
-                (reconcile_scopes, update_scopes, publish_scopes)
+                (
+                    reconcile_scopes,
+                    connect_camera_feeds,
+                    update_scopes,
+                    publish_scopes,
+                )
                     .chain()
                     .in_set(AppSystems::Sources)
                     .after(CameraSystems),
@@ -314,8 +319,53 @@ fn hold_alpha(age: Duration, fade_after: f32) -> f32 {
 
 /// Sends new camera frames, takes returned frames, fades held frames, logs events and reports
 /// status. Every call on the handle returns at once.
+/// Connects each camera-fed Scope node to its camera's capture thread, so frames reach the
+/// encoder at the camera's rate, not at the rate the app happens to render (6-9 fps for the
+/// demo's avatar scene on lavapipe). Reconnects when either side is replaced; disconnects
+/// nodes that are gone or no longer camera-fed.
+fn connect_camera_feeds(
+    scopes: Query<&ScopeSource>,
+    cameras: Query<(Entity, &CameraSource)>,
+    mut connected: Local<HashMap<NodeId, (Entity, scope::FrameSender)>>,
+) {
+    let key = |node: &NodeId| format!("scope {node}");
+    let mut wanted: HashMap<NodeId, (Entity, &ScopeSource)> = HashMap::new();
+    for source in &scopes {
+        let Some(cam) = source
+            .input
+            .as_ref()
+            .filter(|_| source.config.input_mode == scope::InputMode::Video)
+        else {
+            continue;
+        };
+        if let Some((entity, _)) = cameras.iter().find(|(_, c)| c.node() == cam) {
+            wanted.insert(source.node.clone(), (entity, source));
+        }
+    }
+    connected.retain(|node, (camera, _)| {
+        let keep = wanted.get(node).is_some_and(|(e, _)| e == camera);
+        if !keep && let Ok((_, c)) = cameras.get(*camera) {
+            c.stream().remove_sink(&key(node));
+        }
+        keep
+    });
+    for (node, (entity, source)) in wanted {
+        if connected.contains_key(&node) {
+            continue;
+        }
+        let (Some(handle), Ok((_, camera))) = (source.handle.get(), cameras.get(entity)) else {
+            continue;
+        };
+        let sender = handle.frame_sender();
+        let feed = sender.clone();
+        camera
+            .stream()
+            .add_sink(key(&node), Box::new(move |frame| feed.send(frame.clone())));
+        connected.insert(node, (entity, sender));
+    }
+}
+
 fn update_scopes(
-    frames: Res<CameraFrames>,
     feeds: Option<Res<ScopeFeedFrames>>,
     mut sources: Query<&mut ScopeSource>,
     mut images: ResMut<Assets<Image>>,
@@ -340,28 +390,22 @@ fn update_scopes(
                 _ => {}
             }
         }
-        // Input: the camera's CPU frame, or the compositor's read-back feed.
-        if source.config.input_mode == scope::InputMode::Video {
-            if let Some(cam) = &source.input {
-                if let Some(frame) = frames.0.get(cam)
-                    && source.sent_seq != Some(frame.seq)
-                {
-                    source.sent_seq = Some(frame.seq);
-                    handle.send_frame(frame.clone());
-                }
-            } else if let Some((n, img)) = feeds.as_ref().and_then(|f| f.0.get(&source.node))
-                && source.sent_seq != Some(*n)
-            {
-                source.sent_seq = Some(*n);
-                handle.send_frame(VideoFrame {
-                    width: img.width(),
-                    height: img.height(),
-                    format: PixelFormat::Rgba8,
-                    data: std::sync::Arc::new(img.as_raw().clone()),
-                    captured: media::now(),
-                    seq: *n,
-                });
-            }
+        // Input: a camera streams straight into the encoder (`connect_camera_feeds`); a
+        // rendered input is the compositor's read-back feed, at the compositor's rate.
+        if source.config.input_mode == scope::InputMode::Video
+            && source.input.is_none()
+            && let Some((n, img)) = feeds.as_ref().and_then(|f| f.0.get(&source.node))
+            && source.sent_seq != Some(*n)
+        {
+            source.sent_seq = Some(*n);
+            handle.send_frame(VideoFrame {
+                width: img.width(),
+                height: img.height(),
+                format: PixelFormat::Rgba8,
+                data: std::sync::Arc::new(img.as_raw().clone()),
+                captured: media::now(),
+                seq: *n,
+            });
         }
         // Output.
         if let Some(frame) = handle.latest_frame() {

@@ -20,9 +20,15 @@ pub enum CameraStatus {
     Synthetic { reason: String },
 }
 
+/// Called on the capture thread with every new frame (must not block: a newest-wins send).
+pub type FrameSink = Box<dyn Fn(&VideoFrame) + Send + Sync>;
+
 struct Slot {
     frame: Mutex<Option<VideoFrame>>,
     status: Mutex<CameraStatus>,
+    /// Consumers fed at the camera's own rate, by key (a Scope node streams the camera to its
+    /// encoder this way, however slowly the app renders).
+    sinks: Mutex<Vec<(String, FrameSink)>>,
 }
 
 /// A running camera. Dropping it stops and joins its thread.
@@ -40,6 +46,7 @@ pub fn open(request: CameraRequest) -> CameraStream {
         status: Mutex::new(CameraStatus::Synthetic {
             reason: "starting".into(),
         }),
+        sinks: Mutex::new(Vec::new()),
     });
     let (stop_tx, stop_rx) = bounded(1);
     let thread = {
@@ -67,6 +74,27 @@ impl CameraStream {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .take()
+    }
+
+    /// Feeds `sink` every frame from now on, on the capture thread, replacing a sink with the
+    /// same key.
+    pub fn add_sink(&self, key: impl Into<String>, sink: FrameSink) {
+        let key = key.into();
+        let mut sinks = self
+            .slot
+            .sinks
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        sinks.retain(|(k, _)| *k != key);
+        sinks.push((key, sink));
+    }
+
+    pub fn remove_sink(&self, key: &str) {
+        self.slot
+            .sinks
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .retain(|(k, _)| k != key);
     }
 
     pub fn status(&self) -> CameraStatus {
@@ -187,6 +215,14 @@ fn publish(slot: &Slot, width: u32, height: u32, data: Vec<u8>, seq: u64) {
         captured: media::now(),
         seq,
     };
+    for (_, sink) in slot
+        .sinks
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .iter()
+    {
+        sink(&frame);
+    }
     *slot.frame.lock().unwrap_or_else(PoisonError::into_inner) = Some(frame);
 }
 

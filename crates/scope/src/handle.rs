@@ -17,6 +17,16 @@ use crate::worker::{ScopeEvent, Worker};
 /// (the current state is always in `stats()`).
 const EVENT_CAPACITY: usize = 256;
 
+/// Queues frames for a Scope node's encoder from any thread (see [`ScopeHandle::frame_sender`]).
+#[derive(Clone)]
+pub struct FrameSender(NewestSender<VideoFrame>);
+
+impl FrameSender {
+    pub fn send(&self, frame: VideoFrame) {
+        self.0.send(frame);
+    }
+}
+
 /// A running Scope node. Dropping it stops the worker cleanly (`DELETE` the session, close the
 /// peer connection), waiting at most a few seconds.
 pub struct ScopeHandle {
@@ -116,6 +126,13 @@ impl ScopeHandle {
     /// Queues a frame for encoding; replaces any frame not yet taken (newest wins).
     pub fn send_frame(&self, frame: VideoFrame) {
         self.frames_tx.send(frame);
+    }
+
+    /// A sender other threads (a camera's capture thread) can queue frames with, at their own
+    /// rate; newest wins, as with [`ScopeHandle::send_frame`]. Frames sent after the handle is
+    /// dropped go nowhere.
+    pub fn frame_sender(&self) -> FrameSender {
+        FrameSender(self.frames_tx.clone())
     }
 
     /// The newest decoded frame (RGBA8) not returned before, or `None` if none arrived since.

@@ -18,7 +18,7 @@ mod worker;
 
 pub use config::{Codec, InputMode, Interpolation, PromptTransition, ScopeConfig};
 pub use error::{Result, ScopeError};
-pub use handle::ScopeHandle;
+pub use handle::{FrameSender, ScopeHandle};
 pub use rest::RestClient;
 pub use shared::{ScopeState, ScopeStats, epoch};
 pub use worker::ScopeEvent;
