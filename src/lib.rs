@@ -9,6 +9,7 @@ pub mod cli;
 pub mod headless;
 pub mod output;
 pub mod playback;
+pub mod record;
 pub mod render;
 pub mod showfile;
 pub mod sources;
