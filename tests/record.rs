@@ -191,6 +191,7 @@ fn plugin_records_a_headless_show_that_ffprobe_reads_back() {
     for i in [5u64, 30, 59] {
         let decoded = decode_frame(&file, i, size);
         let d = mean_diff(&decoded, rendered[i as usize].as_raw());
+        eprintln!("frame {i}: mean abs diff {d:.2}");
         assert!(d <= MAX_MEAN_DIFF, "frame {i}: mean abs diff {d:.2}");
         // And it is that frame, not a neighbour (the bars move).
         let other = rendered[(i as usize + 15) % 60].as_raw();
@@ -202,8 +203,8 @@ fn plugin_records_a_headless_show_that_ffprobe_reads_back() {
     std::fs::remove_dir_all(dir).unwrap();
 }
 
-/// Both encodings: 2 s of frames pushed in real time make 60 frames at 30 fps, each (past
-/// ffmpeg's start-up) the frame pushed for its slot.
+/// Both encodings: 2 s of frames pushed in real time make 60 frames at 30 fps, each the frame
+/// pushed for its slot.
 #[test]
 fn both_encodings_write_constant_rate_h264() {
     for encoding in [Encoding::OpenH264, Encoding::X264] {
@@ -213,16 +214,20 @@ fn both_encodings_write_constant_rate_h264() {
         let rec = Recorder::start_with(&file, size, options(encoding, 30)).unwrap();
         for i in 0..60 {
             rec.push(f64::from(i) / 30.0, synthetic(size, i));
-            std::thread::sleep(Duration::from_millis(20));
+            // ffmpeg takes 130 ms (idle) to 500 ms (busy machine) to start reading: frames
+            // pushed meanwhile would be dropped (each replaced by a repeat). The show clock
+            // stays at frame 0 while waiting, so this wait adds no repeats.
+            let pause = if i == 0 { 1000 } else { 20 };
+            std::thread::sleep(Duration::from_millis(pause));
         }
         let stats = rec.finish().unwrap();
         eprintln!("{encoding}: {stats}");
-        // ffmpeg takes 130–300 ms to start reading raw frames: frames of that time may drop
-        // (each replaced by a repeat), no later ones.
-        assert_eq!(stats.frames, 60, "{stats}");
-        assert!(stats.dropped <= 15, "{stats}");
-        assert_eq!(stats.repeated, stats.dropped, "{stats}");
-        assert_eq!(stats.written + stats.repeated, 60, "{stats}");
+        assert_eq!(
+            (stats.frames, stats.written, stats.repeated),
+            (60, 60, 0),
+            "{stats}"
+        );
+        assert_eq!(stats.dropped, 0, "{stats}");
         assert!(stats.bytes > 1000, "{stats}");
         let (codec, w, h, frames) = probe(&file);
         assert_eq!(
@@ -230,11 +235,12 @@ fn both_encodings_write_constant_rate_h264() {
             ("h264", 160, 90, 60),
             "{encoding}"
         );
-        for i in [20u32, 31, 59] {
+        for i in [0u32, 31, 59] {
             let d = mean_diff(
                 &decode_frame(&file, u64::from(i), size),
                 &synthetic(size, i),
             );
+            eprintln!("{encoding} frame {i}: mean abs diff {d:.2}");
             assert!(
                 d <= MAX_MEAN_DIFF,
                 "{encoding} frame {i}: mean abs diff {d:.2}"
@@ -481,6 +487,16 @@ fn cli_play_records_and_plays_on_without_ffmpeg() {
 #[ignore = "a measurement, not a check: minutes of CPU"]
 fn measure_recording_cost() {
     let dir = temp_dir("measure");
+    // The plugin copies each read-back frame for the worker on the main thread.
+    let frame = vec![7u8; 1920 * 1080 * 4];
+    let start = Instant::now();
+    for _ in 0..50 {
+        std::hint::black_box(frame.clone());
+    }
+    println!(
+        "RESULT copy of a 1080p frame: {:.2} ms",
+        start.elapsed().as_secs_f64() * 1000.0 / 50.0
+    );
     for size in [(1280u32, 720u32), (1920, 1080)] {
         let frames: Vec<Vec<u8>> = (0..8).map(|i| synthetic(size, i * 7)).collect();
         for encoding in [Encoding::OpenH264, Encoding::X264] {
@@ -542,5 +558,90 @@ fn measure_recording_cost() {
             );
         }
     }
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// `kill -9` of the app itself while it records: ffmpeg sees its input end and finishes the
+/// file, which then has its duration and every frame written so far.
+#[test]
+fn cli_play_killed_leaves_a_finished_file() {
+    let dir = temp_dir("cli-kill");
+    let show = dir.join("solid.ron");
+    std::fs::write(&show, SOLID_SHOW).unwrap();
+    let file = dir.join("killed.mkv");
+    let mut child = Command::new("xvfb-run")
+        .args(["-a", "-s", "-screen 0 640x360x24"])
+        .arg(BIN)
+        .arg("play")
+        .arg(&show)
+        .args(["--exit-after", "120", "--record"])
+        .arg(&file)
+        .env("XDG_RUNTIME_DIR", &dir)
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("xvfb-run is needed for this test (make test installs it)");
+    // Recording for about 3 s: the file holds at least one flushed cluster.
+    let start = Instant::now();
+    while std::fs::metadata(&file).map_or(0, |m| m.len()) < 2000 {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "no recording started"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_secs(3));
+    // The app is a child of the xvfb-run this test started (beside Xvfb): kill it by id.
+    let children = Command::new("pgrep")
+        .args(["-P", &child.id().to_string()])
+        .output()
+        .unwrap();
+    let app = String::from_utf8_lossy(&children.stdout)
+        .split_whitespace()
+        .find(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline"))
+                .is_ok_and(|c| c.starts_with(BIN.as_bytes()))
+        })
+        .map(str::to_string)
+        .expect("the app among xvfb-run's children");
+    let killed = Command::new("kill").args(["-9", &app]).status().unwrap();
+    assert!(killed.success());
+    child.wait().unwrap();
+    // ffmpeg finishes on its own once its input is closed.
+    let start = Instant::now();
+    while Command::new("pgrep")
+        .args(["-f", &file.display().to_string()])
+        .status()
+        .unwrap()
+        .success()
+    {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "ffmpeg still running"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let (codec, w, h, frames) = probe(&file);
+    assert_eq!((codec.as_str(), w, h), ("h264", 160, 90));
+    assert!(frames >= 60, "{frames} frames after about 3 s");
+    let duration = Command::new("ffprobe")
+        .args([
+            "-v",
+            "error",
+            "-show_entries",
+            "format=duration",
+            "-of",
+            "csv=p=0",
+        ])
+        .arg(&file)
+        .output()
+        .unwrap();
+    let seconds: f64 = String::from_utf8_lossy(&duration.stdout)
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(
+        (seconds - frames as f64 / 30.0).abs() < 0.2,
+        "duration {seconds} s for {frames} frames"
+    );
     std::fs::remove_dir_all(dir).unwrap();
 }

@@ -20,7 +20,8 @@ use super::{Encoding, RecordError};
 const QUEUE: usize = 4;
 
 /// How long a frame may take from rendering to the worker before a stalled source is filled
-/// with repeats (the GPU readback is 1–3 frames behind the show clock).
+/// with repeats (the GPU readback is 1–3 frames behind the show clock), at least; twice the
+/// recent worst delay when that is more (a slow software renderer).
 const LATENCY: Duration = Duration::from_millis(300);
 
 /// How long [`Recorder::finish`] waits for the worker and for ffmpeg to finish the file.
@@ -266,9 +267,12 @@ impl Recorder {
     }
 
     /// Tells the worker the show clock's time, so it keeps writing (repeats) when no frames
-    /// come.
+    /// come. The clock only moves forward (a frame pushed late does not set it back).
     pub fn set_clock(&self, time: f64) {
-        self.shared.clock.store(time.to_bits(), Ordering::Relaxed);
+        // Non-negative f64s order as their bit patterns do.
+        self.shared
+            .clock
+            .fetch_max(time.max(0.0).to_bits(), Ordering::Relaxed);
     }
 
     /// The error the recording stopped on, if it did; it is then also returned by `finish`.
@@ -369,6 +373,10 @@ impl Worker {
         // The last frame written: RGBA for x264, I420 for openh264 (converted once).
         let mut last: Option<VideoFrame> = None;
         let tick = Duration::from_secs_f64(1.0 / f64::from(self.fps));
+        // Recent worst delay from the show clock to a frame's arrival, decaying.
+        let mut lag = 0.0f64;
+        let shared = self.shared.clone();
+        let clock = move || f64::from_bits(shared.clock.load(Ordering::Relaxed));
         loop {
             let frame = match self.rx.recv_timeout(tick) {
                 Ok(f) => Some(f),
@@ -377,8 +385,8 @@ impl Worker {
                 Err(RecvTimeoutError::Disconnected) => break,
             };
             let Some(frame) = frame else {
-                let now = f64::from_bits(self.shared.clock.load(Ordering::Relaxed));
-                let repeats = pacer.stalled(now, LATENCY.as_secs_f64());
+                let allowance = LATENCY.as_secs_f64().max(2.0 * lag);
+                let repeats = pacer.stalled(clock(), allowance);
                 if let Some(l) = &last {
                     for _ in 0..repeats {
                         self.output(l)?;
@@ -387,6 +395,7 @@ impl Worker {
                 }
                 continue;
             };
+            lag = (lag * 0.95).max(clock() - frame.time);
             match pacer.frame(frame.time) {
                 Place::Skip => self.stats.skipped += 1,
                 Place::Write { repeats } => {
