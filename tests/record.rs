@@ -343,6 +343,7 @@ fn ffmpeg_killed_mid_recording_stops_with_an_error_and_the_cut_file_decodes() {
         let message = rec.failed().unwrap();
         assert!(message.contains(&file.display().to_string()), "{message}");
         let err = rec.finish().unwrap_err().to_string();
+        eprintln!("{encoding}: {err}");
         assert!(err.contains("cut.mkv"), "{err}");
         let (codec, w, h, frames) = probe(&file);
         assert_eq!((codec.as_str(), w, h), ("h264", 160, 90));
@@ -394,6 +395,7 @@ fn a_full_disk_stops_the_recording_with_an_error_naming_the_file() {
         std::thread::sleep(Duration::from_millis(20));
     }
     let err = rec.finish().unwrap_err().to_string();
+    eprintln!("{err}");
     assert!(err.contains("recording /dev/full stopped"), "{err}");
     assert!(err.contains("No space left on device"), "{err}");
 }

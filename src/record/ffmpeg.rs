@@ -240,9 +240,9 @@ impl Ffmpeg {
     fn failed(&mut self, status: ExitStatus) -> RecordError {
         let said = self.said();
         let detail = if said.is_empty() {
-            format!("ffmpeg {status}")
+            format!("ffmpeg ended ({status})")
         } else {
-            format!("ffmpeg {status}: {said}")
+            format!("ffmpeg ended ({status}): {said}")
         };
         RecordError::Mux {
             path: self.path.clone(),
