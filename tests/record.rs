@@ -259,6 +259,8 @@ fn a_stalled_source_is_filled_with_repeats_on_the_show_clock() {
     let size = (64, 32);
     let rec = Recorder::start_with(&file, size, options(Encoding::OpenH264, 30)).unwrap();
     rec.push(0.0, synthetic(size, 0));
+    // A frame of another size (a live edit changed the canvas) is left out and counted.
+    rec.push(0.01, synthetic((32, 16), 0));
     let start = Instant::now();
     while start.elapsed() < Duration::from_millis(1000) {
         rec.set_clock(start.elapsed().as_secs_f64());
@@ -274,6 +276,7 @@ fn a_stalled_source_is_filled_with_repeats_on_the_show_clock() {
         (31, 2, 29),
         "{stats}"
     );
+    assert_eq!(stats.wrong_size, 1, "{stats}");
     assert_eq!(probe(&file).3, 31);
     std::fs::remove_dir_all(dir).unwrap();
 }
@@ -435,28 +438,32 @@ const SOLID_SHOW: &str = r#"(
 "#;
 
 /// `play --record` as a user runs it (under xvfb-run): the file is finished on quit; with no
-/// ffmpeg the show still plays and the log says what to install.
+/// ffmpeg on PATH the show still plays and the log says what to install.
 #[test]
 fn cli_play_records_and_plays_on_without_ffmpeg() {
     let dir = temp_dir("cli");
     let show = dir.join("solid.ron");
     std::fs::write(&show, SOLID_SHOW).unwrap();
-    let run = |file: &Path, ffmpeg: &Path| {
-        Command::new("xvfb-run")
-            .args(["-a", "-s", "-screen 0 640x360x24"])
-            .arg(BIN)
+    // `path`: the app's PATH (xvfb-run itself keeps the caller's, it needs its tools).
+    let run = |file: &Path, path: Option<&Path>| {
+        let mut cmd = Command::new("xvfb-run");
+        cmd.args(["-a", "-s", "-screen 0 640x360x24"]);
+        if let Some(path) = path {
+            cmd.arg("env").arg(format!("PATH={}", path.display()));
+        }
+        cmd.arg(BIN)
             .arg("play")
             .arg(&show)
             .args(["--exit-after", "6", "--record"])
             .arg(file)
             .args(["--record-fps", "25"])
             .env("XDG_RUNTIME_DIR", &dir)
-            .env(metadj_scope::record::FFMPEG_ENV, ffmpeg)
+            .env_remove(metadj_scope::record::FFMPEG_ENV)
             .output()
             .expect("xvfb-run is needed for this test (make test installs it)")
     };
     let file = dir.join("play.mkv");
-    let out = run(&file, Path::new("ffmpeg"));
+    let out = run(&file, None);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     assert!(stderr.contains("recorded "), "no summary: {stderr}");
@@ -471,7 +478,10 @@ fn cli_play_records_and_plays_on_without_ffmpeg() {
     let d = mean_diff(&blue, &want);
     assert!(d <= MAX_MEAN_DIFF, "last frame: {d:.2}");
 
-    let missing = run(&dir.join("none.mkv"), &dir.join("no-ffmpeg-here"));
+    // No ffmpeg on PATH: an empty folder.
+    let empty = dir.join("empty-path");
+    std::fs::create_dir(&empty).unwrap();
+    let missing = run(&dir.join("none.mkv"), Some(&empty));
     let stderr = String::from_utf8_lossy(&missing.stderr);
     assert!(
         missing.status.success(),
