@@ -4,14 +4,15 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := run
 
-# Runtime (software Vulkan, X11 client libraries, a virtual display) and build dependencies
-# (C/C++ compiler for openh264, libclang for the camera crate's bindgen, libvpx for VP8).
+# Runtime (software Vulkan, X11 client libraries, a virtual display, ffmpeg for `play --record`
+# and the benchmark) and build dependencies (C/C++ compiler for openh264, libclang for the
+# camera crate's bindgen, libvpx for VP8).
 APT_PACKAGES := build-essential pkg-config curl ca-certificates \
-	mesa-vulkan-drivers libvulkan1 xvfb xauth \
+	mesa-vulkan-drivers libvulkan1 xvfb xauth ffmpeg \
 	libx11-6 libx11-xcb1 libxcursor1 libxi6 libxrandr2 libxkbcommon-x11-0 \
 	libclang-dev nasm libvpx-dev
-# Only the benchmark needs ffmpeg (it runs the same composition through ffmpeg's overlay).
-BENCH_PACKAGES := ffmpeg
+# The benchmark needs nothing beyond the runtime packages (ffmpeg is one of them now).
+BENCH_PACKAGES :=
 
 SHOW ?= scenes/demo.ron
 # `sudo` only when not already root.

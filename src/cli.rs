@@ -71,6 +71,33 @@ pub struct PlayArgs {
     /// with `--output-only`) as `.png`/`.jpg` just before quitting.
     #[arg(long, value_name = "PATH", requires = "exit_after", value_parser = parse_out)]
     pub screenshot: Option<PathBuf>,
+    /// Record the program to a Matroska file (H.264) while playing; finished on quit. Needs
+    /// `ffmpeg` on PATH (without it the show plays unrecorded, with an error saying so).
+    #[arg(long, value_name = "PATH.mkv", value_parser = parse_recording)]
+    pub record: Option<PathBuf>,
+    /// Frame rate of the recording: constant, on the show clock (a late frame repeats the last).
+    #[arg(long, value_name = "FPS", default_value_t = 30, requires = "record",
+          value_parser = clap::value_parser!(u32).range(1..=240))]
+    pub record_fps: u32,
+    /// Who encodes the recording: ffmpeg's libx264 from raw frames, or the app's openh264.
+    #[arg(long, value_enum, value_name = "ENCODER", default_value_t = crate::record::Encoding::default(),
+          requires = "record")]
+    pub record_encoder: crate::record::Encoding,
+}
+
+/// Recordings are Matroska: refuse another extension before anything starts.
+fn parse_recording(s: &str) -> Result<PathBuf, String> {
+    let path = PathBuf::from(s);
+    if path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("mkv"))
+    {
+        Ok(path)
+    } else {
+        Err(format!(
+            "{s}: recordings are Matroska files; use a .mkv name"
+        ))
+    }
 }
 
 #[derive(Debug, clap::Args)]
@@ -176,5 +203,45 @@ mod tests {
             Cli::try_parse_from(["metadj-scope", "render", "s.ron", "--out", "o.png"]).is_err(),
             "--scene is required"
         );
+    }
+
+    #[test]
+    fn parses_record_options() {
+        let cli = Cli::try_parse_from([
+            "metadj-scope",
+            "play",
+            "s.ron",
+            "--record",
+            "out.mkv",
+            "--record-fps",
+            "25",
+        ])
+        .unwrap();
+        let Command::Play(p) = cli.command else {
+            panic!("not play")
+        };
+        assert_eq!(p.record.as_deref(), Some(std::path::Path::new("out.mkv")));
+        assert_eq!(p.record_fps, 25);
+        assert_eq!(p.record_encoder, crate::record::Encoding::default());
+        let mp4 = Cli::try_parse_from(["metadj-scope", "play", "s.ron", "--record", "o.mp4"]);
+        assert!(mp4.unwrap_err().to_string().contains(".mkv"));
+        assert!(
+            Cli::try_parse_from(["metadj-scope", "play", "s.ron", "--record-fps", "25"]).is_err(),
+            "--record-fps needs --record"
+        );
+        for fps in ["0", "241"] {
+            assert!(
+                Cli::try_parse_from([
+                    "metadj-scope",
+                    "play",
+                    "s.ron",
+                    "--record",
+                    "o.mkv",
+                    "--record-fps",
+                    fps
+                ])
+                .is_err()
+            );
+        }
     }
 }

@@ -10,6 +10,7 @@ use clap::Parser;
 use metadj_scope::cli::{CheckArgs, Cli, Command, PlayArgs};
 use metadj_scope::editor::EditorPlugin;
 use metadj_scope::output::{self, OutputMode, OutputPlugin};
+use metadj_scope::record::{RecordOptions, RecordPlugin};
 use metadj_scope::render::CompositorPlugin;
 use metadj_scope::showfile::{self, LoadErrors};
 use metadj_scope::stats::StatsPlugin;
@@ -151,6 +152,16 @@ fn play(args: &PlayArgs) -> anyhow::Result<()> {
         app.insert_resource(output::AutoExit {
             after,
             screenshot: args.screenshot.clone(),
+        });
+    }
+    if let Some(path) = &args.record {
+        app.add_plugins(RecordPlugin {
+            path: path.clone(),
+            options: RecordOptions {
+                fps: args.record_fps,
+                encoding: args.record_encoder,
+                ..RecordOptions::default()
+            },
         });
     }
     let loaded = Arc::new(loaded);

@@ -1,0 +1,236 @@
+//! Recording the program to disk (`play --record out.mkv`): H.264 in Matroska.
+//!
+//! Program frames come from the compositor's asynchronous readback ([`LatestProgramFrame`]),
+//! so the render thread never waits. [`RecordPlugin`] hands each new one, tagged with the show
+//! time it was rendered at, to a [`Recorder`]: a worker thread behind a one-frame channel where
+//! the newest frame wins. The worker paces frames to a constant rate (`pacing`: a late frame
+//! repeats the last one, a faster program is skipped), encodes them and pipes them into an
+//! `ffmpeg` child that muxes Matroska with a cluster flushed every second (`ffmpeg`), so a file
+//! cut by a crash still plays up to its last second. Any failure stops the recording with an
+//! error naming the file; the show plays on.
+
+mod ffmpeg;
+mod pacing;
+mod recorder;
+
+use std::collections::VecDeque;
+use std::path::PathBuf;
+
+use bevy::prelude::*;
+
+use crate::AppSystems;
+use crate::render::{FrameClock, LatestProgramFrame, ProgramReadback};
+
+pub use recorder::{FFMPEG_ENV, RecordOptions, RecordStats, Recorder};
+
+/// Who encodes the H.264. openh264 is the default: measured on the 2-core machine it costs
+/// less CPU per frame than ffmpeg's libx264 ultrafast fed raw RGBA (1080p30: 21 against 26 ms;
+/// BENCHMARKS.md "Recording") and fits one core at 1080p30.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Encoding {
+    /// The project's openh264 encoder on the recorder's worker thread; ffmpeg only muxes
+    /// (`-c copy`).
+    #[default]
+    #[value(name = "openh264")]
+    OpenH264,
+    /// Raw RGBA frames to ffmpeg's libx264 (`-preset ultrafast -tune zerolatency`): more CPU in
+    /// all, but spread over ffmpeg's threads.
+    #[value(name = "x264")]
+    X264,
+}
+
+impl std::fmt::Display for Encoding {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Encoding::OpenH264 => "openh264 + ffmpeg mux",
+            Encoding::X264 => "ffmpeg libx264 ultrafast",
+        })
+    }
+}
+
+/// Why a recording did not start or stopped; every variant that concerns a file names it.
+#[derive(Debug, thiserror::Error)]
+pub enum RecordError {
+    #[error(
+        "recording unavailable: `{}` not found; install ffmpeg (Debian/Ubuntu: \
+         `sudo apt-get install ffmpeg`, or `make deps`) to record",
+        program.display()
+    )]
+    FfmpegMissing { program: PathBuf },
+    #[error("recording unavailable: cannot start {}: {source}", program.display())]
+    Spawn {
+        program: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot write recording {}: {source}", path.display())]
+    Create {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(
+        "cannot record {}: the program is {width}x{height}; H.264 needs an even width and \
+         height of at most 8192",
+        path.display()
+    )]
+    BadSize {
+        path: PathBuf,
+        width: u32,
+        height: u32,
+    },
+    #[error("the recording frame rate must be 1..=240, got {0}")]
+    BadFps(u32),
+    #[error("recording {} stopped: {source}", path.display())]
+    Encode {
+        path: PathBuf,
+        source: media::MediaError,
+    },
+    #[error("recording {} stopped: {detail}", path.display())]
+    Mux { path: PathBuf, detail: String },
+    #[error(
+        "recording {}: ffmpeg did not finish the file within {seconds} s and was killed (the \
+         file plays up to its last complete second)",
+        path.display()
+    )]
+    Timeout { path: PathBuf, seconds: f32 },
+    #[error("recording {} was already finished", .0.display())]
+    Finished(PathBuf),
+    #[error("recording {}: the worker thread panicked", .0.display())]
+    Panicked(PathBuf),
+}
+
+/// Records the program to `path` while the app runs; the file is finished when the app exits.
+pub struct RecordPlugin {
+    pub path: PathBuf,
+    pub options: RecordOptions,
+}
+
+impl Plugin for RecordPlugin {
+    fn build(&self, app: &mut App) {
+        app.insert_resource(Recording {
+            path: self.path.clone(),
+            options: self.options.clone(),
+            state: State::Waiting,
+            last_frame: None,
+            times: VecDeque::new(),
+            warned_size: false,
+        })
+        .add_systems(Startup, enable_readback)
+        .add_systems(Update, feed_recorder.in_set(AppSystems::Output))
+        .add_systems(Last, finish_on_exit);
+    }
+}
+
+/// Show times of the last frames rendered, to stamp frames read back a few frames later.
+const TIMES_KEPT: usize = 32;
+
+enum State {
+    /// Starts on the first program frame (its size is the recording's).
+    Waiting,
+    Running(Recorder),
+    /// Finished, failed or unavailable.
+    Stopped,
+}
+
+/// The recording's worker handle and the bookkeeping that feeds it.
+#[derive(Resource)]
+pub struct Recording {
+    path: PathBuf,
+    options: RecordOptions,
+    state: State,
+    /// [`FrameClock::frame`] of the last frame handed over.
+    last_frame: Option<u64>,
+    /// (frame, show time) of recent frames.
+    times: VecDeque<(u64, f32)>,
+    warned_size: bool,
+}
+
+impl Recording {
+    /// Whether frames are being recorded now.
+    pub fn is_running(&self) -> bool {
+        matches!(self.state, State::Running(_))
+    }
+
+    /// Finishes the file (waiting, bounded, for ffmpeg) and logs the summary. `None` when no
+    /// recording was running.
+    pub fn finish(&mut self) -> Option<Result<RecordStats, RecordError>> {
+        let State::Running(recorder) = std::mem::replace(&mut self.state, State::Stopped) else {
+            return None;
+        };
+        let result = recorder.finish();
+        match &result {
+            Ok(stats) => info!("recorded {stats}"),
+            Err(e) => error!("{e}"),
+        }
+        Some(result)
+    }
+}
+
+fn enable_readback(mut readback: ResMut<ProgramReadback>) {
+    readback.enabled = true;
+}
+
+/// Hands the newest read-back program frame to the recorder, starting it on the first one.
+fn feed_recorder(
+    mut rec: ResMut<Recording>,
+    clock: Res<FrameClock>,
+    latest: Res<LatestProgramFrame>,
+) {
+    let rec = &mut *rec;
+    if rec.times.back().is_none_or(|&(f, _)| f != clock.frame) {
+        if rec.times.len() == TIMES_KEPT {
+            rec.times.pop_front();
+        }
+        rec.times.push_back((clock.frame, clock.time));
+    }
+    if let State::Running(r) = &rec.state {
+        r.set_clock(f64::from(clock.time));
+        if let Some(e) = r.failed() {
+            error!("{e}; the show plays on without recording");
+            rec.finish();
+            return;
+        }
+    }
+    let Some((frame, image)) = &latest.0 else {
+        return;
+    };
+    if rec.last_frame == Some(*frame) {
+        return;
+    }
+    rec.last_frame = Some(*frame);
+    let time = rec
+        .times
+        .iter()
+        .find(|(f, _)| f == frame)
+        .map_or(clock.time, |&(_, t)| t);
+    if matches!(rec.state, State::Waiting) {
+        rec.state = match Recorder::start_with(&rec.path, image.dimensions(), rec.options.clone()) {
+            Ok(r) => State::Running(r),
+            Err(e) => {
+                error!("{e}; the show plays on without recording");
+                State::Stopped
+            }
+        };
+    }
+    let State::Running(r) = &rec.state else {
+        return;
+    };
+    if image.dimensions() != r.size() && !rec.warned_size {
+        rec.warned_size = true;
+        warn!(
+            "the program is now {}x{}; {} stays {}x{} and leaves these frames out",
+            image.width(),
+            image.height(),
+            rec.path.display(),
+            r.size().0,
+            r.size().1
+        );
+    }
+    r.push(f64::from(time), image.as_raw().clone());
+}
+
+/// Finishes the file when the app quits (Esc, window closed, `--exit-after`).
+fn finish_on_exit(mut exit: MessageReader<AppExit>, mut rec: ResMut<Recording>) {
+    if exit.read().next().is_some() {
+        rec.finish();
+    }
+}
