@@ -24,6 +24,8 @@ pub(super) enum Target {
     Feed(usize),
     /// The `n`th pack written this frame.
     Pack(usize),
+    /// The `n`th preview target of this frame.
+    Preview(usize),
 }
 
 /// One render pass to record.
@@ -80,7 +82,10 @@ impl Job {
             load: 0,
             pack: self.pack_mask,
             modes: self.modes,
-            last: matches!(self.target, Target::Output | Target::Feed(_)),
+            last: matches!(
+                self.target,
+                Target::Output | Target::Feed(_) | Target::Preview(_)
+            ),
         };
         for (i, (s, r)) in self.inputs.iter().zip(&self.resolved).enumerate() {
             let bit = 1 << i;
@@ -180,22 +185,11 @@ pub(super) fn frame_jobs(
     // Each rendered feed: its sample over black at the feed's size. The sample maps canvas
     // pixels, so feed pixels are scaled to canvas pixels first.
     for (k, &(size, sample)) in frame.feeds.iter().enumerate() {
-        let sx = canvas.0 as f32 / size.0 as f32;
-        let sy = canvas.1 as f32 / size.1 as f32;
-        let m = sample.xform.m;
-        let scaled = Sample {
-            from: sample.from.clone(),
-            xform: Affine {
-                m: [m[0] * sx, m[1] * sy, m[2] * sx, m[3] * sy],
-                t: sample.xform.t,
-            },
-            crop: sample.crop,
-        };
         let resolved = current.resolve(&sample.from);
         jobs.push(Job::new(
             Kind::Copy,
             Target::Feed(k),
-            vec![scaled],
+            vec![scaled_to(sample, canvas, size)],
             vec![resolved],
             size,
             clock,
@@ -214,6 +208,48 @@ pub(super) fn frame_jobs(
             .set_program(transition.map(|t| (&t.kind, t.progress)));
         job.modes[0] = job.params.program_kind();
         jobs.push(job);
+    }
+    jobs
+}
+
+/// `sample` (which maps canvas pixels) for a target of `size` pixels: target pixels are scaled
+/// to canvas pixels first.
+fn scaled_to(sample: &Sample, canvas: (u32, u32), size: (u32, u32)) -> Sample {
+    let sx = canvas.0 as f32 / size.0 as f32;
+    let sy = canvas.1 as f32 / size.1 as f32;
+    let m = sample.xform.m;
+    Sample {
+        from: sample.from.clone(),
+        xform: Affine {
+            m: [m[0] * sx, m[1] * sy, m[2] * sx, m[3] * sy],
+            t: sample.xform.t,
+        },
+        crop: sample.crop,
+    }
+}
+
+/// A preview's jobs: the tapped plan's passes into its own slots (`inputs.slots`, from
+/// `slot_base` of the frame's slots), then per target `k` a copy of its tap scaled to its
+/// size and over black into [`Target::Preview`]`(k)`. The plan's feeds and output are not drawn.
+pub(super) fn preview_jobs(
+    plan: &RenderPlan,
+    targets: &[((u32, u32), &Sample)],
+    slot_base: usize,
+    inputs: &Inputs,
+    clock: FrameClock,
+    warned: &mut Warned,
+) -> Vec<Job> {
+    let mut jobs = Vec::new();
+    plan_jobs(plan, slot_base, inputs, clock, &mut jobs, warned);
+    for (k, &(size, sample)) in targets.iter().enumerate() {
+        jobs.push(Job::new(
+            Kind::Copy,
+            Target::Preview(k),
+            vec![scaled_to(sample, plan.canvas, size)],
+            vec![inputs.resolve(&sample.from)],
+            size,
+            clock,
+        ));
     }
     jobs
 }

@@ -16,12 +16,13 @@ use bevy::render::render_resource::{
 use bevy::render::renderer::{RenderDevice, RenderQueue};
 use bevy::render::texture::GpuImage;
 use show::NodeId;
+use show::TappedPlan;
 use show::plan::{FeedFrom, RenderPlan, Sample};
 
 use super::PackedInputs;
 use super::extract::ExtractedProgram;
 use super::inputs::Inputs;
-use super::jobs::{FrameRequest, Job, Warned, frame_jobs};
+use super::jobs::{FrameRequest, Job, Warned, frame_jobs, preview_jobs};
 use super::packing::{PackKey, StaticPacks};
 use super::params::PARAM_BYTES;
 use super::pipelines::CompositorPipelines;
@@ -46,6 +47,8 @@ pub(super) struct CompositorTextures {
     output_view: Option<(TextureId, TextureView)>,
     /// Render targets of `FeedFrom::Rendered` Scope feeds.
     feeds: HashMap<NodeId, FeedTarget>,
+    /// `Rgba8Unorm` views of preview target images, by image (made again when its texture is).
+    preview_views: HashMap<AssetId<Image>, (TextureId, TextureView)>,
 }
 
 /// Where one rendered Scope feed is drawn (and read back from).
@@ -93,6 +96,18 @@ pub(super) struct FrameJobs {
     pub(super) feeds: Vec<FrameFeed>,
     /// Packs written this frame, indexed by [`super::jobs::Target::Pack`].
     pub(super) packs: Vec<(PackKey, TextureView)>,
+    /// Preview targets drawn this frame, indexed by [`super::jobs::Target::Preview`].
+    pub(super) previews: Vec<FramePreview>,
+    /// Whether the preview targets are to be read back.
+    pub(super) preview_readback: bool,
+}
+
+/// One preview target image of this frame.
+pub(super) struct FramePreview {
+    pub(super) image: AssetId<Image>,
+    pub(super) size: (u32, u32),
+    pub(super) texture: Texture,
+    pub(super) view: TextureView,
 }
 
 pub(super) struct FrameFeed {
@@ -152,8 +167,26 @@ pub(super) fn prepare_compositor_textures(
         }
         return;
     }
-    textures.ensure_slots(&device, canvas, from_slots + plan_slots);
+    // The preview draws after the program in slots of its own; it is dropped (never the
+    // program) when it would not fit.
+    let preview = ex.preview.as_deref().filter(|p| {
+        let fits = p.plan.canvas == canvas
+            && from_slots + plan_slots + p.plan.slot_count as usize <= MAX_SLOTS;
+        if !fits && warned.first(format!("preview {:?}", p.plan.canvas)) {
+            warn!(
+                "preview plan (canvas {:?}, {} slots) does not fit beside the program; not drawn",
+                p.plan.canvas, p.plan.slot_count
+            );
+        }
+        fits
+    });
+    let preview_base = from_slots + plan_slots;
+    let preview_slots = preview.map_or(0, |p| p.plan.slot_count as usize);
+    textures.ensure_slots(&device, canvas, preview_base + preview_slots);
     let feeds = plan.map_or(Vec::new(), |p| textures.rendered_feeds(&device, p));
+    let previews = preview.map_or(Vec::new(), |p| {
+        textures.preview_targets(&ex, p, &images, &mut warned)
+    });
 
     let current = Inputs {
         slots: &textures.slots[from_slots..from_slots + plan_slots],
@@ -186,6 +219,24 @@ pub(super) fn prepare_compositor_textures(
     };
     let count = jobs.iter().map(|j| j.pack_mask.count_ones() as usize).sum();
     packed.0.store(count, Ordering::Relaxed);
+    // Preview jobs are not packed: drawn only every few frames, they would make the packs
+    // of the program churn.
+    if let Some(p) = preview {
+        let inputs = Inputs {
+            slots: &textures.slots[preview_base..preview_base + preview_slots],
+            ..current
+        };
+        let targets: Vec<((u32, u32), &Sample)> =
+            previews.iter().map(|(f, s)| (f.size, s)).collect();
+        jobs.extend(preview_jobs(
+            &p.plan,
+            &targets,
+            preview_base,
+            &inputs,
+            ex.clock,
+            &mut warned,
+        ));
+    }
 
     let Some(buffer) = textures.upload_uniforms(&device, &queue, &jobs, pipes.stride) else {
         return;
@@ -197,6 +248,8 @@ pub(super) fn prepare_compositor_textures(
         readback: ex.readback.then_some(out_size),
         feeds: feeds.into_iter().map(|(f, _)| f).collect(),
         packs: written,
+        previews: previews.into_iter().map(|(f, _)| f).collect(),
+        preview_readback: ex.preview_readback,
     };
 }
 
@@ -278,6 +331,78 @@ impl CompositorTextures {
         self.feeds
             .retain(|id, _| out.iter().any(|(f, _)| f.scope == *id));
         out
+    }
+
+    /// The preview's targets that can be drawn, with their taps' samples. Skipped: a node
+    /// without a tap in the plan (warned once), an image not (yet) on the GPU or without an
+    /// `Rgba8Unorm` view format, and an image the frame also reads or is the program output
+    /// (a pass may not read what it writes).
+    fn preview_targets(
+        &mut self,
+        ex: &ExtractedProgram,
+        plan: &TappedPlan,
+        images: &RenderAssets<GpuImage>,
+        warned: &mut Warned,
+    ) -> Vec<(FramePreview, Sample)> {
+        let mut out = Vec::new();
+        for (node, image) in &ex.preview_targets {
+            let Some(tap) = plan.tap(node) else {
+                if warned.first(format!("preview tap {node}")) {
+                    warn!("preview of node {node}: the preview plan has no tap for it; skipped");
+                }
+                continue;
+            };
+            let read = ex.output == Some(*image) || ex.externals.values().any(|a| a == image);
+            let Some(gpu) = images.get(*image).filter(|_| !read) else {
+                continue;
+            };
+            let Some(view) = self.preview_view(*image, gpu) else {
+                if warned.first(format!("preview view {node}")) {
+                    warn!("preview of node {node}: its image has no Rgba8Unorm view; skipped");
+                }
+                continue;
+            };
+            let size = (
+                gpu.texture_descriptor.size.width,
+                gpu.texture_descriptor.size.height,
+            );
+            out.push((
+                FramePreview {
+                    image: *image,
+                    size,
+                    texture: gpu.texture.clone(),
+                    view,
+                },
+                tap.sample.clone(),
+            ));
+        }
+        self.preview_views
+            .retain(|id, _| ex.preview_targets.iter().any(|(_, i)| i == id));
+        out
+    }
+
+    /// An `Rgba8Unorm` view of a preview target (cached per texture), as for the output.
+    fn preview_view(&mut self, image: AssetId<Image>, gpu: &GpuImage) -> Option<TextureView> {
+        if let Some((id, view)) = self.preview_views.get(&image)
+            && *id == gpu.texture.id()
+        {
+            return Some(view.clone());
+        }
+        let d = &gpu.texture_descriptor;
+        let usable = d.view_formats.contains(&TextureFormat::Rgba8Unorm)
+            && d.usage.contains(TextureUsages::RENDER_ATTACHMENT)
+            && d.dimension == TextureDimension::D2;
+        if !usable {
+            return None;
+        }
+        let view = gpu.texture.create_view(&TextureViewDescriptor {
+            label: Some("compositor_preview_unorm"),
+            format: Some(TextureFormat::Rgba8Unorm),
+            ..default()
+        });
+        self.preview_views
+            .insert(image, (gpu.texture.id(), view.clone()));
+        Some(view)
     }
 
     /// Writes the jobs' uniform blocks, uploading only blocks whose bytes changed. Returns the

@@ -153,3 +153,27 @@ pub struct ScopeFeed {
     /// Pixel size the server expects (the pipeline's load size).
     pub size: (u32, u32),
 }
+
+/// Where a tapped node's picture can be read once every pass of the plan has run: its sample
+/// (canvas-mapped, like [`RenderPlan::output`]), whose slot no pass writes after the node.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tap {
+    pub node: NodeId,
+    pub sample: Sample,
+}
+
+/// A scene compiled with taps, for previews of chosen nodes. A wrapper rather than a field of
+/// [`RenderPlan`], so plans built by hand elsewhere keep compiling unchanged.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TappedPlan {
+    pub plan: RenderPlan,
+    /// One per tapped node that exists and has a picture, in the order asked for.
+    pub taps: Vec<Tap>,
+}
+
+impl TappedPlan {
+    /// The tap of `node`, if it has one.
+    pub fn tap(&self, node: &NodeId) -> Option<&Tap> {
+        self.taps.iter().find(|t| t.node == *node)
+    }
+}
