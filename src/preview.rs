@@ -4,7 +4,9 @@
 //! with taps on those nodes (pure and cheap, only when the request or the show changes), keeps
 //! one target image per picture in [`PreviewImages`], and hands the render world a
 //! [`PreviewRequest`] only on every `every`-th frame, so the GPU cost is amortised. Each image
-//! shows its node's picture composited over black (like the program), scaled to the image.
+//! shows its node's picture composited over black (like the program). Thumbnails are drawn
+//! by the plan rescaled to the thumbnail size ([`TappedPlan::rescaled`]), so they cost a
+//! thumbnail's pixels per pass, not the show's; the viewer by the plan at the show's canvas.
 //! Nothing asked for costs nothing: no plan, no images, no request.
 
 use std::collections::HashMap;
@@ -13,7 +15,7 @@ use std::sync::Arc;
 use bevy::prelude::*;
 use show::{NodeId, TappedPlan};
 
-use crate::render::{PreviewRequest, preview_image};
+use crate::render::{Preview, PreviewRequest, preview_image};
 use crate::showfile::CurrentShow;
 
 /// What the console wants previewed: nodes of one scene of [`CurrentShow`] (which need not be
@@ -51,11 +53,10 @@ pub struct PreviewImages {
     pub viewer: Option<(NodeId, Handle<Image>)>,
 }
 
-/// The compiled preview, between recompiles.
+/// The compiled previews, between recompiles: the thumbnails' and the viewer's.
 #[derive(Resource, Default)]
 struct PreviewState {
-    plan: Option<Arc<TappedPlan>>,
-    targets: Vec<(NodeId, Handle<Image>)>,
+    previews: Vec<Preview>,
     /// Frames since the last preview was requested.
     since: u32,
     /// Set when the plan changed, so the next frame draws at once.
@@ -115,20 +116,31 @@ fn update_previews(
         });
     // Images of nodes no longer asked for are dropped with `out`'s old maps.
     *out = PreviewImages { thumbs, viewer };
-    let mut targets: Vec<(NodeId, Handle<Image>)> = out
-        .thumbs
-        .iter()
-        .map(|(n, h)| (n.clone(), h.clone()))
-        .collect();
-    targets.extend(out.viewer.clone());
     debug!(
-        "previews: {} taps, {} passes, {} targets",
+        "previews: {} taps, {} passes, {} thumbnails, viewer {:?}",
         plan.taps.len(),
         plan.plan.passes.len(),
-        targets.len()
+        out.thumbs.len(),
+        out.viewer.as_ref().map(|(n, _)| n)
     );
-    state.plan = (!targets.is_empty()).then(|| Arc::new(plan));
-    state.targets = targets;
+    let mut list = Vec::new();
+    if !out.thumbs.is_empty() {
+        list.push(Preview {
+            plan: Arc::new(plan.rescaled(thumb)),
+            targets: out
+                .thumbs
+                .iter()
+                .map(|(n, h)| (n.clone(), h.clone()))
+                .collect(),
+        });
+    }
+    if let Some(v) = &out.viewer {
+        list.push(Preview {
+            plan: Arc::new(plan),
+            targets: vec![v.clone()],
+        });
+    }
+    state.previews = list;
     state.fresh = true;
 }
 
@@ -185,22 +197,21 @@ fn request_previews(
     mut state: ResMut<PreviewState>,
     mut request: ResMut<PreviewRequest>,
 ) {
-    let Some(plan) = state.plan.clone() else {
-        if request.plan.is_some() || !request.targets.is_empty() {
-            *request = PreviewRequest::default();
+    if state.previews.is_empty() {
+        if !request.previews.is_empty() {
+            request.previews.clear();
         }
         return;
-    };
+    }
     let every = previews.every.max(1);
     state.since += 1;
     let due = state.fresh || state.since >= every;
     if due {
         state.since = 0;
         state.fresh = false;
-        request.plan = Some(plan);
-        request.targets.clone_from(&state.targets);
-    } else if request.plan.is_some() {
-        request.plan = None;
+        request.previews.clone_from(&state.previews);
+    } else if !request.previews.is_empty() {
+        request.previews.clear();
     }
 }
 
@@ -216,19 +227,22 @@ mod tests {
         app.add_plugins((MinimalPlugins, AssetPlugin::default()))
             .add_plugins(PreviewPlugin);
         app.update();
-        assert!(app.world().resource::<PreviewRequest>().plan.is_none());
+        assert!(app.world().resource::<PreviewRequest>().previews.is_empty());
         let plan = Arc::new(
             show::compile_with_taps(&demo_show(), 0, &|_| None, &[NodeId::new("a")]).unwrap(),
         );
         {
             let mut s = app.world_mut().resource_mut::<PreviewState>();
-            s.plan = Some(plan);
+            s.previews = vec![Preview {
+                plan,
+                targets: Vec::new(),
+            }];
             s.fresh = true;
         }
         let mut due = Vec::new();
         for _ in 0..7 {
             app.update();
-            due.push(app.world().resource::<PreviewRequest>().plan.is_some());
+            due.push(!app.world().resource::<PreviewRequest>().previews.is_empty());
         }
         assert_eq!(due, [true, false, false, true, false, false, true]);
     }

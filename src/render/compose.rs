@@ -68,6 +68,10 @@ pub(super) fn compose(
                 Some((_, v)) => v,
                 None => continue,
             },
+            Target::PreviewSlot(set, s) => match textures.preview_slots(set).get(s) {
+                Some(v) => v,
+                None => continue,
+            },
             Target::Preview(k) => match frame.previews.get(k) {
                 Some(p) => &p.view,
                 None => continue,

@@ -24,10 +24,9 @@ pub(super) struct ExtractedProgram {
     pub(super) readback: bool,
     pub(super) output: Option<AssetId<Image>>,
     pub(super) settings: CompositorSettings,
-    /// This frame's preview plan, if previews are due.
-    pub(super) preview: Option<Arc<TappedPlan>>,
-    /// The preview's target images, by tapped node (only read while `preview` is set).
-    pub(super) preview_targets: Vec<(NodeId, AssetId<Image>)>,
+    /// This frame's preview plans and their target images by tapped node (empty when no
+    /// previews are due).
+    pub(super) previews: Vec<(Arc<TappedPlan>, Vec<(NodeId, AssetId<Image>)>)>,
     pub(super) preview_readback: bool,
 }
 
@@ -61,11 +60,12 @@ pub(super) fn extract_program(
     ex.readback = readback.as_ref().is_some_and(|r| r.enabled);
     ex.output = output.as_ref().map(|o| o.0.id());
     ex.settings = settings.as_deref().copied().unwrap_or_default();
-    ex.preview = preview.as_ref().and_then(|p| p.plan.clone());
-    ex.preview_targets.clear();
-    if let (Some(p), Some(_)) = (preview.as_ref(), &ex.preview) {
-        ex.preview_targets
-            .extend(p.targets.iter().map(|(n, h)| (n.clone(), h.id())));
+    ex.previews.clear();
+    if let Some(p) = preview.as_ref() {
+        ex.previews.extend(p.previews.iter().map(|p| {
+            let targets = p.targets.iter().map(|(n, h)| (n.clone(), h.id()));
+            (p.plan.clone(), targets.collect())
+        }));
     }
     ex.preview_readback = preview_readback.as_ref().is_some_and(|r| r.enabled);
 }

@@ -26,6 +26,8 @@ pub(super) enum Target {
     Pack(usize),
     /// The `n`th preview target of this frame.
     Preview(usize),
+    /// Slot `.1` of the `.0`th preview plan's slot set.
+    PreviewSlot(usize, usize),
 }
 
 /// One render pass to record.
@@ -155,12 +157,19 @@ pub(super) fn frame_jobs(
         }
     }
     if let Some(t) = transition {
-        plan_jobs(&t.from, 0, from, clock, &mut jobs, warned);
+        plan_jobs(&t.from, Target::Slot, from, clock, &mut jobs, warned);
         program_inputs.push(t.from.output.clone());
         program_resolved.push(from.resolve(&t.from.output.from));
     }
     if let Some(p) = plan {
-        plan_jobs(p, from_slots, current, clock, &mut jobs, warned);
+        plan_jobs(
+            p,
+            |s| Target::Slot(from_slots + s),
+            current,
+            clock,
+            &mut jobs,
+            warned,
+        );
     }
     // Fewest passes: without a transition, when the plan's last pass writes the output slot
     // and the output maps it 1:1, that pass writes the program output itself (unless a feed
@@ -228,23 +237,31 @@ fn scaled_to(sample: &Sample, canvas: (u32, u32), size: (u32, u32)) -> Sample {
     }
 }
 
-/// A preview's jobs: the tapped plan's passes into its own slots (`inputs.slots`, from
-/// `slot_base` of the frame's slots), then per target `k` a copy of its tap scaled to its
-/// size and over black into [`Target::Preview`]`(k)`. The plan's feeds and output are not drawn.
+/// The jobs of preview plan `set`: its passes into its own slots (`inputs.slots`), then per
+/// target a copy of its tap scaled to its size and over black into [`Target::Preview`]`(k)`,
+/// `k` counting from `first_target`. The plan's feeds and output are not drawn.
 pub(super) fn preview_jobs(
     plan: &RenderPlan,
+    set: usize,
     targets: &[((u32, u32), &Sample)],
-    slot_base: usize,
+    first_target: usize,
     inputs: &Inputs,
     clock: FrameClock,
     warned: &mut Warned,
 ) -> Vec<Job> {
     let mut jobs = Vec::new();
-    plan_jobs(plan, slot_base, inputs, clock, &mut jobs, warned);
+    plan_jobs(
+        plan,
+        |s| Target::PreviewSlot(set, s),
+        inputs,
+        clock,
+        &mut jobs,
+        warned,
+    );
     for (k, &(size, sample)) in targets.iter().enumerate() {
         jobs.push(Job::new(
             Kind::Copy,
-            Target::Preview(k),
+            Target::Preview(first_target + k),
             vec![scaled_to(sample, plan.canvas, size)],
             vec![inputs.resolve(&sample.from)],
             size,
@@ -258,7 +275,7 @@ pub(super) fn preview_jobs(
 /// the slot it writes) are skipped with a warning.
 fn plan_jobs(
     plan: &RenderPlan,
-    slot_base: usize,
+    slot: impl Fn(usize) -> Target,
     inputs: &Inputs,
     clock: FrameClock,
     jobs: &mut Vec<Job>,
@@ -283,7 +300,7 @@ fn plan_jobs(
         let resolved = samples.iter().map(|s| inputs.resolve(&s.from)).collect();
         let mut job = Job::new(
             Kind::of(&pass.op),
-            Target::Slot(slot_base + target),
+            slot(target),
             samples,
             resolved,
             plan.canvas,

@@ -24,8 +24,8 @@
 //! - `readback`: GPU → CPU copies of the program, of rendered Scope feeds and (when asked) of
 //!   preview targets.
 //!
-//! Previews ([`PreviewRequest`]): a tapped plan of any scene of the show, drawn after the
-//! program into slots of its own, each tap scaled into its own target image.
+//! Previews ([`PreviewRequest`]): tapped plans of any scene of the show, drawn after the
+//! program into slots of their own, each tap scaled into its own target image.
 
 mod bind_groups;
 mod compose;
@@ -46,7 +46,7 @@ pub use params::blend_mode_index;
 pub use plugin::CompositorPlugin;
 pub use resources::{
     CompositeOutput, CompositorSettings, ExternalOpacity, ExternalTextures, FrameClock,
-    GPU_TIME_DIAGNOSTIC, LatestProgramFrame, PackedInputs, PreviewFrames, PreviewReadback,
+    GPU_TIME_DIAGNOSTIC, LatestProgramFrame, PackedInputs, Preview, PreviewFrames, PreviewReadback,
     PreviewRequest, Program, ProgramReadback, ProgramTransition, ReadbackDrops, ScopeFeedFrames,
     preview_image, set_output_size,
 };

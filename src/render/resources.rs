@@ -114,14 +114,23 @@ impl ReadbackDrops {
 #[derive(Resource, Default)]
 pub struct ScopeFeedFrames(pub HashMap<NodeId, (u64, image::RgbaImage)>);
 
-/// What the console wants rendered besides the program: one scene of the current show, tapped.
-/// The render world draws it on every frame `plan` is `Some` (so the main world amortises the
-/// cost by setting it only on some frames), in slots of its own after the program's: the
-/// program and Scope feeds are untouched, and the preview plan's own feeds are not rendered.
+/// What the console wants rendered besides the program: tapped plans of one scene of the
+/// current show. The render world draws them on every frame `previews` is not empty (so the
+/// main world amortises the cost by setting it only on some frames), after the program and in
+/// slots of their own (one set per plan, at that plan's canvas size): the program and Scope
+/// feeds are untouched, and the preview plans' own feeds and outputs are not rendered.
 #[derive(Resource, Default, Clone)]
 pub struct PreviewRequest {
-    /// Compiled with [`show::compile::compile_with_taps`]; must share the program's canvas.
-    pub plan: Option<Arc<TappedPlan>>,
+    pub previews: Vec<Preview>,
+}
+
+/// One preview plan and the images its taps are drawn into.
+#[derive(Clone)]
+pub struct Preview {
+    /// Compiled with [`show::compile::compile_with_taps`], at any canvas size
+    /// ([`show::TappedPlan::rescaled`] draws thumbnails at their own size, for a fraction of the
+    /// cost).
+    pub plan: Arc<TappedPlan>,
     /// One image per tap, of any size, made by [`preview_image`]: the tap's picture scaled to
     /// it (bilinear), composited over black like the program, so what an egui texture of it
     /// shows is what the program would show for that node. A node without a tap, or an image

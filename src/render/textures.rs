@@ -31,6 +31,9 @@ use super::pipelines::CompositorPipelines;
 /// against a broken plan exhausting memory; compiled scenes need a handful).
 const MAX_SLOTS: usize = 64;
 
+/// Frames in a row without previews after which their slots are freed (previews turned off).
+const PREVIEW_IDLE_FRAMES: u32 = 120;
+
 /// GPU objects kept between frames.
 #[derive(Resource, Default)]
 pub(super) struct CompositorTextures {
@@ -49,6 +52,10 @@ pub(super) struct CompositorTextures {
     feeds: HashMap<NodeId, FeedTarget>,
     /// `Rgba8Unorm` views of preview target images, by image (made again when its texture is).
     preview_views: HashMap<AssetId<Image>, (TextureId, TextureView)>,
+    /// Each preview plan's slots, by its index in the request: (their size, the slots).
+    preview_sets: Vec<((u32, u32), Vec<TextureView>)>,
+    /// Frames in a row without previews.
+    preview_idle: u32,
 }
 
 /// Where one rendered Scope feed is drawn (and read back from).
@@ -167,26 +174,37 @@ pub(super) fn prepare_compositor_textures(
         }
         return;
     }
-    // The preview draws after the program in slots of its own; it is dropped (never the
-    // program) when it would not fit.
-    let preview = ex.preview.as_deref().filter(|p| {
-        let fits = p.plan.canvas == canvas
-            && from_slots + plan_slots + p.plan.slot_count as usize <= MAX_SLOTS;
-        if !fits && warned.first(format!("preview {:?}", p.plan.canvas)) {
-            warn!(
-                "preview plan (canvas {:?}, {} slots) does not fit beside the program; not drawn",
-                p.plan.canvas, p.plan.slot_count
-            );
-        }
-        fits
-    });
-    let preview_base = from_slots + plan_slots;
-    let preview_slots = preview.map_or(0, |p| p.plan.slot_count as usize);
-    textures.ensure_slots(&device, canvas, preview_base + preview_slots);
+    textures.ensure_slots(&device, canvas, from_slots + plan_slots);
     let feeds = plan.map_or(Vec::new(), |p| textures.rendered_feeds(&device, p));
-    let previews = preview.map_or(Vec::new(), |p| {
-        textures.preview_targets(&ex, p, &images, &mut warned)
-    });
+    // Previews draw after the program in slot sets of their own, each at its plan's canvas.
+    let previews: Vec<_> = ex
+        .previews
+        .iter()
+        .filter(|(p, _)| {
+            let fits = p.plan.slot_count as usize <= MAX_SLOTS;
+            if !fits && warned.first(format!("preview slots {}", p.plan.slot_count)) {
+                warn!(
+                    "a preview plan needs {} slot textures, more than {MAX_SLOTS}; not drawn",
+                    p.plan.slot_count
+                );
+            }
+            fits
+        })
+        .collect();
+    let sets: Vec<_> = previews
+        .iter()
+        .map(|(p, _)| (p.plan.canvas, p.plan.slot_count as usize))
+        .collect();
+    textures.ensure_preview_slots(&device, &sets);
+    // Per preview: its targets, from `start` in the frame's list.
+    let mut preview_targets = Vec::new();
+    let mut ranges = Vec::new();
+    for (plan, targets) in &previews {
+        let start = preview_targets.len();
+        preview_targets.extend(textures.preview_targets(&ex, plan, targets, &images, &mut warned));
+        ranges.push(start..preview_targets.len());
+    }
+    textures.keep_preview_views(&ex);
 
     let current = Inputs {
         slots: &textures.slots[from_slots..from_slots + plan_slots],
@@ -221,17 +239,19 @@ pub(super) fn prepare_compositor_textures(
     packed.0.store(count, Ordering::Relaxed);
     // Preview jobs are not packed: drawn only every few frames, they would make the packs
     // of the program churn.
-    if let Some(p) = preview {
+    let samples: Vec<((u32, u32), &Sample)> =
+        preview_targets.iter().map(|(f, s)| (f.size, s)).collect();
+    for (set, ((plan, _), range)) in previews.iter().zip(&ranges).enumerate() {
         let inputs = Inputs {
-            slots: &textures.slots[preview_base..preview_base + preview_slots],
+            slots: textures.preview_slots(set),
+            canvas: plan.plan.canvas,
             ..current
         };
-        let targets: Vec<((u32, u32), &Sample)> =
-            previews.iter().map(|(f, s)| (f.size, s)).collect();
         jobs.extend(preview_jobs(
-            &p.plan,
-            &targets,
-            preview_base,
+            &plan.plan,
+            set,
+            &samples[range.clone()],
+            range.start,
             &inputs,
             ex.clock,
             &mut warned,
@@ -248,7 +268,7 @@ pub(super) fn prepare_compositor_textures(
         readback: ex.readback.then_some(out_size),
         feeds: feeds.into_iter().map(|(f, _)| f).collect(),
         packs: written,
-        previews: previews.into_iter().map(|(f, _)| f).collect(),
+        previews: preview_targets.into_iter().map(|(f, _)| f).collect(),
         preview_readback: ex.preview_readback,
     };
 }
@@ -341,11 +361,12 @@ impl CompositorTextures {
         &mut self,
         ex: &ExtractedProgram,
         plan: &TappedPlan,
+        targets: &[(NodeId, AssetId<Image>)],
         images: &RenderAssets<GpuImage>,
         warned: &mut Warned,
     ) -> Vec<(FramePreview, Sample)> {
         let mut out = Vec::new();
-        for (node, image) in &ex.preview_targets {
+        for (node, image) in targets {
             let Some(tap) = plan.tap(node) else {
                 if warned.first(format!("preview tap {node}")) {
                     warn!("preview of node {node}: the preview plan has no tap for it; skipped");
@@ -376,9 +397,63 @@ impl CompositorTextures {
                 tap.sample.clone(),
             ));
         }
-        self.preview_views
-            .retain(|id, _| ex.preview_targets.iter().any(|(_, i)| i == id));
         out
+    }
+
+    /// Drops the views of images no preview of this frame draws into (kept on frames without
+    /// previews, which come between the frames with them).
+    fn keep_preview_views(&mut self, ex: &ExtractedProgram) {
+        if ex.previews.is_empty() {
+            return;
+        }
+        self.preview_views.retain(|id, _| {
+            ex.previews
+                .iter()
+                .any(|(_, targets)| targets.iter().any(|(_, i)| i == id))
+        });
+    }
+
+    /// Makes sure preview set `i` has `sets[i].1` slots of size `sets[i].0`; a set changing
+    /// size is made again, sets beyond `sets` are dropped. Frames without previews (they come
+    /// every few frames) keep everything, until [`PREVIEW_IDLE_FRAMES`] such frames in a row.
+    fn ensure_preview_slots(&mut self, device: &RenderDevice, sets: &[((u32, u32), usize)]) {
+        if sets.is_empty() {
+            self.preview_idle += 1;
+            if self.preview_idle > PREVIEW_IDLE_FRAMES && !self.preview_sets.is_empty() {
+                self.preview_sets.clear();
+                self.preview_views.clear();
+                self.generation += 1;
+            }
+            return;
+        }
+        self.preview_idle = 0;
+        self.preview_sets.truncate(sets.len());
+        if self.preview_sets.len() < sets.len() {
+            self.preview_sets
+                .resize_with(sets.len(), || ((0, 0), Vec::new()));
+        }
+        for (set, &(size, count)) in self.preview_sets.iter_mut().zip(sets) {
+            if set.0 != size {
+                set.1.clear();
+                set.0 = size;
+                self.generation += 1;
+            }
+            while set.1.len() < count {
+                set.1.push(canvas_target(
+                    device,
+                    "compositor_preview_slot",
+                    size,
+                    TextureFormat::Rgba8Unorm,
+                ));
+            }
+        }
+    }
+
+    /// The slots of preview plan `set` (empty when it has none).
+    pub(super) fn preview_slots(&self, set: usize) -> &[TextureView] {
+        self.preview_sets
+            .get(set)
+            .map_or(&[], |(_, v)| v.as_slice())
     }
 
     /// An `Rgba8Unorm` view of a preview target (cached per texture), as for the output.

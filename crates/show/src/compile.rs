@@ -783,3 +783,46 @@ mod tap_tests {
         assert_eq!(tapped.tap(&id("out")).unwrap().sample, tapped.plan.output);
     }
 }
+
+#[cfg(test)]
+mod rescale_tests {
+    use std::path::Path;
+
+    use super::*;
+
+    /// A rescaled plan reads its slots 1:1 on the new canvas, keeps the transform's placement
+    /// in canvas fractions, and scales blur radii; rescaling to the same canvas changes nothing.
+    #[test]
+    fn rescaled_plan_keeps_the_picture() {
+        let text = r#"(version: 1, canvas: (64, 32), scenes: [(name: "s", nodes: {
+            "a": (kind: solid(())), "t": (kind: transform((position: (16.0, 8.0)))),
+            "m": (kind: matte(())), "f": (kind: feather((radius: 8.0))), "out": (kind: output(()))},
+            edges: [(from: "a", to: "t"), (from: "t", to: "m"), (from: "m", to: "f"), (from: "f", to: "out")])])"#;
+        let show = crate::io::load_str(text, Path::new("x.ron")).unwrap_or_else(|e| panic!("{e}"));
+        let plan = compile_with_taps(&show, 0, &|_| None, &[NodeId::new("t")]).unwrap();
+        assert_eq!(plan.rescaled((64, 32)), plan);
+        let small = plan.rescaled((16, 8));
+        assert_eq!(small.plan.canvas, (16, 8));
+        assert_eq!(small.plan.output.xform, Affine::canvas((16, 8)));
+        let uv = |s: &Sample, x: f32, y: f32| {
+            let m = s.xform.m;
+            (
+                m[0] * x + m[1] * y + s.xform.t[0],
+                m[2] * x + m[3] * y + s.xform.t[1],
+            )
+        };
+        // Canvas point (32, 16) of the big plan is (8, 4) of the small one: same UV.
+        let (big, tap) = (&plan.taps[0].sample, &small.taps[0].sample);
+        assert_eq!(uv(big, 32.0, 16.0), uv(tap, 8.0, 4.0));
+        let radii: Vec<f32> = small
+            .plan
+            .passes
+            .iter()
+            .filter_map(|p| match p.op {
+                PassOp::BlurH { radius } | PassOp::BlurV { radius } => Some(radius),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(radii, [2.0, 2.0]);
+    }
+}

@@ -177,3 +177,88 @@ impl TappedPlan {
         self.taps.iter().find(|t| t.node == *node)
     }
 }
+
+impl Sample {
+    /// The same read for a canvas of `to` pixels instead of `from`: target pixels are scaled
+    /// to the old canvas's first.
+    pub fn rescaled(&self, from: (u32, u32), to: (u32, u32)) -> Sample {
+        let sx = from.0 as f32 / to.0.max(1) as f32;
+        let sy = from.1 as f32 / to.1.max(1) as f32;
+        let m = self.xform.m;
+        Sample {
+            from: self.from.clone(),
+            xform: Affine {
+                m: [m[0] * sx, m[1] * sy, m[2] * sx, m[3] * sy],
+                t: self.xform.t,
+            },
+            crop: self.crop,
+        }
+    }
+}
+
+impl RenderPlan {
+    /// The same picture drawn on a canvas of `canvas` pixels (e.g. thumbnail-sized, so a
+    /// preview costs a thumbnail's pixels, not the show's): every map is rescaled and blur
+    /// radii, the only lengths in canvas pixels, with them. Generators work in normalised
+    /// canvas coordinates already.
+    pub fn rescaled(&self, canvas: (u32, u32)) -> RenderPlan {
+        let canvas = (canvas.0.max(1), canvas.1.max(1));
+        let from = self.canvas;
+        let s = |x: &Sample| x.rescaled(from, canvas);
+        let (kx, ky) = (
+            canvas.0 as f32 / from.0.max(1) as f32,
+            canvas.1 as f32 / from.1.max(1) as f32,
+        );
+        RenderPlan {
+            canvas,
+            passes: self
+                .passes
+                .iter()
+                .map(|p| Pass {
+                    node: p.node.clone(),
+                    op: match &p.op {
+                        PassOp::BlurH { radius } => PassOp::BlurH {
+                            radius: radius * kx,
+                        },
+                        PassOp::BlurV { radius } => PassOp::BlurV {
+                            radius: radius * ky,
+                        },
+                        op => op.clone(),
+                    },
+                    inputs: p.inputs.iter().map(s).collect(),
+                    target: p.target,
+                })
+                .collect(),
+            slot_count: self.slot_count,
+            output: s(&self.output),
+            externals: self.externals.clone(),
+            feeds: self
+                .feeds
+                .iter()
+                .map(|f| ScopeFeed {
+                    from: match &f.from {
+                        FeedFrom::Rendered(x) => FeedFrom::Rendered(s(x)),
+                        camera => camera.clone(),
+                    },
+                    ..f.clone()
+                })
+                .collect(),
+        }
+    }
+}
+
+impl TappedPlan {
+    /// [`RenderPlan::rescaled`], taps included.
+    pub fn rescaled(&self, canvas: (u32, u32)) -> TappedPlan {
+        let plan = self.plan.rescaled(canvas);
+        let taps = self
+            .taps
+            .iter()
+            .map(|t| Tap {
+                node: t.node.clone(),
+                sample: t.sample.rescaled(self.plan.canvas, plan.canvas),
+            })
+            .collect();
+        TappedPlan { plan, taps }
+    }
+}
