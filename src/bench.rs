@@ -28,11 +28,13 @@ use show::NodeId;
 use show::node::BlendMode;
 use show::plan::{Affine, Operand, Pass, PassOp, RenderPlan, Sample, SlotId};
 
+use crate::preview::{NodePreviews, PreviewPlugin};
 use crate::render::harness::{finish_setup, headless_app};
 use crate::render::{
     CompositorSettings, ExternalTextures, FrameClock, GPU_TIME_DIAGNOSTIC, LatestProgramFrame,
     PackedInputs, Program, ProgramReadback,
 };
+use crate::showfile::{CurrentShow, load_show};
 
 /// Frames rendered before timing starts (pipeline compilation, first uploads).
 const WARM_UP: u64 = 5;
@@ -65,6 +67,19 @@ pub struct BenchArgs {
     /// (four layers per fetch), to measure the path camera and Scope frames take.
     #[arg(long)]
     pub no_pack: bool,
+    /// Instead of the layer bench: the cost of node thumbnails on this show file's
+    /// `--preview-scene` (program on that scene, thumbnails of up to 8 of its nodes).
+    #[arg(long)]
+    pub previews: Option<PathBuf>,
+    /// Scene (name or 1-based number) for `--previews`.
+    #[arg(long, default_value = "avatar")]
+    pub preview_scene: String,
+    /// Thumbnail size for `--previews`.
+    #[arg(long, default_value = "160x90", value_parser = parse_size)]
+    pub thumb_size: (u32, u32),
+    /// Thumbnails are drawn every this many frames (`--previews`).
+    #[arg(long, default_value_t = 3)]
+    pub every: u32,
 }
 
 /// How the layer textures are stored.
@@ -319,6 +334,190 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<BenchReport> {
         load_before,
         load_after: load_average(),
         ffmpeg_version: ffmpeg.map(|(v, _)| v),
+        rows,
+    })
+}
+
+/// Results of `bench --previews`: the program alone, then with thumbnails at the asked rate,
+/// then with thumbnails every frame.
+#[derive(Debug, Clone, Serialize)]
+pub struct PreviewBenchReport {
+    pub adapter: String,
+    pub canvas: (u32, u32),
+    pub scene: String,
+    pub thumbnails: usize,
+    pub thumb_size: (u32, u32),
+    pub every: u32,
+    pub frames: u32,
+    pub cpu_threads: usize,
+    pub load_before: Option<String>,
+    pub load_after: Option<String>,
+    /// (what ran, wall ms/frame, GPU ms/frame when timestamp queries work).
+    pub rows: Vec<(String, f64, Option<f64>)>,
+}
+
+impl fmt::Display for PreviewBenchReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "adapter: {}; {} CPU threads; canvas {}x{}, scene {:?}, {} thumbnails at {}x{}; {} timed frames per row",
+            self.adapter,
+            self.cpu_threads,
+            self.canvas.0,
+            self.canvas.1,
+            self.scene,
+            self.thumbnails,
+            self.thumb_size.0,
+            self.thumb_size.1,
+            self.frames
+        )?;
+        if let (Some(a), Some(b)) = (&self.load_before, &self.load_after) {
+            writeln!(f, "load average before: {a}; after: {b}")?;
+        }
+        writeln!(f, "{:<34} | {:>9} | {:>6}", "run", "ms/frame", "GPU ms")?;
+        for (name, wall, gpu) in &self.rows {
+            let gpu = gpu.map_or_else(|| "n/a".to_owned(), |g| format!("{g:.2}"));
+            writeln!(f, "{name:<34} | {wall:>9.2} | {gpu:>6}")?;
+        }
+        if let [base, amortised, every_frame, black, black_thumbs] = self.rows.as_slice() {
+            writeln!(
+                f,
+                "over the program: every {} frames {:+.2} ms/frame, every frame {:+.2} ms/frame",
+                self.every,
+                amortised.1 - base.1,
+                every_frame.1 - base.1
+            )?;
+            let per = black_thumbs.1 - black.1;
+            let gpu = black_thumbs.2.zip(black.2).map(|(a, b)| a - b);
+            writeln!(
+                f,
+                "over a black program (less noise): {per:.2} ms per preview frame (GPU {}), {:.2} ms/frame averaged every {} frames",
+                gpu.map_or_else(|| "n/a".to_owned(), |g| format!("{g:.2}")),
+                per / f64::from(self.every.max(1)),
+                self.every
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// `bench --previews`: the scene on program with its sources replaced by static pictures of
+/// their sizes (uploaded once), timed without previews, with thumbnails of up to 8 of its
+/// nodes every `--every` frames, and every frame. Each run ends with a read-back frame so the
+/// queued GPU work is inside its timing.
+pub fn run_previews(args: &BenchArgs, path: &Path) -> anyhow::Result<PreviewBenchReport> {
+    if args.frames == 0 {
+        bail!("--frames must be at least 1");
+    }
+    let load_before = load_average();
+    let loaded = Arc::new(load_show(path).map_err(|e| anyhow::anyhow!("{e}"))?);
+    let scene = loaded.scene_index(&args.preview_scene).with_context(|| {
+        format!(
+            "no scene {:?}: {}",
+            args.preview_scene,
+            loaded.scene_names()
+        )
+    })?;
+    let plan = loaded.plans[scene].clone();
+    let nodes: Vec<NodeId> = loaded.show.scenes[scene]
+        .nodes
+        .keys()
+        .take(8)
+        .cloned()
+        .collect();
+    let mut app = headless_app(plan.canvas);
+    app.add_plugins((PreviewPlugin, RenderDiagnosticsPlugin))
+        .insert_resource(CurrentShow(loaded.clone()));
+    finish_setup(&mut app);
+    let (adapter, _, _) = adapter_info(&mut app);
+    for (i, ext) in plan.externals.iter().enumerate() {
+        let image = Image::new(
+            Extent3d {
+                width: ext.size.0,
+                height: ext.size.1,
+                depth_or_array_layers: 1,
+            },
+            TextureDimension::D2,
+            layer_pixels(ext.size, i as u32),
+            TextureFormat::Rgba8Unorm,
+            RenderAssetUsages::default(),
+        );
+        let handle = app.world_mut().resource_mut::<Assets<Image>>().add(image);
+        app.world_mut()
+            .resource_mut::<ExternalTextures>()
+            .0
+            .insert(ext.node.clone(), handle);
+    }
+    app.world_mut().resource_mut::<Program>().plan = Some(plan.clone());
+    let n = nodes.len();
+    let runs = [
+        ("program only".to_owned(), true, None),
+        (
+            format!("+ {n} thumbnails every {} frames", args.every),
+            true,
+            Some(args.every),
+        ),
+        (format!("+ {n} thumbnails every frame"), true, Some(1)),
+        ("black program only".to_owned(), false, None),
+        (
+            format!("black + {n} thumbnails every frame"),
+            false,
+            Some(1),
+        ),
+    ];
+    let gpu_path = DiagnosticPath::new(GPU_TIME_DIAGNOSTIC);
+    let mut rows = Vec::new();
+    let mut frame = 0u64;
+    for (name, program, every) in runs {
+        app.world_mut().resource_mut::<Program>().plan = program.then(|| plan.clone());
+        *app.world_mut().resource_mut::<NodePreviews>() = NodePreviews {
+            scene: every.map(|_| scene),
+            nodes: nodes.clone(),
+            thumb_size: args.thumb_size,
+            viewer: None,
+            every: every.unwrap_or(1),
+        };
+        for _ in 0..WARM_UP {
+            frame += 1;
+            capture(&mut app, frame)?;
+        }
+        app.world_mut().resource_mut::<ProgramReadback>().enabled = false;
+        if let Some(d) = app
+            .world_mut()
+            .resource_mut::<DiagnosticsStore>()
+            .get_mut(&gpu_path)
+        {
+            d.clear_history();
+        }
+        let start = Instant::now();
+        for _ in 0..args.frames {
+            frame += 1;
+            app.world_mut().resource_mut::<FrameClock>().frame = frame;
+            app.update();
+        }
+        frame += 1;
+        let (updates, _) = capture(&mut app, frame)?;
+        let wall_ms =
+            start.elapsed().as_secs_f64() * 1000.0 / (f64::from(args.frames) + updates as f64);
+        let gpu_ms = app
+            .world()
+            .resource::<DiagnosticsStore>()
+            .get(&gpu_path)
+            .and_then(|d| d.average());
+        info!("bench previews: {name}: {wall_ms:.2} ms/frame");
+        rows.push((name, wall_ms, gpu_ms));
+    }
+    Ok(PreviewBenchReport {
+        adapter,
+        canvas: plan.canvas,
+        scene: loaded.show.scenes[scene].name.clone(),
+        thumbnails: nodes.len(),
+        thumb_size: args.thumb_size,
+        every: args.every,
+        frames: args.frames,
+        cpu_threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        load_before,
+        load_after: load_average(),
         rows,
     })
 }

@@ -11,6 +11,7 @@ pub mod editor;
 pub mod headless;
 pub mod output;
 pub mod playback;
+pub mod preview;
 pub mod record;
 pub mod render;
 pub mod showfile;

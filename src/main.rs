@@ -66,6 +66,15 @@ fn init_logs() {
 }
 
 fn bench(args: &metadj_scope::bench::BenchArgs) -> anyhow::Result<()> {
+    if let Some(show) = &args.previews {
+        let report = metadj_scope::bench::run_previews(args, show)?;
+        if args.json {
+            println!("{}", serde_json::to_string_pretty(&report)?);
+        } else {
+            print!("{report}");
+        }
+        return Ok(());
+    }
     let report = metadj_scope::bench::run(args)?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);

@@ -18,7 +18,7 @@ use super::bind_groups::FramePasses;
 use super::extract::ExtractedProgram;
 use super::jobs::Target;
 use super::packing::StaticPacks;
-use super::readback::Readbacks;
+use super::readback::{Readbacks, Tap};
 use super::textures::{CompositorTextures, FrameJobs};
 
 /// Records the prepared passes (and the readback copies). Draws nothing while a pipeline is
@@ -68,6 +68,14 @@ pub(super) fn compose(
                 Some((_, v)) => v,
                 None => continue,
             },
+            Target::PreviewSlot(set, s) => match textures.preview_slots(set).get(s) {
+                Some(v) => v,
+                None => continue,
+            },
+            Target::Preview(k) => match frame.previews.get(k) {
+                Some(p) => &p.view,
+                None => continue,
+            },
         };
         let mut rp = encoder.begin_render_pass(&RenderPassDescriptor {
             label: Some(pass.label),
@@ -93,10 +101,10 @@ pub(super) fn compose(
     span.end(encoder);
     packs.mark_written(frame.packs.iter().map(|(k, _)| k));
 
-    // Read-backs: the rendered feeds, then the program output when asked for.
+    // Read-backs: the rendered feeds, the previews and the program output when asked for.
     let mut live = HashSet::new();
     for f in &frame.feeds {
-        let tap = Some(f.scope.clone());
+        let tap = Tap::Feed(f.scope.clone());
         readbacks.copy(
             &device,
             encoder,
@@ -108,19 +116,32 @@ pub(super) fn compose(
         );
         live.insert(tap);
     }
+    for p in frame.previews.iter().filter(|_| frame.preview_readback) {
+        let tap = Tap::Preview(p.image);
+        readbacks.copy(
+            &device,
+            encoder,
+            tap.clone(),
+            &p.texture,
+            p.size,
+            ex.clock.frame,
+            &drops.0,
+        );
+        live.insert(tap);
+    }
     if let Some(size) = frame.readback
         && let Some(out) = ex.output.and_then(|id| images.get(id))
     {
         readbacks.copy(
             &device,
             encoder,
-            None,
+            Tap::Program,
             &out.texture,
             size,
             ex.clock.frame,
             &drops.0,
         );
-        live.insert(None);
+        live.insert(Tap::Program);
     }
     readbacks.keep_taps(&live);
 }

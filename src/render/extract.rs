@@ -3,13 +3,15 @@
 
 use std::collections::HashMap;
 
+use std::sync::Arc;
+
 use bevy::prelude::*;
 use bevy::render::Extract;
-use show::NodeId;
+use show::{NodeId, TappedPlan};
 
 use super::{
-    CompositeOutput, CompositorSettings, ExternalOpacity, ExternalTextures, FrameClock, Program,
-    ProgramReadback,
+    CompositeOutput, CompositorSettings, ExternalOpacity, ExternalTextures, FrameClock,
+    PreviewReadback, PreviewRequest, Program, ProgramReadback,
 };
 
 /// The main world's request for this frame.
@@ -22,6 +24,10 @@ pub(super) struct ExtractedProgram {
     pub(super) readback: bool,
     pub(super) output: Option<AssetId<Image>>,
     pub(super) settings: CompositorSettings,
+    /// This frame's preview plans and their target images by tapped node (empty when no
+    /// previews are due).
+    pub(super) previews: Vec<(Arc<TappedPlan>, Vec<(NodeId, AssetId<Image>)>)>,
+    pub(super) preview_readback: bool,
 }
 
 /// Fills [`ExtractedProgram`]; a resource the main world lacks reads as its default (the
@@ -35,6 +41,8 @@ pub(super) fn extract_program(
     readback: Extract<Option<Res<ProgramReadback>>>,
     output: Extract<Option<Res<CompositeOutput>>>,
     settings: Extract<Option<Res<CompositorSettings>>>,
+    preview: Extract<Option<Res<PreviewRequest>>>,
+    preview_readback: Extract<Option<Res<PreviewReadback>>>,
 ) {
     if let Some(p) = program.as_ref() {
         ex.program = Program::clone(p);
@@ -52,4 +60,12 @@ pub(super) fn extract_program(
     ex.readback = readback.as_ref().is_some_and(|r| r.enabled);
     ex.output = output.as_ref().map(|o| o.0.id());
     ex.settings = settings.as_deref().copied().unwrap_or_default();
+    ex.previews.clear();
+    if let Some(p) = preview.as_ref() {
+        ex.previews.extend(p.previews.iter().map(|p| {
+            let targets = p.targets.iter().map(|(n, h)| (n.clone(), h.id()));
+            (p.plan.clone(), targets.collect())
+        }));
+    }
+    ex.preview_readback = preview_readback.as_ref().is_some_and(|r| r.enabled);
 }

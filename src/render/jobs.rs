@@ -24,6 +24,10 @@ pub(super) enum Target {
     Feed(usize),
     /// The `n`th pack written this frame.
     Pack(usize),
+    /// The `n`th preview target of this frame.
+    Preview(usize),
+    /// Slot `.1` of the `.0`th preview plan's slot set.
+    PreviewSlot(usize, usize),
 }
 
 /// One render pass to record.
@@ -80,7 +84,10 @@ impl Job {
             load: 0,
             pack: self.pack_mask,
             modes: self.modes,
-            last: matches!(self.target, Target::Output | Target::Feed(_)),
+            last: matches!(
+                self.target,
+                Target::Output | Target::Feed(_) | Target::Preview(_)
+            ),
         };
         for (i, (s, r)) in self.inputs.iter().zip(&self.resolved).enumerate() {
             let bit = 1 << i;
@@ -150,12 +157,19 @@ pub(super) fn frame_jobs(
         }
     }
     if let Some(t) = transition {
-        plan_jobs(&t.from, 0, from, clock, &mut jobs, warned);
+        plan_jobs(&t.from, Target::Slot, from, clock, &mut jobs, warned);
         program_inputs.push(t.from.output.clone());
         program_resolved.push(from.resolve(&t.from.output.from));
     }
     if let Some(p) = plan {
-        plan_jobs(p, from_slots, current, clock, &mut jobs, warned);
+        plan_jobs(
+            p,
+            |s| Target::Slot(from_slots + s),
+            current,
+            clock,
+            &mut jobs,
+            warned,
+        );
     }
     // Fewest passes: without a transition, when the plan's last pass writes the output slot
     // and the output maps it 1:1, that pass writes the program output itself (unless a feed
@@ -180,22 +194,11 @@ pub(super) fn frame_jobs(
     // Each rendered feed: its sample over black at the feed's size. The sample maps canvas
     // pixels, so feed pixels are scaled to canvas pixels first.
     for (k, &(size, sample)) in frame.feeds.iter().enumerate() {
-        let sx = canvas.0 as f32 / size.0 as f32;
-        let sy = canvas.1 as f32 / size.1 as f32;
-        let m = sample.xform.m;
-        let scaled = Sample {
-            from: sample.from.clone(),
-            xform: Affine {
-                m: [m[0] * sx, m[1] * sy, m[2] * sx, m[3] * sy],
-                t: sample.xform.t,
-            },
-            crop: sample.crop,
-        };
         let resolved = current.resolve(&sample.from);
         jobs.push(Job::new(
             Kind::Copy,
             Target::Feed(k),
-            vec![scaled],
+            vec![scaled_to(sample, canvas, size)],
             vec![resolved],
             size,
             clock,
@@ -218,11 +221,61 @@ pub(super) fn frame_jobs(
     jobs
 }
 
+/// `sample` (which maps canvas pixels) for a target of `size` pixels: target pixels are scaled
+/// to canvas pixels first.
+fn scaled_to(sample: &Sample, canvas: (u32, u32), size: (u32, u32)) -> Sample {
+    let sx = canvas.0 as f32 / size.0 as f32;
+    let sy = canvas.1 as f32 / size.1 as f32;
+    let m = sample.xform.m;
+    Sample {
+        from: sample.from.clone(),
+        xform: Affine {
+            m: [m[0] * sx, m[1] * sy, m[2] * sx, m[3] * sy],
+            t: sample.xform.t,
+        },
+        crop: sample.crop,
+    }
+}
+
+/// The jobs of preview plan `set`: its passes into its own slots (`inputs.slots`), then per
+/// target a copy of its tap scaled to its size and over black into [`Target::Preview`]`(k)`,
+/// `k` counting from `first_target`. The plan's feeds and output are not drawn.
+pub(super) fn preview_jobs(
+    plan: &RenderPlan,
+    set: usize,
+    targets: &[((u32, u32), &Sample)],
+    first_target: usize,
+    inputs: &Inputs,
+    clock: FrameClock,
+    warned: &mut Warned,
+) -> Vec<Job> {
+    let mut jobs = Vec::new();
+    plan_jobs(
+        plan,
+        |s| Target::PreviewSlot(set, s),
+        inputs,
+        clock,
+        &mut jobs,
+        warned,
+    );
+    for (k, &(size, sample)) in targets.iter().enumerate() {
+        jobs.push(Job::new(
+            Kind::Copy,
+            Target::Preview(first_target + k),
+            vec![scaled_to(sample, plan.canvas, size)],
+            vec![inputs.resolve(&sample.from)],
+            size,
+            clock,
+        ));
+    }
+    jobs
+}
+
 /// Appends the jobs of one plan. Passes that cannot run (a slot out of range, or a pass reading
 /// the slot it writes) are skipped with a warning.
 fn plan_jobs(
     plan: &RenderPlan,
-    slot_base: usize,
+    slot: impl Fn(usize) -> Target,
     inputs: &Inputs,
     clock: FrameClock,
     jobs: &mut Vec<Job>,
@@ -247,7 +300,7 @@ fn plan_jobs(
         let resolved = samples.iter().map(|s| inputs.resolve(&s.from)).collect();
         let mut job = Job::new(
             Kind::of(&pass.op),
-            Target::Slot(slot_base + target),
+            slot(target),
             samples,
             resolved,
             plan.canvas,

@@ -15,12 +15,17 @@
 //! - `pipelines`: the objects every pass shares, and pipeline variants;
 //! - `extract`: copying the main world's request into the render world;
 //! - `inputs`: what a pass reads, and the sampling shortcuts that allows (CPU only);
-//! - `jobs`: plan → render-pass jobs: skipping, fusing, feeds, the final pass (CPU only);
+//! - `jobs`: plan → render-pass jobs: skipping, fusing, feeds, the final pass, previews (CPU
+//!   only);
 //! - `packing`: which static images share a pack texture (CPU only);
 //! - `textures`: `PrepareResources`: slots, feed targets, the output view, uniforms;
 //! - `bind_groups`: `PrepareBindGroups`: a cached bind group and a pipeline per job;
 //! - `compose`: recording the passes and the readback copies;
-//! - `readback`: GPU → CPU copies of the program and of rendered Scope feeds.
+//! - `readback`: GPU → CPU copies of the program, of rendered Scope feeds and (when asked) of
+//!   preview targets.
+//!
+//! Previews ([`PreviewRequest`]): tapped plans of any scene of the show, drawn after the
+//! program into slots of their own, each tap scaled into its own target image.
 
 mod bind_groups;
 mod compose;
@@ -41,8 +46,9 @@ pub use params::blend_mode_index;
 pub use plugin::CompositorPlugin;
 pub use resources::{
     CompositeOutput, CompositorSettings, ExternalOpacity, ExternalTextures, FrameClock,
-    GPU_TIME_DIAGNOSTIC, LatestProgramFrame, PackedInputs, Program, ProgramReadback,
-    ProgramTransition, ReadbackDrops, ScopeFeedFrames, set_output_size,
+    GPU_TIME_DIAGNOSTIC, LatestProgramFrame, PackedInputs, Preview, PreviewFrames, PreviewReadback,
+    PreviewRequest, Program, ProgramReadback, ProgramTransition, ReadbackDrops, ScopeFeedFrames,
+    preview_image, set_output_size,
 };
 
 #[cfg(test)]

@@ -27,7 +27,8 @@ use super::resources::{DEFAULT_CANVAS, output_image, resize_output};
 use super::textures::{CompositorTextures, FrameJobs, prepare_compositor_textures};
 use super::{
     CompositeOutput, CompositorSettings, ExternalOpacity, ExternalTextures, FrameClock,
-    LatestProgramFrame, PackedInputs, Program, ProgramReadback, ReadbackDrops, ScopeFeedFrames,
+    LatestProgramFrame, PackedInputs, PreviewFrames, PreviewReadback, PreviewRequest, Program,
+    ProgramReadback, ReadbackDrops, ScopeFeedFrames,
 };
 
 /// Adds the compositor: resources, shaders, render-world passes and the readback.
@@ -42,6 +43,9 @@ impl Plugin for CompositorPlugin {
             .init_resource::<ProgramReadback>()
             .init_resource::<LatestProgramFrame>()
             .init_resource::<ScopeFeedFrames>()
+            .init_resource::<PreviewRequest>()
+            .init_resource::<PreviewReadback>()
+            .init_resource::<PreviewFrames>()
             .init_resource::<CompositorSettings>()
             .init_resource::<PackedInputs>()
             .init_resource::<ReadbackDrops>();

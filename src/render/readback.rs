@@ -18,14 +18,21 @@ use crossbeam_channel::{Receiver, TryRecvError};
 use media::NewestSender;
 use show::NodeId;
 
-use super::{LatestProgramFrame, ScopeFeedFrames};
+use super::{LatestProgramFrame, PreviewFrames, ScopeFeedFrames};
 
 /// Buffers per tap: one being written by the GPU, one being mapped, one spare. More would only
 /// add latency; fewer would drop frames whenever the GPU is a frame behind.
 pub(super) const RING_LEN: usize = 3;
 
-/// What a copy reads: the program output (`None`) or a node's picture.
-pub(super) type Tap = Option<NodeId>;
+/// What a copy reads.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(super) enum Tap {
+    Program,
+    /// The rendered input of this Scope node.
+    Feed(NodeId),
+    /// A preview target image.
+    Preview(AssetId<Image>),
+}
 
 /// Copies dropped because their tap's ring had no free buffer (shared with the main world's
 /// [`super::ReadbackDrops`]).
@@ -267,8 +274,7 @@ impl ReadbackFrame {
 pub(super) struct ReadbackMessage {
     /// [`super::FrameClock::frame`] the frame was rendered with.
     frame: u64,
-    /// The program output (`None`) or the Scope feed of that node.
-    tap: Option<NodeId>,
+    tap: Tap,
     picture: ReadbackFrame,
 }
 
@@ -281,14 +287,18 @@ pub(super) fn receive_readback(
     rx: Option<Res<ReadbackReceiver>>,
     mut latest: ResMut<LatestProgramFrame>,
     mut feeds: ResMut<ScopeFeedFrames>,
+    mut previews: ResMut<PreviewFrames>,
 ) {
     let Some(rx) = rx else { return };
     while let Ok(msg) = rx.0.try_recv() {
         let frame = msg.frame;
         match (msg.tap, msg.picture.into_image()) {
-            (None, Some(img)) => latest.0 = Some((frame, img)),
-            (Some(node), Some(img)) => {
+            (Tap::Program, Some(img)) => latest.0 = Some((frame, img)),
+            (Tap::Feed(node), Some(img)) => {
                 feeds.0.insert(node, (frame, img));
+            }
+            (Tap::Preview(image), Some(img)) => {
+                previews.0.insert(image, (frame, img));
             }
             (tap, None) => {
                 warn!("read-back frame {frame} ({tap:?}) had an unexpected size; dropped")

@@ -9,7 +9,7 @@ use bevy::asset::RenderAssetUsages;
 use bevy::prelude::*;
 use bevy::render::render_resource::{TextureFormat, TextureUsages};
 use show::scene::TransitionKind;
-use show::{NodeId, RenderPlan};
+use show::{NodeId, RenderPlan, TappedPlan};
 
 /// Path in Bevy's `DiagnosticsStore` of the GPU time (ms) of all compositor passes of a frame,
 /// recorded when `bevy::render::diagnostic::RenderDiagnosticsPlugin` is added and the adapter
@@ -113,6 +113,48 @@ impl ReadbackDrops {
 /// Rendered and read back every frame such feeds exist.
 #[derive(Resource, Default)]
 pub struct ScopeFeedFrames(pub HashMap<NodeId, (u64, image::RgbaImage)>);
+
+/// What the console wants rendered besides the program: tapped plans of one scene of the
+/// current show. The render world draws them on every frame `previews` is not empty (so the
+/// main world amortises the cost by setting it only on some frames), after the program and in
+/// slots of their own (one set per plan, at that plan's canvas size): the program and Scope
+/// feeds are untouched, and the preview plans' own feeds and outputs are not rendered.
+#[derive(Resource, Default, Clone)]
+pub struct PreviewRequest {
+    pub previews: Vec<Preview>,
+}
+
+/// One preview plan and the images its taps are drawn into.
+#[derive(Clone)]
+pub struct Preview {
+    /// Compiled with [`show::compile::compile_with_taps`], at any canvas size
+    /// ([`show::TappedPlan::rescaled`] draws thumbnails at their own size, for a fraction of the
+    /// cost).
+    pub plan: Arc<TappedPlan>,
+    /// One image per tap, of any size, made by [`preview_image`]: the tap's picture scaled to
+    /// it (bilinear), composited over black like the program, so what an egui texture of it
+    /// shows is what the program would show for that node. A node without a tap, or an image
+    /// not yet on the GPU, is skipped (a missing tap warns once).
+    pub targets: Vec<(NodeId, Handle<Image>)>,
+}
+
+/// When `enabled`, every rendered preview target is copied back into [`PreviewFrames`]
+/// (tests, tools; the console samples the images directly).
+#[derive(Resource, Default, Clone, Copy, Debug)]
+pub struct PreviewReadback {
+    pub enabled: bool,
+}
+
+/// The newest read-back picture of each preview target image: ([`FrameClock::frame`] it was
+/// rendered with, sRGB-encoded RGBA8, alpha 255).
+#[derive(Resource, Default)]
+pub struct PreviewFrames(pub HashMap<AssetId<Image>, (u64, image::RgbaImage)>);
+
+/// A preview target of `size`: `Rgba8UnormSrgb`, sampleable (egui) and copyable, written
+/// through an `Rgba8Unorm` view like [`CompositeOutput`].
+pub fn preview_image(size: (u32, u32)) -> Image {
+    output_image(size)
+}
 
 /// A canvas-sized render target the final pass writes and the readback copies.
 pub(super) fn output_image(size: (u32, u32)) -> Image {

@@ -16,12 +16,13 @@ use bevy::render::render_resource::{
 use bevy::render::renderer::{RenderDevice, RenderQueue};
 use bevy::render::texture::GpuImage;
 use show::NodeId;
+use show::TappedPlan;
 use show::plan::{FeedFrom, RenderPlan, Sample};
 
 use super::PackedInputs;
 use super::extract::ExtractedProgram;
 use super::inputs::Inputs;
-use super::jobs::{FrameRequest, Job, Warned, frame_jobs};
+use super::jobs::{FrameRequest, Job, Warned, frame_jobs, preview_jobs};
 use super::packing::{PackKey, StaticPacks};
 use super::params::PARAM_BYTES;
 use super::pipelines::CompositorPipelines;
@@ -29,6 +30,9 @@ use super::pipelines::CompositorPipelines;
 /// Most canvas-sized slot textures both plans of a transition may use together (a guard
 /// against a broken plan exhausting memory; compiled scenes need a handful).
 const MAX_SLOTS: usize = 2 * show::plan::MAX_SLOTS as usize;
+
+/// Frames in a row without previews after which their slots are freed (previews turned off).
+const PREVIEW_IDLE_FRAMES: u32 = 120;
 
 /// GPU objects kept between frames.
 #[derive(Resource, Default)]
@@ -46,6 +50,12 @@ pub(super) struct CompositorTextures {
     output_view: Option<(TextureId, TextureView)>,
     /// Render targets of `FeedFrom::Rendered` Scope feeds.
     feeds: HashMap<NodeId, FeedTarget>,
+    /// `Rgba8Unorm` views of preview target images, by image (made again when its texture is).
+    preview_views: HashMap<AssetId<Image>, (TextureId, TextureView)>,
+    /// Each preview plan's slots, by its index in the request: (their size, the slots).
+    preview_sets: Vec<((u32, u32), Vec<TextureView>)>,
+    /// Frames in a row without previews.
+    preview_idle: u32,
 }
 
 /// Where one rendered Scope feed is drawn (and read back from).
@@ -93,6 +103,18 @@ pub(super) struct FrameJobs {
     pub(super) feeds: Vec<FrameFeed>,
     /// Packs written this frame, indexed by [`super::jobs::Target::Pack`].
     pub(super) packs: Vec<(PackKey, TextureView)>,
+    /// Preview targets drawn this frame, indexed by [`super::jobs::Target::Preview`].
+    pub(super) previews: Vec<FramePreview>,
+    /// Whether the preview targets are to be read back.
+    pub(super) preview_readback: bool,
+}
+
+/// One preview target image of this frame.
+pub(super) struct FramePreview {
+    pub(super) image: AssetId<Image>,
+    pub(super) size: (u32, u32),
+    pub(super) texture: Texture,
+    pub(super) view: TextureView,
 }
 
 pub(super) struct FrameFeed {
@@ -154,6 +176,35 @@ pub(super) fn prepare_compositor_textures(
     }
     textures.ensure_slots(&device, canvas, from_slots + plan_slots);
     let feeds = plan.map_or(Vec::new(), |p| textures.rendered_feeds(&device, p));
+    // Previews draw after the program in slot sets of their own, each at its plan's canvas.
+    let previews: Vec<_> = ex
+        .previews
+        .iter()
+        .filter(|(p, _)| {
+            let fits = p.plan.slot_count as usize <= MAX_SLOTS;
+            if !fits && warned.first(format!("preview slots {}", p.plan.slot_count)) {
+                warn!(
+                    "a preview plan needs {} slot textures, more than {MAX_SLOTS}; not drawn",
+                    p.plan.slot_count
+                );
+            }
+            fits
+        })
+        .collect();
+    let sets: Vec<_> = previews
+        .iter()
+        .map(|(p, _)| (p.plan.canvas, p.plan.slot_count as usize))
+        .collect();
+    textures.ensure_preview_slots(&device, &sets);
+    // Per preview: its targets, from `start` in the frame's list.
+    let mut preview_targets = Vec::new();
+    let mut ranges = Vec::new();
+    for (plan, targets) in &previews {
+        let start = preview_targets.len();
+        preview_targets.extend(textures.preview_targets(&ex, plan, targets, &images, &mut warned));
+        ranges.push(start..preview_targets.len());
+    }
+    textures.keep_preview_views(&ex);
 
     let current = Inputs {
         slots: &textures.slots[from_slots..from_slots + plan_slots],
@@ -186,6 +237,26 @@ pub(super) fn prepare_compositor_textures(
     };
     let count = jobs.iter().map(|j| j.pack_mask.count_ones() as usize).sum();
     packed.0.store(count, Ordering::Relaxed);
+    // Preview jobs are not packed: drawn only every few frames, they would make the packs
+    // of the program churn.
+    let samples: Vec<((u32, u32), &Sample)> =
+        preview_targets.iter().map(|(f, s)| (f.size, s)).collect();
+    for (set, ((plan, _), range)) in previews.iter().zip(&ranges).enumerate() {
+        let inputs = Inputs {
+            slots: textures.preview_slots(set),
+            canvas: plan.plan.canvas,
+            ..current
+        };
+        jobs.extend(preview_jobs(
+            &plan.plan,
+            set,
+            &samples[range.clone()],
+            range.start,
+            &inputs,
+            ex.clock,
+            &mut warned,
+        ));
+    }
 
     let Some(buffer) = textures.upload_uniforms(&device, &queue, &jobs, pipes.stride) else {
         return;
@@ -197,6 +268,8 @@ pub(super) fn prepare_compositor_textures(
         readback: ex.readback.then_some(out_size),
         feeds: feeds.into_iter().map(|(f, _)| f).collect(),
         packs: written,
+        previews: preview_targets.into_iter().map(|(f, _)| f).collect(),
+        preview_readback: ex.preview_readback,
     };
 }
 
@@ -278,6 +351,133 @@ impl CompositorTextures {
         self.feeds
             .retain(|id, _| out.iter().any(|(f, _)| f.scope == *id));
         out
+    }
+
+    /// The preview's targets that can be drawn, with their taps' samples. Skipped: a node
+    /// without a tap in the plan (warned once), an image not (yet) on the GPU or without an
+    /// `Rgba8Unorm` view format, and an image the frame also reads or is the program output
+    /// (a pass may not read what it writes).
+    fn preview_targets(
+        &mut self,
+        ex: &ExtractedProgram,
+        plan: &TappedPlan,
+        targets: &[(NodeId, AssetId<Image>)],
+        images: &RenderAssets<GpuImage>,
+        warned: &mut Warned,
+    ) -> Vec<(FramePreview, Sample)> {
+        let mut out = Vec::new();
+        for (node, image) in targets {
+            let Some(tap) = plan.tap(node) else {
+                if warned.first(format!("preview tap {node}")) {
+                    warn!("preview of node {node}: the preview plan has no tap for it; skipped");
+                }
+                continue;
+            };
+            let read = ex.output == Some(*image) || ex.externals.values().any(|a| a == image);
+            let Some(gpu) = images.get(*image).filter(|_| !read) else {
+                continue;
+            };
+            let Some(view) = self.preview_view(*image, gpu) else {
+                if warned.first(format!("preview view {node}")) {
+                    warn!("preview of node {node}: its image has no Rgba8Unorm view; skipped");
+                }
+                continue;
+            };
+            let size = (
+                gpu.texture_descriptor.size.width,
+                gpu.texture_descriptor.size.height,
+            );
+            out.push((
+                FramePreview {
+                    image: *image,
+                    size,
+                    texture: gpu.texture.clone(),
+                    view,
+                },
+                tap.sample.clone(),
+            ));
+        }
+        out
+    }
+
+    /// Drops the views of images no preview of this frame draws into (kept on frames without
+    /// previews, which come between the frames with them).
+    fn keep_preview_views(&mut self, ex: &ExtractedProgram) {
+        if ex.previews.is_empty() {
+            return;
+        }
+        self.preview_views.retain(|id, _| {
+            ex.previews
+                .iter()
+                .any(|(_, targets)| targets.iter().any(|(_, i)| i == id))
+        });
+    }
+
+    /// Makes sure preview set `i` has `sets[i].1` slots of size `sets[i].0`; a set changing
+    /// size is made again, sets beyond `sets` are dropped. Frames without previews (they come
+    /// every few frames) keep everything, until [`PREVIEW_IDLE_FRAMES`] such frames in a row.
+    fn ensure_preview_slots(&mut self, device: &RenderDevice, sets: &[((u32, u32), usize)]) {
+        if sets.is_empty() {
+            self.preview_idle += 1;
+            if self.preview_idle > PREVIEW_IDLE_FRAMES && !self.preview_sets.is_empty() {
+                self.preview_sets.clear();
+                self.preview_views.clear();
+                self.generation += 1;
+            }
+            return;
+        }
+        self.preview_idle = 0;
+        self.preview_sets.truncate(sets.len());
+        if self.preview_sets.len() < sets.len() {
+            self.preview_sets
+                .resize_with(sets.len(), || ((0, 0), Vec::new()));
+        }
+        for (set, &(size, count)) in self.preview_sets.iter_mut().zip(sets) {
+            if set.0 != size {
+                set.1.clear();
+                set.0 = size;
+                self.generation += 1;
+            }
+            while set.1.len() < count {
+                set.1.push(canvas_target(
+                    device,
+                    "compositor_preview_slot",
+                    size,
+                    TextureFormat::Rgba8Unorm,
+                ));
+            }
+        }
+    }
+
+    /// The slots of preview plan `set` (empty when it has none).
+    pub(super) fn preview_slots(&self, set: usize) -> &[TextureView] {
+        self.preview_sets
+            .get(set)
+            .map_or(&[], |(_, v)| v.as_slice())
+    }
+
+    /// An `Rgba8Unorm` view of a preview target (cached per texture), as for the output.
+    fn preview_view(&mut self, image: AssetId<Image>, gpu: &GpuImage) -> Option<TextureView> {
+        if let Some((id, view)) = self.preview_views.get(&image)
+            && *id == gpu.texture.id()
+        {
+            return Some(view.clone());
+        }
+        let d = &gpu.texture_descriptor;
+        let usable = d.view_formats.contains(&TextureFormat::Rgba8Unorm)
+            && d.usage.contains(TextureUsages::RENDER_ATTACHMENT)
+            && d.dimension == TextureDimension::D2;
+        if !usable {
+            return None;
+        }
+        let view = gpu.texture.create_view(&TextureViewDescriptor {
+            label: Some("compositor_preview_unorm"),
+            format: Some(TextureFormat::Rgba8Unorm),
+            ..default()
+        });
+        self.preview_views
+            .insert(image, (gpu.texture.id(), view.clone()));
+        Some(view)
     }
 
     /// Writes the jobs' uniform blocks, uploading only blocks whose bytes changed. Returns the

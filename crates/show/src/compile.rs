@@ -11,15 +11,20 @@
 //!   the previous pass's result: exact, since layers stack one by one over the result below.
 //!
 //! Slot textures are given out by liveness: a slot is free again once no later pass reads it.
+//!
+//! Taps ([`compile_with_taps`]) read chosen nodes' pictures after the last pass, for previews:
+//! their slots stay live to the end (as the output's and feeds' do), a tapped blend is never
+//! spliced into its consumer, and a node folded into its consumer's sample (a transform, an
+//! identity) is tapped through that sample.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::error::{ErrorKind, ShowError};
 use crate::id::NodeId;
 use crate::node::{BlendMode, Fit, NodeKind, Transform};
 use crate::plan::{
     Affine, ExternalSource, FeedFrom, MAX_PASS_INPUTS, Operand, Pass, PassOp, RenderPlan, Sample,
-    ScopeFeed, SlotId,
+    ScopeFeed, SlotId, Tap, TappedPlan,
 };
 use crate::scene::{Scene, Show};
 use crate::validate::find_cycle;
@@ -33,6 +38,19 @@ pub fn compile(
     scene_index: usize,
     sizes: &dyn Fn(&NodeId) -> Option<(u32, u32)>,
 ) -> Result<RenderPlan, ShowError> {
+    compile_with_taps(show, scene_index, sizes, &[]).map(|t| t.plan)
+}
+
+/// Compiles like [`compile`], plus a [`Tap`] for each node of `taps` that exists and has a
+/// picture, in that order (duplicates once). Tapped nodes the output does not use are compiled
+/// too; one that cannot be (a missing input) is left out, as are unknown ids. The output node's
+/// tap is the picture it receives. Without taps the plan is exactly [`compile`]'s.
+pub fn compile_with_taps(
+    show: &Show,
+    scene_index: usize,
+    sizes: &dyn Fn(&NodeId) -> Option<(u32, u32)>,
+    taps: &[NodeId],
+) -> Result<TappedPlan, ShowError> {
     let scene = show
         .scenes
         .get(scene_index)
@@ -64,9 +82,19 @@ pub fn compile(
         passes: Vec::new(),
         externals: BTreeMap::new(),
         feeds: Vec::new(),
+        tapped: taps.iter().cloned().collect(),
     };
     let output = c.input(out_id, "in").map_err(err)?;
-    Ok(c.finish(output))
+    let mut tapped = Vec::new();
+    for node in taps {
+        if tapped.iter().any(|(n, _)| n == node) || !scene.nodes.contains_key(node) {
+            continue;
+        }
+        if let Some(v) = c.tap(node) {
+            tapped.push((node.clone(), v.sample));
+        }
+    }
+    Ok(c.finish(output, tapped))
 }
 
 /// `(node, port) -> source node`.
@@ -114,9 +142,37 @@ struct Compiler<'a> {
     passes: Vec<VPass>,
     externals: BTreeMap<NodeId, (u32, u32)>,
     feeds: Vec<ScopeFeed>,
+    /// Nodes to tap: their blends are not spliced away.
+    tapped: BTreeSet<NodeId>,
 }
 
 impl Compiler<'_> {
+    /// The picture of a tapped node, compiling what the output did not need. On failure
+    /// everything that attempt added is taken back, so the plan is as if it was never asked.
+    fn tap(&mut self, node: &NodeId) -> Option<Val> {
+        let saved = (
+            self.passes.len(),
+            self.memo.clone(),
+            self.externals.clone(),
+            self.feeds.len(),
+        );
+        let result = match self.kind(node) {
+            Ok(NodeKind::Output(_)) => self.input(node, "in"),
+            Ok(_) => self.eval(node),
+            Err(e) => Err(e),
+        };
+        match result {
+            Ok(v) => Some(v),
+            Err(_) => {
+                self.passes.truncate(saved.0);
+                self.memo = saved.1;
+                self.externals = saved.2;
+                self.feeds.truncate(saved.3);
+                None
+            }
+        }
+    }
+
     fn input(&mut self, node: &NodeId, port: &str) -> Result<Val, ErrorKind> {
         let kind = self.kind(node)?;
         let from = self
@@ -331,7 +387,8 @@ impl Compiler<'_> {
     ) {
         if let Some((start, 1)) = v.blend {
             let inner = &self.passes[start];
-            let single_use = self.consumers.get(&inner.node).copied() == Some(1);
+            let single_use = self.consumers.get(&inner.node).copied() == Some(1)
+                && !self.tapped.contains(&inner.node);
             let all_normal = match &inner.op {
                 PassOp::Blend(l) => l.iter().skip(1).all(|(m, _)| *m == BlendMode::Normal),
                 _ => false,
@@ -392,7 +449,7 @@ impl Compiler<'_> {
     }
 
     /// Assigns physical slots by liveness and builds the plan.
-    fn finish(self, output: Val) -> RenderPlan {
+    fn finish(self, output: Val, taps: Vec<(NodeId, Sample)>) -> TappedPlan {
         let n = self.passes.len();
         // Last pass index reading each virtual slot; the output and feeds read after all.
         let mut last_read = vec![0usize; n];
@@ -407,6 +464,9 @@ impl Compiler<'_> {
             }
         }
         note(&output.sample, n);
+        for (_, s) in &taps {
+            note(s, n);
+        }
         for f in &self.feeds {
             if let FeedFrom::Rendered(s) = &f.from {
                 note(s, n);
@@ -463,7 +523,7 @@ impl Compiler<'_> {
                 ..f
             })
             .collect();
-        RenderPlan {
+        let plan = RenderPlan {
             canvas: self.canvas,
             passes,
             slot_count,
@@ -474,6 +534,16 @@ impl Compiler<'_> {
                 .map(|(node, size)| ExternalSource { node, size })
                 .collect(),
             feeds,
+        };
+        TappedPlan {
+            plan,
+            taps: taps
+                .into_iter()
+                .map(|(node, sample)| Tap {
+                    node,
+                    sample: map(sample),
+                })
+                .collect(),
         }
     }
 }
@@ -574,5 +644,185 @@ fn nonzero(v: f64) -> f64 {
         1e-6_f64.copysign(v)
     } else {
         v
+    }
+}
+
+#[cfg(test)]
+mod tap_tests {
+    use std::path::Path;
+
+    use super::*;
+
+    fn show(nodes: &str, edges: &str) -> Show {
+        let text = format!(
+            "(version: 1, canvas: (64, 32), scenes: [(name: \"s\", nodes: {{ {nodes} }}, edges: [ {edges} ])])"
+        );
+        crate::io::load_str(&text, Path::new("x.ron")).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn id(s: &str) -> NodeId {
+        NodeId::new(s)
+    }
+
+    /// The node of the last pass that writes `slot`: whose picture the slot holds at the end.
+    fn last_writer(plan: &RenderPlan, slot: SlotId) -> Option<&NodeId> {
+        plan.passes
+            .iter()
+            .rev()
+            .find(|p| p.target == slot)
+            .map(|p| &p.node)
+    }
+
+    /// solid → i1 → i2 → i3 → i4 → out: four one-input passes, so two slots are reused.
+    fn chain() -> Show {
+        show(
+            r#""a": (kind: solid(())), "i1": (kind: invert(())), "i2": (kind: invert(())),
+               "i3": (kind: invert(())), "i4": (kind: invert(())), "out": (kind: output(()))"#,
+            r#"(from: "a", to: "i1"), (from: "i1", to: "i2"), (from: "i2", to: "i3"),
+               (from: "i3", to: "i4"), (from: "i4", to: "out")"#,
+        )
+    }
+
+    /// A tapped slot in the middle of a chain is never written again, where without the tap it
+    /// would have been reused.
+    #[test]
+    fn taps_keep_their_slots_alive() {
+        let s = chain();
+        let plain = compile(&s, 0, &|_| None).unwrap();
+        let slot_of = |plan: &RenderPlan, node: &str| {
+            plan.passes
+                .iter()
+                .find(|p| p.node == id(node))
+                .map(|p| p.target)
+                .unwrap()
+        };
+        assert_ne!(
+            last_writer(&plain, slot_of(&plain, "i1")),
+            Some(&id("i1")),
+            "untapped, i1's slot is reused"
+        );
+        let tapped = compile_with_taps(&s, 0, &|_| None, &[id("i1"), id("a"), id("i3")]).unwrap();
+        assert_eq!(tapped.taps.len(), 3);
+        for tap in &tapped.taps {
+            let Operand::Slot(slot) = tap.sample.from else {
+                panic!("{} reads a slot", tap.node);
+            };
+            assert_eq!(last_writer(&tapped.plan, slot), Some(&tap.node));
+        }
+        assert!(tapped.plan.slot_count > plain.slot_count);
+        // The program itself is unchanged: same passes, in the same order.
+        let ops: Vec<_> = tapped.plan.passes.iter().map(|p| &p.node).collect();
+        let plain_ops: Vec<_> = plain.passes.iter().map(|p| &p.node).collect();
+        assert_eq!(ops, plain_ops);
+        // No taps: exactly `compile`'s plan.
+        assert_eq!(
+            compile_with_taps(&s, 0, &|_| None, &[]).unwrap().plan,
+            plain
+        );
+    }
+
+    /// A transform costs no pass: its tap is the moved sample its consumer reads.
+    #[test]
+    fn tap_on_a_fused_transform_is_its_sample() {
+        let s = show(
+            r#""a": (kind: solid(())), "t": (kind: transform((position: (8.0, 0.0)))),
+               "i": (kind: invert(())), "out": (kind: output(()))"#,
+            r#"(from: "a", to: "t"), (from: "t", to: "i"), (from: "i", to: "out")"#,
+        );
+        let tapped = compile_with_taps(&s, 0, &|_| None, &[id("t")]).unwrap();
+        let invert = tapped
+            .plan
+            .passes
+            .iter()
+            .find(|p| p.node == id("i"))
+            .unwrap();
+        let tap = tapped.tap(&id("t")).unwrap();
+        assert_eq!(tap.sample, invert.inputs[0]);
+        assert_ne!(tap.sample.xform, Affine::canvas((64, 32)), "moved");
+        assert_eq!(tapped.plan.passes.len(), 2, "still no pass of its own");
+    }
+
+    /// A blend tapped inside another is kept as its own pass so its picture exists; unknown
+    /// ids, unusable nodes and duplicates give no tap; unused nodes and the output do.
+    #[test]
+    fn taps_of_blends_unused_and_missing_nodes() {
+        let s = show(
+            r#""a": (kind: solid(())), "b": (kind: solid(())),
+               "inner": (kind: blend((layers: [(mode: normal, opacity: 1.0), (mode: normal, opacity: 1.0)]))),
+               "outer": (kind: blend((layers: [(mode: normal, opacity: 1.0), (mode: normal, opacity: 1.0)]))),
+               "lonely": (kind: solid(())), "broken": (kind: invert(())), "out": (kind: output(()))"#,
+            r#"(from: "a", to: "inner", port: "0"), (from: "b", to: "inner", port: "1"),
+               (from: "inner", to: "outer", port: "0"), (from: "b", to: "outer", port: "1"),
+               (from: "outer", to: "out")"#,
+        );
+        let plain = compile(&s, 0, &|_| None).unwrap();
+        assert!(
+            plain.passes.iter().all(|p| p.node != id("inner")),
+            "spliced"
+        );
+        let taps = [
+            id("inner"),
+            id("nope"),
+            id("broken"),
+            id("lonely"),
+            id("out"),
+            id("inner"),
+        ];
+        let tapped = compile_with_taps(&s, 0, &|_| None, &taps).unwrap();
+        let names: Vec<_> = tapped.taps.iter().map(|t| t.node.as_str()).collect();
+        assert_eq!(names, ["inner", "lonely", "out"]);
+        let slot = |n: &str| match tapped.tap(&id(n)).unwrap().sample.from {
+            Operand::Slot(s) => s,
+            Operand::External(_) => panic!("{n} reads a slot"),
+        };
+        assert_eq!(last_writer(&tapped.plan, slot("inner")), Some(&id("inner")));
+        assert_eq!(
+            last_writer(&tapped.plan, slot("lonely")),
+            Some(&id("lonely"))
+        );
+        assert_eq!(tapped.tap(&id("out")).unwrap().sample, tapped.plan.output);
+    }
+}
+
+#[cfg(test)]
+mod rescale_tests {
+    use std::path::Path;
+
+    use super::*;
+
+    /// A rescaled plan reads its slots 1:1 on the new canvas, keeps the transform's placement
+    /// in canvas fractions, and scales blur radii; rescaling to the same canvas changes nothing.
+    #[test]
+    fn rescaled_plan_keeps_the_picture() {
+        let text = r#"(version: 1, canvas: (64, 32), scenes: [(name: "s", nodes: {
+            "a": (kind: solid(())), "t": (kind: transform((position: (16.0, 8.0)))),
+            "m": (kind: matte(())), "f": (kind: feather((radius: 8.0))), "out": (kind: output(()))},
+            edges: [(from: "a", to: "t"), (from: "t", to: "m"), (from: "m", to: "f"), (from: "f", to: "out")])])"#;
+        let show = crate::io::load_str(text, Path::new("x.ron")).unwrap_or_else(|e| panic!("{e}"));
+        let plan = compile_with_taps(&show, 0, &|_| None, &[NodeId::new("t")]).unwrap();
+        assert_eq!(plan.rescaled((64, 32)), plan);
+        let small = plan.rescaled((16, 8));
+        assert_eq!(small.plan.canvas, (16, 8));
+        assert_eq!(small.plan.output.xform, Affine::canvas((16, 8)));
+        let uv = |s: &Sample, x: f32, y: f32| {
+            let m = s.xform.m;
+            (
+                m[0] * x + m[1] * y + s.xform.t[0],
+                m[2] * x + m[3] * y + s.xform.t[1],
+            )
+        };
+        // Canvas point (32, 16) of the big plan is (8, 4) of the small one: same UV.
+        let (big, tap) = (&plan.taps[0].sample, &small.taps[0].sample);
+        assert_eq!(uv(big, 32.0, 16.0), uv(tap, 8.0, 4.0));
+        let radii: Vec<f32> = small
+            .plan
+            .passes
+            .iter()
+            .filter_map(|p| match p.op {
+                PassOp::BlurH { radius } | PassOp::BlurV { radius } => Some(radius),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(radii, [2.0, 2.0]);
     }
 }

@@ -17,10 +17,10 @@ pub mod spec;
 pub mod validate;
 
 pub use color::Rgba;
-pub use compile::compile;
+pub use compile::{compile, compile_with_taps};
 pub use error::{ErrorKind, ShowError};
 pub use id::NodeId;
 pub use node::{NodeKind, PortType};
-pub use plan::RenderPlan;
+pub use plan::{RenderPlan, TappedPlan};
 pub use scene::{Edge, Node, Scene, Show};
 pub use validate::validate;

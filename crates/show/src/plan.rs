@@ -158,3 +158,112 @@ pub struct ScopeFeed {
     /// Pixel size the server expects (the pipeline's load size).
     pub size: (u32, u32),
 }
+
+/// Where a tapped node's picture can be read once every pass of the plan has run: its sample
+/// (canvas-mapped, like [`RenderPlan::output`]), whose slot no pass writes after the node.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tap {
+    pub node: NodeId,
+    pub sample: Sample,
+}
+
+/// A scene compiled with taps, for previews of chosen nodes. A wrapper rather than a field of
+/// [`RenderPlan`], so plans built by hand elsewhere keep compiling unchanged.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TappedPlan {
+    pub plan: RenderPlan,
+    /// One per tapped node that exists and has a picture, in the order asked for.
+    pub taps: Vec<Tap>,
+}
+
+impl TappedPlan {
+    /// The tap of `node`, if it has one.
+    pub fn tap(&self, node: &NodeId) -> Option<&Tap> {
+        self.taps.iter().find(|t| t.node == *node)
+    }
+}
+
+impl Sample {
+    /// The same read for a canvas of `to` pixels instead of `from`: target pixels are scaled
+    /// to the old canvas's first.
+    pub fn rescaled(&self, from: (u32, u32), to: (u32, u32)) -> Sample {
+        let sx = from.0 as f32 / to.0.max(1) as f32;
+        let sy = from.1 as f32 / to.1.max(1) as f32;
+        let m = self.xform.m;
+        Sample {
+            from: self.from.clone(),
+            xform: Affine {
+                m: [m[0] * sx, m[1] * sy, m[2] * sx, m[3] * sy],
+                t: self.xform.t,
+            },
+            crop: self.crop,
+        }
+    }
+}
+
+impl RenderPlan {
+    /// The same picture drawn on a canvas of `canvas` pixels (e.g. thumbnail-sized, so a
+    /// preview costs a thumbnail's pixels, not the show's): every map is rescaled and blur
+    /// radii, the only lengths in canvas pixels, with them. Generators work in normalised
+    /// canvas coordinates already.
+    pub fn rescaled(&self, canvas: (u32, u32)) -> RenderPlan {
+        let canvas = (canvas.0.max(1), canvas.1.max(1));
+        let from = self.canvas;
+        let s = |x: &Sample| x.rescaled(from, canvas);
+        let (kx, ky) = (
+            canvas.0 as f32 / from.0.max(1) as f32,
+            canvas.1 as f32 / from.1.max(1) as f32,
+        );
+        RenderPlan {
+            canvas,
+            passes: self
+                .passes
+                .iter()
+                .map(|p| Pass {
+                    node: p.node.clone(),
+                    op: match &p.op {
+                        PassOp::BlurH { radius } => PassOp::BlurH {
+                            radius: radius * kx,
+                        },
+                        PassOp::BlurV { radius } => PassOp::BlurV {
+                            radius: radius * ky,
+                        },
+                        op => op.clone(),
+                    },
+                    inputs: p.inputs.iter().map(s).collect(),
+                    target: p.target,
+                })
+                .collect(),
+            slot_count: self.slot_count,
+            output: s(&self.output),
+            externals: self.externals.clone(),
+            feeds: self
+                .feeds
+                .iter()
+                .map(|f| ScopeFeed {
+                    from: match &f.from {
+                        FeedFrom::Rendered(x) => FeedFrom::Rendered(s(x)),
+                        camera => camera.clone(),
+                    },
+                    ..f.clone()
+                })
+                .collect(),
+        }
+    }
+}
+
+impl TappedPlan {
+    /// [`RenderPlan::rescaled`], taps included.
+    pub fn rescaled(&self, canvas: (u32, u32)) -> TappedPlan {
+        let plan = self.plan.rescaled(canvas);
+        let taps = self
+            .taps
+            .iter()
+            .map(|t| Tap {
+                node: t.node.clone(),
+                sample: t.sample.rescaled(self.plan.canvas, plan.canvas),
+            })
+            .collect();
+        TappedPlan { plan, taps }
+    }
+}

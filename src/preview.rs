@@ -1,0 +1,259 @@
+//! Live pictures of any node's output, for the console's node thumbnails and its viewer.
+//!
+//! The console says what it wants in [`NodePreviews`]; [`PreviewPlugin`] compiles that scene
+//! with taps on those nodes (pure and cheap, only when the request or the show changes), keeps
+//! one target image per picture in [`PreviewImages`], and hands the render world a
+//! [`PreviewRequest`] only on every `every`-th frame, so the GPU cost is amortised. Each image
+//! shows its node's picture composited over black (like the program). Thumbnails are drawn
+//! by the plan rescaled to the thumbnail size ([`TappedPlan::rescaled`]), so they cost a
+//! thumbnail's pixels per pass, not the show's; the viewer by the plan at the show's canvas.
+//! Nothing asked for costs nothing: no plan, no images, no request.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use bevy::prelude::*;
+use show::{NodeId, TappedPlan};
+
+use crate::render::{Preview, PreviewRequest, preview_image};
+use crate::showfile::CurrentShow;
+
+/// What the console wants previewed: nodes of one scene of [`CurrentShow`] (which need not be
+/// on program).
+#[derive(Resource, Debug, Clone)]
+pub struct NodePreviews {
+    /// Scene index in [`CurrentShow`]; `None`: no previews.
+    pub scene: Option<usize>,
+    /// Nodes to show as thumbnails of `thumb_size`.
+    pub nodes: Vec<NodeId>,
+    pub thumb_size: (u32, u32),
+    /// One node shown at the full canvas size.
+    pub viewer: Option<NodeId>,
+    /// Render previews every this many frames (0 counts as 1).
+    pub every: u32,
+}
+
+impl Default for NodePreviews {
+    fn default() -> Self {
+        NodePreviews {
+            scene: None,
+            nodes: Vec::new(),
+            thumb_size: (160, 90),
+            viewer: None,
+            every: 3,
+        }
+    }
+}
+
+/// The images the previews are drawn into (sRGB RGBA8, sampleable: register them with egui).
+/// Only nodes that have a picture are listed: an unknown node or one missing an input has none.
+#[derive(Resource, Debug, Default)]
+pub struct PreviewImages {
+    pub thumbs: HashMap<NodeId, Handle<Image>>,
+    pub viewer: Option<(NodeId, Handle<Image>)>,
+}
+
+/// The compiled previews, between recompiles: the thumbnails' and the viewer's.
+#[derive(Resource, Default)]
+struct PreviewState {
+    previews: Vec<Preview>,
+    /// Frames since the last preview was requested.
+    since: u32,
+    /// Set when the plan changed, so the next frame draws at once.
+    fresh: bool,
+}
+
+/// Adds [`NodePreviews`] (set by the console) and [`PreviewImages`] (read by it). Needs the
+/// compositor (`crate::render::CompositorPlugin`) to draw.
+pub struct PreviewPlugin;
+
+impl Plugin for PreviewPlugin {
+    fn build(&self, app: &mut App) {
+        if !app.world().contains_resource::<Assets<Image>>() {
+            app.init_asset::<Image>();
+        }
+        app.init_resource::<NodePreviews>()
+            .init_resource::<PreviewImages>()
+            .init_resource::<PreviewRequest>()
+            .init_resource::<PreviewState>()
+            .add_systems(PostUpdate, (update_previews, request_previews).chain());
+    }
+}
+
+/// Recompiles the preview plan and reconciles the images when the request or the show changed.
+fn update_previews(
+    previews: Res<NodePreviews>,
+    show: Option<Res<CurrentShow>>,
+    mut images: ResMut<Assets<Image>>,
+    mut out: ResMut<PreviewImages>,
+    mut state: ResMut<PreviewState>,
+) {
+    let show_changed = show.as_ref().is_some_and(|s| s.is_changed());
+    if !previews.is_changed() && !show_changed {
+        return;
+    }
+    let plan = show.as_deref().and_then(|s| compile_preview(s, &previews));
+    let Some(plan) = plan else {
+        // Nothing to draw: drop every image (their GPU textures go with the last handle).
+        *out = PreviewImages::default();
+        *state = PreviewState::default();
+        return;
+    };
+    let thumb = (previews.thumb_size.0.max(1), previews.thumb_size.1.max(1));
+    let mut thumbs = HashMap::new();
+    for node in previews.nodes.iter().filter(|n| plan.tap(n).is_some()) {
+        let old = out.thumbs.remove(node);
+        thumbs.insert(node.clone(), reuse_or_make(old, thumb, &mut images));
+    }
+    let viewer = previews
+        .viewer
+        .as_ref()
+        .filter(|n| plan.tap(n).is_some())
+        .map(|n| {
+            // Another node's viewer image of the same size serves as well.
+            let old = out.viewer.take().map(|(_, h)| h);
+            (n.clone(), reuse_or_make(old, plan.plan.canvas, &mut images))
+        });
+    // Images of nodes no longer asked for are dropped with `out`'s old maps.
+    *out = PreviewImages { thumbs, viewer };
+    debug!(
+        "previews: {} taps, {} passes, {} thumbnails, viewer {:?}",
+        plan.taps.len(),
+        plan.plan.passes.len(),
+        out.thumbs.len(),
+        out.viewer.as_ref().map(|(n, _)| n)
+    );
+    let mut list = Vec::new();
+    if !out.thumbs.is_empty() {
+        list.push(Preview {
+            plan: Arc::new(plan.rescaled(thumb)),
+            targets: out
+                .thumbs
+                .iter()
+                .map(|(n, h)| (n.clone(), h.clone()))
+                .collect(),
+        });
+    }
+    if let Some(v) = &out.viewer {
+        list.push(Preview {
+            plan: Arc::new(plan),
+            targets: vec![v.clone()],
+        });
+    }
+    state.previews = list;
+    state.fresh = true;
+}
+
+/// The scene's plan with taps on every node asked for, sized as the program knows its sources
+/// (the compiled plans' externals: no file is read here). `None` when nothing is asked for or
+/// the scene does not compile.
+fn compile_preview(show: &CurrentShow, previews: &NodePreviews) -> Option<TappedPlan> {
+    let scene = previews.scene?;
+    let mut taps: Vec<NodeId> = previews.nodes.clone();
+    taps.extend(previews.viewer.clone());
+    if taps.is_empty() {
+        return None;
+    }
+    let loaded = &show.0;
+    let sizes = |id: &NodeId| {
+        loaded
+            .plans
+            .iter()
+            .flat_map(|p| &p.externals)
+            .find(|e| e.node == *id)
+            .map(|e| e.size)
+    };
+    match show::compile_with_taps(&loaded.show, scene, &sizes, &taps) {
+        Ok(plan) => Some(plan),
+        Err(e) => {
+            warn!("previews of scene {scene}: {e}");
+            None
+        }
+    }
+}
+
+/// `old` when it is already `size`, else a new target image of `size`.
+fn reuse_or_make(
+    old: Option<Handle<Image>>,
+    size: (u32, u32),
+    images: &mut Assets<Image>,
+) -> Handle<Image> {
+    match old {
+        Some(h)
+            if images
+                .get(&h)
+                .is_some_and(|i| (i.width(), i.height()) == size) =>
+        {
+            h
+        }
+        _ => images.add(preview_image(size)),
+    }
+}
+
+/// Sets [`PreviewRequest`] on frames previews are due (every `every`-th, and at once after a
+/// change) and clears its plan on the others, so the render world draws them only then.
+fn request_previews(
+    previews: Res<NodePreviews>,
+    mut state: ResMut<PreviewState>,
+    mut request: ResMut<PreviewRequest>,
+) {
+    if state.previews.is_empty() {
+        if !request.previews.is_empty() {
+            request.previews.clear();
+        }
+        return;
+    }
+    let every = previews.every.max(1);
+    state.since += 1;
+    let due = state.fresh || state.since >= every;
+    if due {
+        state.since = 0;
+        state.fresh = false;
+        request.previews.clone_from(&state.previews);
+    } else if !request.previews.is_empty() {
+        request.previews.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// With `every = 3`, the request carries the plan on one frame in three (and at once after
+    /// a change); with nothing asked for there is no request at all.
+    #[test]
+    fn previews_are_due_every_n_frames() {
+        let mut app = App::new();
+        app.add_plugins((MinimalPlugins, AssetPlugin::default()))
+            .add_plugins(PreviewPlugin);
+        app.update();
+        assert!(app.world().resource::<PreviewRequest>().previews.is_empty());
+        let plan = Arc::new(
+            show::compile_with_taps(&demo_show(), 0, &|_| None, &[NodeId::new("a")]).unwrap(),
+        );
+        {
+            let mut s = app.world_mut().resource_mut::<PreviewState>();
+            s.previews = vec![Preview {
+                plan,
+                targets: Vec::new(),
+            }];
+            s.fresh = true;
+        }
+        let mut due = Vec::new();
+        for _ in 0..7 {
+            app.update();
+            due.push(!app.world().resource::<PreviewRequest>().previews.is_empty());
+        }
+        assert_eq!(due, [true, false, false, true, false, false, true]);
+    }
+
+    fn demo_show() -> show::Show {
+        show::io::load_str(
+            r#"(version: 1, canvas: (16, 8), scenes: [(name: "s",
+                nodes: {"a": (kind: solid(())), "out": (kind: output(()))},
+                edges: [(from: "a", to: "out")])])"#,
+            std::path::Path::new("x.ron"),
+        )
+        .unwrap()
+    }
+}
