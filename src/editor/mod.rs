@@ -10,7 +10,7 @@
 
 mod compile;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -28,6 +28,7 @@ use show::{NodeId, Show};
 use crate::AppSystems;
 use crate::control::ShowCommand;
 use crate::playback::{Playback, SceneKeys};
+use crate::preview::{NodePreviews, PreviewImages, PreviewPlugin};
 use crate::render::CompositeOutput;
 use crate::showfile::{CurrentShow, EditorOwnsShow, LoadedShow, ShowWatcher};
 use crate::stats::{FrameStats, StatusItems};
@@ -130,6 +131,7 @@ impl Plugin for EditorPlugin {
             enable_absorb_bevy_input_system: true,
             ..default()
         })
+        .add_plugins(PreviewPlugin)
         .add_systems(Startup, spawn_console_camera)
         .add_systems(
             Update,
@@ -164,12 +166,38 @@ fn console_ui(
     output: Res<CompositeOutput>,
     stats: Res<FrameStats>,
     items: Res<StatusItems>,
+    preview_images: Res<PreviewImages>,
+    mut previews: ResMut<NodePreviews>,
+    mut registered: Local<HashSet<AssetId<Image>>>,
     mut program_texture: Local<Option<bevy_egui::egui::TextureId>>,
     mut commands: MessageWriter<ShowCommand>,
     mut exit: MessageWriter<AppExit>,
 ) -> Result {
     let texture = *program_texture
         .get_or_insert_with(|| contexts.add_image(EguiTextureHandle::Weak(output.0.id())));
+    // Pictures of the edited scene's nodes: registered with egui as they come, released as
+    // they go (bevy_egui keys textures by asset id, so registering again is free).
+    let mut live_ids: HashSet<AssetId<Image>> = HashSet::new();
+    let mut thumbnails = HashMap::new();
+    for (node, image) in &preview_images.thumbs {
+        live_ids.insert(image.id());
+        thumbnails.insert(
+            node.clone(),
+            contexts.add_image(EguiTextureHandle::Weak(image.id())),
+        );
+    }
+    let viewer = preview_images.viewer.as_ref().map(|(_, image)| {
+        live_ids.insert(image.id());
+        Picture {
+            texture: contexts.add_image(EguiTextureHandle::Weak(image.id())),
+            size: [show.0.show.canvas.0, show.0.show.canvas.1],
+            rgba: None,
+        }
+    });
+    for gone in registered.difference(&live_ids) {
+        contexts.remove_image(*gone);
+    }
+    *registered = live_ids;
     let ctx = contexts.ctx_mut()?.clone();
     let (cw, ch) = show.0.show.canvas;
     let mut status = format!("{:.1} fps  {:.1} ms", stats.fps(), stats.frame_ms());
@@ -184,13 +212,26 @@ fn console_ui(
             size: [cw, ch],
             rgba: None,
         }),
-        viewer: None,
-        thumbnails: HashMap::new(),
+        viewer,
+        thumbnails,
         node_errors: editor.node_errors.clone(),
         show_error: editor.show_error.clone(),
         status,
     };
     let actions = console.ui(&ctx, &mut editor.doc, &live);
+    // What to preview next: the edited scene's visible nodes (thumbnails on) and the viewer.
+    let nodes = if console.thumbnails_on() {
+        console.visible_nodes()
+    } else {
+        Vec::new()
+    };
+    let viewed = console.viewed_node().cloned();
+    let scene = (!nodes.is_empty() || viewed.is_some()).then_some(console.edited_scene());
+    if scene != previews.scene || nodes != previews.nodes || viewed != previews.viewer {
+        previews.scene = scene;
+        previews.nodes = nodes;
+        previews.viewer = viewed;
+    }
     for action in actions {
         match action {
             Action::Cut(scene) => {
