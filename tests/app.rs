@@ -635,6 +635,43 @@ fn play_opens_a_window_showing_the_program() {
     std::fs::remove_dir_all(dir).unwrap();
 }
 
+/// `play` without `--output-only` opens the console (the primary window, with the program
+/// in a window of its own) and quits by itself: the screenshot is the console at its size,
+/// with the red `PGM` badge of the scene on program in the scenes panel.
+#[test]
+fn play_opens_the_console() {
+    let dir = temp_dir("console");
+    let shot = dir.join("console.png");
+    let show = Path::new(ROOT).join("scenes/demo.ron");
+    let out = Command::new("xvfb-run")
+        .args(["-a", "-s", "-screen 0 1920x1080x24"])
+        .arg(BIN)
+        .arg("play")
+        .arg(&show)
+        .args(["--exit-after", "8", "--screenshot"])
+        .arg(&shot)
+        .env("XDG_RUNTIME_DIR", &dir)
+        .output()
+        .expect("xvfb-run is needed for this test (make test installs it)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let console = image::open(&shot).unwrap().to_rgba8();
+    assert_eq!(console.dimensions(), (1600, 900));
+    // The PGM badge: strongly red pixels in the scenes panel's top left corner.
+    let red = (0..200)
+        .flat_map(|x| (30..80).map(move |y| (x, y)))
+        .filter(|&(x, y)| {
+            let p = console.get_pixel(x, y);
+            p[0] > 150 && p[1] < 80 && p[2] < 80
+        })
+        .count();
+    assert!(red > 50, "no PGM badge in the scenes panel ({red} red pixels)");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
 /// A screenshot that cannot be written fails `play` at once with the path, not after the run.
 #[test]
 fn play_refuses_an_unwritable_screenshot_path_up_front() {
