@@ -668,7 +668,10 @@ fn play_opens_the_console() {
             p[0] > 150 && p[1] < 80 && p[2] < 80
         })
         .count();
-    assert!(red > 50, "no PGM badge in the scenes panel ({red} red pixels)");
+    assert!(
+        red > 50,
+        "no PGM badge in the scenes panel ({red} red pixels)"
+    );
     std::fs::remove_dir_all(dir).unwrap();
 }
 

@@ -29,7 +29,7 @@ use crate::AppSystems;
 use crate::control::ShowCommand;
 use crate::playback::{Playback, SceneKeys};
 use crate::preview::{NodePreviews, PreviewImages, PreviewPlugin};
-use crate::render::CompositeOutput;
+use crate::render::{CompositeOutput, PreviewFrames, PreviewReadback};
 use crate::showfile::{CurrentShow, EditorOwnsShow, LoadedShow, ShowWatcher};
 use crate::stats::{FrameStats, StatusItems};
 
@@ -167,6 +167,8 @@ fn console_ui(
     stats: Res<FrameStats>,
     items: Res<StatusItems>,
     preview_images: Res<PreviewImages>,
+    mut preview_readback: Option<ResMut<PreviewReadback>>,
+    preview_frames: Option<Res<PreviewFrames>>,
     mut previews: ResMut<NodePreviews>,
     mut registered: Local<HashSet<AssetId<Image>>>,
     mut program_texture: Local<Option<bevy_egui::egui::TextureId>>,
@@ -186,12 +188,26 @@ fn console_ui(
             contexts.add_image(EguiTextureHandle::Weak(image.id())),
         );
     }
+    // The viewer's pixels come back from the GPU only while the viewer is open (for the value
+    // under the cursor); thumbnails are never read back.
+    let want_pixels = preview_images.viewer.is_some();
+    if let Some(readback) = preview_readback.as_mut()
+        && readback.enabled != want_pixels
+    {
+        readback.enabled = want_pixels;
+    }
     let viewer = preview_images.viewer.as_ref().map(|(_, image)| {
         live_ids.insert(image.id());
+        let pixels = preview_frames
+            .as_ref()
+            .and_then(|f| f.0.get(&image.id()))
+            .map(|(_, rgba)| rgba);
         Picture {
             texture: contexts.add_image(EguiTextureHandle::Weak(image.id())),
-            size: [show.0.show.canvas.0, show.0.show.canvas.1],
-            rgba: None,
+            size: pixels.map_or([show.0.show.canvas.0, show.0.show.canvas.1], |p| {
+                [p.width(), p.height()]
+            }),
+            rgba: pixels.map(|p| p.as_raw().as_slice()),
         }
     });
     for gone in registered.difference(&live_ids) {
