@@ -55,6 +55,9 @@ pub struct PlayArgs {
     /// windowed when absent. See `metadj-scope monitors`.
     #[arg(long, value_name = "N", conflicts_with = "output_only")]
     pub output_monitor: Option<usize>,
+    /// Where OSC control listens (UDP), or `off`. Loopback only: OSC has no authentication.
+    #[arg(long, value_name = "ADDR|off", default_value = "127.0.0.1:9000", value_parser = parse_osc)]
+    pub osc: Option<std::net::SocketAddr>,
     /// With `--output-only`: borderless fullscreen with the cursor hidden and no UI.
     #[arg(long)]
     pub fullscreen: bool,
@@ -243,5 +246,35 @@ mod tests {
                 .is_err()
             );
         }
+    }
+}
+
+/// `off`, or a loopback `ip:port` (OSC cannot authenticate a sender, so it never listens on
+/// other interfaces).
+fn parse_osc(s: &str) -> Result<Option<std::net::SocketAddr>, String> {
+    if s == "off" {
+        return Ok(None);
+    }
+    let addr: std::net::SocketAddr = s
+        .parse()
+        .map_err(|e| format!("{s:?}: expected ip:port or off ({e})"))?;
+    if !addr.ip().is_loopback() {
+        return Err(format!(
+            "{addr}: OSC has no authentication, so it listens on loopback only (127.0.0.1:PORT)"
+        ));
+    }
+    Ok(Some(addr))
+}
+
+#[cfg(test)]
+mod osc_tests {
+    use super::parse_osc;
+
+    #[test]
+    fn osc_listens_on_loopback_or_not_at_all() {
+        assert_eq!(parse_osc("off"), Ok(None));
+        assert!(parse_osc("127.0.0.1:9001").is_ok_and(|a| a.is_some()));
+        assert!(parse_osc("0.0.0.0:9000").is_err());
+        assert!(parse_osc("nonsense").is_err());
     }
 }

@@ -191,6 +191,9 @@ fn play(args: &PlayArgs) -> anyhow::Result<()> {
             visible: !args.fullscreen && !console,
         },
     ));
+    if let Some(addr) = args.osc {
+        app.add_plugins(metadj_scope::osc::OscPlugin { addr });
+    }
     if console {
         app.add_plugins(EditorPlugin {
             show: loaded,

@@ -1,0 +1,227 @@
+//! OSC control: TouchOSC, Bitfocus Companion and the like cut scenes by UDP.
+//!
+//! A `osc-listener` thread owns the socket (loopback by default), decodes packets (bundles
+//! included) and hands the commands it understands to the app through a bounded channel; the
+//! app turns them into [`ShowCommand`]s, the same commands keys and the console send.
+//! Malformed packets and unknown addresses are counted and logged once per sender, never fatal.
+//!
+//! Addresses (1-based scene numbers, or scene names):
+//! - `/metadj/scene/{n|name}/program` cuts that scene to program (no arguments, or a
+//!   non-zero number / `T`: a button's press; `0`/`F`, a release, is ignored).
+
+use std::collections::HashSet;
+use std::net::{SocketAddr, UdpSocket};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
+
+use bevy::prelude::*;
+use crossbeam_channel::{Receiver, Sender};
+use rosc::{OscPacket, OscType};
+
+use crate::AppSystems;
+use crate::control::ShowCommand;
+use crate::showfile::CurrentShow;
+
+/// What an OSC message asked for, before it is matched against the show.
+#[derive(Debug, Clone, PartialEq)]
+pub enum OscRequest {
+    /// A scene by 1-based number or by name.
+    Program(SceneRef),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum SceneRef {
+    Number(usize),
+    Name(String),
+}
+
+/// Listens for OSC on `addr` (`127.0.0.1:9000` by default; port 0 picks a free one).
+pub struct OscPlugin {
+    pub addr: SocketAddr,
+}
+
+/// The running listener: where it listens, and what it could not use.
+#[derive(Resource)]
+pub struct OscListener {
+    pub addr: SocketAddr,
+    requests: Receiver<OscRequest>,
+    /// Packets that did not decode or named an address we do not know.
+    pub rejected: Arc<AtomicU64>,
+    stop: Arc<AtomicBool>,
+}
+
+impl Drop for OscListener {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+impl Plugin for OscPlugin {
+    fn build(&self, app: &mut App) {
+        match OscListener::start(self.addr) {
+            Ok(listener) => {
+                info!("OSC: listening on udp://{}", listener.addr);
+                app.insert_resource(listener)
+                    .add_systems(Update, apply_osc.in_set(AppSystems::Input));
+            }
+            Err(e) => warn!("OSC is off: cannot listen on udp://{}: {e}", self.addr),
+        }
+    }
+}
+
+impl OscListener {
+    pub fn start(addr: SocketAddr) -> std::io::Result<OscListener> {
+        let socket = UdpSocket::bind(addr)?;
+        // Wakes up to notice `stop` even when nothing arrives.
+        socket.set_read_timeout(Some(Duration::from_millis(200)))?;
+        let addr = socket.local_addr()?;
+        let (tx, requests) = crossbeam_channel::bounded(64);
+        let rejected = Arc::new(AtomicU64::new(0));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (r, s) = (rejected.clone(), stop.clone());
+        std::thread::Builder::new()
+            .name("osc-listener".into())
+            .spawn(move || listen(&socket, &tx, &r, &s))?;
+        Ok(OscListener {
+            addr,
+            requests,
+            rejected,
+            stop,
+        })
+    }
+}
+
+fn listen(socket: &UdpSocket, tx: &Sender<OscRequest>, rejected: &AtomicU64, stop: &AtomicBool) {
+    let mut buf = vec![0u8; rosc::decoder::MTU];
+    let mut warned: HashSet<SocketAddr> = HashSet::new();
+    while !stop.load(Ordering::Relaxed) {
+        let (len, from) = match socket.recv_from(&mut buf) {
+            Ok(got) => got,
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                continue;
+            }
+            Err(e) => {
+                warn!("OSC: receive failed: {e}");
+                continue;
+            }
+        };
+        let mut reject = |why: String| {
+            rejected.fetch_add(1, Ordering::Relaxed);
+            // Once per sender: a misconfigured controller must not flood the log.
+            if warned.len() < 256 && warned.insert(from) {
+                warn!("OSC from {from}: {why} (further problems from it are counted, not logged)");
+            }
+        };
+        let packet = match rosc::decoder::decode_udp(&buf[..len]) {
+            Ok((_, packet)) => packet,
+            Err(e) => {
+                reject(format!("not an OSC packet ({e})"));
+                continue;
+            }
+        };
+        let mut messages = Vec::new();
+        flatten(packet, &mut messages);
+        for msg in messages {
+            match parse(&msg.addr, &msg.args) {
+                Ok(Some(request)) => {
+                    // A full channel means the app is stalled: dropping a cut is better than
+                    // blocking the socket.
+                    let _ = tx.try_send(request);
+                }
+                Ok(None) => {}
+                Err(why) => reject(why),
+            }
+        }
+    }
+}
+
+fn flatten(packet: OscPacket, out: &mut Vec<rosc::OscMessage>) {
+    match packet {
+        OscPacket::Message(m) => out.push(m),
+        OscPacket::Bundle(b) => b.content.into_iter().for_each(|p| flatten(p, out)),
+    }
+}
+
+/// What one message asks for: `Ok(None)` for a message that is understood but asks nothing
+/// (a button release), `Err` with the reason for one we cannot use.
+pub fn parse(addr: &str, args: &[OscType]) -> Result<Option<OscRequest>, String> {
+    let parts: Vec<&str> = addr.trim_start_matches('/').split('/').collect();
+    match parts.as_slice() {
+        ["metadj", "scene", scene, "program"] if !scene.is_empty() => {
+            if !pressed(args) {
+                return Ok(None);
+            }
+            let scene = match scene.parse::<usize>() {
+                Ok(n) if n >= 1 => SceneRef::Number(n),
+                Ok(_) => return Err(format!("{addr}: scene numbers start at 1")),
+                Err(_) => SceneRef::Name((*scene).to_owned()),
+            };
+            Ok(Some(OscRequest::Program(scene)))
+        }
+        _ => Err(format!("unknown address {addr}")),
+    }
+}
+
+/// A trigger's value: no argument, `T`, or a non-zero number presses; `F` or 0 releases.
+fn pressed(args: &[OscType]) -> bool {
+    match args.first() {
+        None => true,
+        Some(OscType::Bool(b)) => *b,
+        Some(OscType::Int(i)) => *i != 0,
+        Some(OscType::Float(f)) => *f != 0.0,
+        Some(OscType::Double(f)) => *f != 0.0,
+        Some(_) => true,
+    }
+}
+
+/// Turns OSC requests into live-control commands, resolving scene names against the show.
+fn apply_osc(
+    listener: Res<OscListener>,
+    show: Res<CurrentShow>,
+    mut commands: MessageWriter<ShowCommand>,
+) {
+    for request in listener.requests.try_iter() {
+        let OscRequest::Program(scene) = request;
+        let scenes = &show.0.show.scenes;
+        let index = match &scene {
+            SceneRef::Number(n) => Some(n - 1).filter(|i| *i < scenes.len()),
+            SceneRef::Name(name) => scenes.iter().position(|s| &s.name == name),
+        };
+        match index {
+            Some(i) => {
+                commands.write(ShowCommand::Cut(i));
+            }
+            None => warn!("OSC: no scene {scene:?} (the show has {})", scenes.len()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_parse_to_requests_or_reasons() {
+        assert_eq!(
+            parse("/metadj/scene/2/program", &[]),
+            Ok(Some(OscRequest::Program(SceneRef::Number(2))))
+        );
+        assert_eq!(
+            parse("/metadj/scene/outro/program", &[OscType::Float(1.0)]),
+            Ok(Some(OscRequest::Program(SceneRef::Name("outro".into()))))
+        );
+        // A button's release asks nothing.
+        assert_eq!(
+            parse("/metadj/scene/2/program", &[OscType::Int(0)]),
+            Ok(None)
+        );
+        assert!(parse("/metadj/scene/0/program", &[]).is_err());
+        assert!(parse("/nope", &[]).is_err());
+    }
+}

@@ -1,0 +1,152 @@
+//! OSC control end to end: real UDP packets (encoded with rosc, as TouchOSC or Companion send
+//! them) cut scenes in a running app; malformed packets are counted and change nothing.
+
+#![allow(
+    clippy::unwrap_used,
+    reason = "test helpers: a panic with its message is the failure report"
+)]
+
+use std::net::UdpSocket;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use bevy::prelude::*;
+use metadj_scope::AppSystems;
+use metadj_scope::control::ControlPlugin;
+use metadj_scope::osc::{OscListener, OscPlugin};
+use metadj_scope::playback::{Playback, PlaybackPlugin};
+use metadj_scope::render::Program;
+use metadj_scope::showfile::{self, ShowPlugin};
+use rosc::{OscBundle, OscMessage, OscPacket, OscTime, OscType};
+
+fn app() -> App {
+    let dir = std::env::temp_dir().join(format!("metadj-osc-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("show.ron");
+    let scene = |name: &str| {
+        format!(
+            r#"(name: "{name}", nodes: {{ "bg": (kind: solid(())), "out": (kind: output(())) }}, edges: [(from: "bg", to: "out")])"#
+        )
+    };
+    std::fs::write(
+        &path,
+        format!(
+            "(version: 1, canvas: (64, 36), scenes: [{}, {}, {}])",
+            scene("one"),
+            scene("two"),
+            scene("outro")
+        ),
+    )
+    .unwrap();
+    let loaded = Arc::new(showfile::load_show(&path).unwrap());
+    let mut app = App::new();
+    app.add_plugins(MinimalPlugins)
+        .init_resource::<Program>()
+        .configure_sets(
+            Update,
+            (
+                AppSystems::LoadShow,
+                AppSystems::Input,
+                AppSystems::Control,
+                AppSystems::Playback,
+            )
+                .chain(),
+        )
+        .add_plugins((
+            ShowPlugin {
+                initial: loaded,
+                watch: false,
+            },
+            PlaybackPlugin {
+                start_scene: 0,
+                live_clock: false,
+            },
+            ControlPlugin,
+            OscPlugin {
+                addr: "127.0.0.1:0".parse().unwrap(),
+            },
+        ));
+    app.update();
+    app
+}
+
+fn send(to: std::net::SocketAddr, packet: &OscPacket) {
+    let bytes = rosc::encoder::encode(packet).unwrap();
+    UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .send_to(&bytes, to)
+        .unwrap();
+}
+
+fn message(addr: &str, args: Vec<OscType>) -> OscPacket {
+    OscPacket::Message(OscMessage {
+        addr: addr.to_owned(),
+        args,
+    })
+}
+
+fn until(app: &mut App, what: &str, done: impl Fn(&App) -> bool) {
+    let start = Instant::now();
+    while !done(app) {
+        assert!(start.elapsed() < Duration::from_secs(5), "{what}");
+        app.update();
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+fn scene(app: &App) -> usize {
+    app.world().resource::<Playback>().scene
+}
+
+#[test]
+fn osc_messages_and_bundles_cut_scenes_and_bad_packets_are_counted() {
+    let mut app = app();
+    let addr = app.world().resource::<OscListener>().addr;
+    assert!(addr.ip().is_loopback());
+
+    send(addr, &message("/metadj/scene/2/program", vec![]));
+    until(&mut app, "cut to scene 2 by number", |app| scene(app) == 1);
+
+    // A bundle, as Companion sends a button press: by name.
+    send(
+        addr,
+        &OscPacket::Bundle(OscBundle {
+            timetag: OscTime::from((0, 1)),
+            content: vec![message(
+                "/metadj/scene/outro/program",
+                vec![OscType::Int(1)],
+            )],
+        }),
+    );
+    until(&mut app, "cut to outro by name", |app| scene(app) == 2);
+
+    // A release, garbage, an unknown address and a scene that does not exist change nothing.
+    let rejected = app.world().resource::<OscListener>().rejected.clone();
+    send(
+        addr,
+        &message("/metadj/scene/1/program", vec![OscType::Float(0.0)]),
+    );
+    UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .send_to(b"\x00garbage", addr)
+        .unwrap();
+    send(addr, &message("/nope", vec![]));
+    send(addr, &message("/metadj/scene/9/program", vec![]));
+    until(&mut app, "bad packets counted", |_| {
+        rejected.load(Ordering::Relaxed) >= 2
+    });
+    for _ in 0..20 {
+        app.update();
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert_eq!(scene(&app), 2, "nothing bad moved the program");
+    assert_eq!(rejected.load(Ordering::Relaxed), 2);
+
+    // Still listening afterwards.
+    send(
+        addr,
+        &message("/metadj/scene/1/program", vec![OscType::Bool(true)]),
+    );
+    until(&mut app, "cut back to scene 1", |app| scene(app) == 0);
+}
