@@ -57,7 +57,7 @@ pub struct PlayArgs {
     pub output_monitor: Option<usize>,
     /// Where OSC control listens (UDP), or `off`. Loopback only: OSC has no authentication.
     #[arg(long, value_name = "ADDR|off", default_value = "127.0.0.1:9000", value_parser = parse_osc)]
-    pub osc: Option<std::net::SocketAddr>,
+    pub osc: OscAddr,
     /// With `--output-only`: borderless fullscreen with the cursor hidden and no UI.
     #[arg(long)]
     pub fullscreen: bool,
@@ -249,11 +249,15 @@ mod tests {
     }
 }
 
+/// Where OSC listens; `None` when it is off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OscAddr(pub Option<std::net::SocketAddr>);
+
 /// `off`, or a loopback `ip:port` (OSC cannot authenticate a sender, so it never listens on
 /// other interfaces).
-fn parse_osc(s: &str) -> Result<Option<std::net::SocketAddr>, String> {
+fn parse_osc(s: &str) -> Result<OscAddr, String> {
     if s == "off" {
-        return Ok(None);
+        return Ok(OscAddr(None));
     }
     let addr: std::net::SocketAddr = s
         .parse()
@@ -263,18 +267,32 @@ fn parse_osc(s: &str) -> Result<Option<std::net::SocketAddr>, String> {
             "{addr}: OSC has no authentication, so it listens on loopback only (127.0.0.1:PORT)"
         ));
     }
-    Ok(Some(addr))
+    Ok(OscAddr(Some(addr)))
 }
 
 #[cfg(test)]
 mod osc_tests {
-    use super::parse_osc;
+    use super::{Cli, Command, OscAddr, parse_osc};
+    use clap::Parser;
 
     #[test]
     fn osc_listens_on_loopback_or_not_at_all() {
-        assert_eq!(parse_osc("off"), Ok(None));
-        assert!(parse_osc("127.0.0.1:9001").is_ok_and(|a| a.is_some()));
+        assert_eq!(parse_osc("off"), Ok(OscAddr(None)));
+        assert!(parse_osc("127.0.0.1:9001").is_ok_and(|a| a.0.is_some()));
         assert!(parse_osc("0.0.0.0:9000").is_err());
         assert!(parse_osc("nonsense").is_err());
+        // Through clap, as `play` parses it: the default and `off`.
+        let play = |args: &[&str]| match Cli::try_parse_from(args).map(|c| c.command) {
+            Ok(Command::Play(p)) => p.osc,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            play(&["metadj-scope", "play", "s.ron"]),
+            OscAddr(Some("127.0.0.1:9000".parse().unwrap()))
+        );
+        assert_eq!(
+            play(&["metadj-scope", "play", "s.ron", "--osc", "off"]),
+            OscAddr(None)
+        );
     }
 }

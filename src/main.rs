@@ -191,7 +191,7 @@ fn play(args: &PlayArgs) -> anyhow::Result<()> {
             visible: !args.fullscreen && !console,
         },
     ));
-    if let Some(addr) = args.osc {
+    if let Some(addr) = args.osc.0 {
         app.add_plugins(metadj_scope::osc::OscPlugin { addr });
     }
     if console {
