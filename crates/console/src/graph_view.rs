@@ -138,6 +138,18 @@ impl Viewer<'_, '_> {
             .flatten()
     }
 
+    /// Asks the document to remove the wire into `pin` (a drag-off or a right-click).
+    fn disconnect_input(&mut self, pin: &InPin, snarl: &Snarl<NodeId>) {
+        let dst = snarl[pin.id.node].clone();
+        if let Some((port, _, _)) = self.port(&dst, pin.id.input) {
+            self.out.edits.push(Edit::Disconnect {
+                scene: self.scene_index,
+                to: dst,
+                port,
+            });
+        }
+    }
+
     fn port(&self, id: &NodeId, input: usize) -> Option<(String, show::PortType, bool)> {
         port_of(&self.scene.nodes.get(id)?.kind, input)
     }
@@ -372,26 +384,12 @@ impl SnarlViewer<NodeId> for Viewer<'_, '_> {
     }
 
     fn disconnect(&mut self, _: &OutPin, to: &InPin, snarl: &mut Snarl<NodeId>) {
-        let dst = snarl[to.id.node].clone();
-        if let Some((port, _, _)) = self.port(&dst, to.id.input) {
-            self.out.edits.push(Edit::Disconnect {
-                scene: self.scene_index,
-                to: dst,
-                port,
-            });
-        }
+        self.disconnect_input(to, snarl);
     }
 
     fn drop_inputs(&mut self, pin: &InPin, snarl: &mut Snarl<NodeId>) {
         if !pin.remotes.is_empty() {
-            let dst = snarl[pin.id.node].clone();
-            if let Some((port, _, _)) = self.port(&dst, pin.id.input) {
-                self.out.edits.push(Edit::Disconnect {
-                    scene: self.scene_index,
-                    to: dst,
-                    port,
-                });
-            }
+            self.disconnect_input(pin, snarl);
         }
     }
 

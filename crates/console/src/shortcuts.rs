@@ -58,26 +58,19 @@ pub(crate) fn handle(c: &mut Console, ctx: &egui::Context, doc: &mut Document) -
     {
         c.clipboard = Clipboard::copy(s, &c.selected);
     }
-    if paste && !c.clipboard.is_empty() {
-        let clip = c.clipboard.clone();
-        let created = c.apply_all(
-            ctx,
-            doc,
-            vec![Edit::Paste {
-                scene,
-                clip,
-                offset: PASTE_OFFSET,
-            }],
-        );
-        if !created.is_empty() {
-            c.selected = created;
-        }
-    }
-    if duplicate
-        && !c.selected.is_empty()
-        && let Some(s) = doc.show().scenes.get(scene)
-    {
-        let clip = Clipboard::copy(s, &c.selected);
+    // Paste pastes the clipboard; duplicate pastes a fresh copy of the selection (leaving the
+    // clipboard alone). Both select what they created.
+    let clip = if paste && !c.clipboard.is_empty() {
+        Some(c.clipboard.clone())
+    } else if duplicate && !c.selected.is_empty() {
+        doc.show()
+            .scenes
+            .get(scene)
+            .map(|s| Clipboard::copy(s, &c.selected))
+    } else {
+        None
+    };
+    if let Some(clip) = clip {
         let created = c.apply_all(
             ctx,
             doc,
