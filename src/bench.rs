@@ -475,6 +475,7 @@ pub fn run_previews(args: &BenchArgs, path: &Path) -> anyhow::Result<PreviewBenc
             nodes: nodes.clone(),
             thumb_size: args.thumb_size,
             viewer: None,
+            scenes: Vec::new(),
             every: every.unwrap_or(1),
         };
         for _ in 0..WARM_UP {

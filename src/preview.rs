@@ -1,4 +1,5 @@
-//! Live pictures of any node's output, for the console's node thumbnails and its viewer.
+//! Live pictures of any node's output, for the console's node thumbnails and its viewer, and of
+//! whole scenes, for studio mode's preview monitor and multiview.
 //!
 //! The console says what it wants in [`NodePreviews`]; [`PreviewPlugin`] compiles that scene
 //! with taps on those nodes (pure and cheap, only when the request or the show changes), keeps
@@ -7,14 +8,17 @@
 //! shows its node's picture composited over black (like the program). Thumbnails are drawn
 //! by the plan rescaled to the thumbnail size ([`TappedPlan::rescaled`]), so they cost a
 //! thumbnail's pixels per pass, not the show's; the viewer by the plan at the show's canvas.
+//! A whole scene is its output node tapped, drawn at the size asked for.
 //! Nothing asked for costs nothing: no plan, no images, no request.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use bevy::prelude::*;
+use show::node::NodeKind;
 use show::{NodeId, TappedPlan};
 
+use crate::playback::MonitoredScenes;
 use crate::render::{Preview, PreviewRequest, preview_image};
 use crate::showfile::CurrentShow;
 
@@ -29,6 +33,9 @@ pub struct NodePreviews {
     pub thumb_size: (u32, u32),
     /// One node shown at the full canvas size.
     pub viewer: Option<NodeId>,
+    /// Whole scenes' outputs (the preview monitor, the multiview) at a size each; the same
+    /// scene may be asked for at two sizes.
+    pub scenes: Vec<(usize, (u32, u32))>,
     /// Render previews every this many frames (0 counts as 1).
     pub every: u32,
 }
@@ -40,6 +47,7 @@ impl Default for NodePreviews {
             nodes: Vec::new(),
             thumb_size: (160, 90),
             viewer: None,
+            scenes: Vec::new(),
             every: 3,
         }
     }
@@ -51,6 +59,9 @@ impl Default for NodePreviews {
 pub struct PreviewImages {
     pub thumbs: HashMap<NodeId, Handle<Image>>,
     pub viewer: Option<(NodeId, Handle<Image>)>,
+    /// Pictures of [`NodePreviews::scenes`], by (scene, size); a scene that does not compile
+    /// has none.
+    pub scenes: HashMap<(usize, (u32, u32)), Handle<Image>>,
 }
 
 /// The compiled previews, between recompiles: the thumbnails' and the viewer's.
@@ -76,7 +87,25 @@ impl Plugin for PreviewPlugin {
             .init_resource::<PreviewImages>()
             .init_resource::<PreviewRequest>()
             .init_resource::<PreviewState>()
-            .add_systems(PostUpdate, (update_previews, request_previews).chain());
+            .init_resource::<MonitoredScenes>()
+            .add_systems(
+                PostUpdate,
+                (monitor_scenes, update_previews, request_previews).chain(),
+            );
+    }
+}
+
+/// The scenes previews show are live: their sources publish frames too.
+fn monitor_scenes(previews: Res<NodePreviews>, mut monitored: ResMut<MonitoredScenes>) {
+    if !previews.is_changed() {
+        return;
+    }
+    let mut scenes: Vec<usize> = previews.scene.into_iter().collect();
+    scenes.extend(previews.scenes.iter().map(|(s, _)| *s));
+    scenes.sort_unstable();
+    scenes.dedup();
+    if monitored.0 != scenes {
+        monitored.0 = scenes;
     }
 }
 
@@ -92,61 +121,103 @@ fn update_previews(
     if !previews.is_changed() && !show_changed {
         return;
     }
-    let plan = show.as_deref().and_then(|s| compile_preview(s, &previews));
-    let Some(plan) = plan else {
-        // Nothing to draw: drop every image (their GPU textures go with the last handle).
-        *out = PreviewImages::default();
-        *state = PreviewState::default();
-        return;
-    };
-    let thumb = (previews.thumb_size.0.max(1), previews.thumb_size.1.max(1));
-    let mut thumbs = HashMap::new();
-    for node in previews.nodes.iter().filter(|n| plan.tap(n).is_some()) {
-        let old = out.thumbs.remove(node);
-        thumbs.insert(node.clone(), reuse_or_make(old, thumb, &mut images));
-    }
-    let viewer = previews
-        .viewer
-        .as_ref()
-        .filter(|n| plan.tap(n).is_some())
-        .map(|n| {
-            // Another node's viewer image of the same size serves as well.
-            let old = out.viewer.take().map(|(_, h)| h);
-            (n.clone(), reuse_or_make(old, plan.plan.canvas, &mut images))
-        });
-    // Images of nodes no longer asked for are dropped with `out`'s old maps.
-    *out = PreviewImages { thumbs, viewer };
-    debug!(
-        "previews: {} taps, {} passes, {} thumbnails, viewer {:?}",
-        plan.taps.len(),
-        plan.plan.passes.len(),
-        out.thumbs.len(),
-        out.viewer.as_ref().map(|(n, _)| n)
-    );
     let mut list = Vec::new();
-    if !out.thumbs.is_empty() {
-        list.push(Preview {
-            plan: Arc::new(plan.rescaled(thumb)),
-            targets: out
-                .thumbs
-                .iter()
-                .map(|(n, h)| (n.clone(), h.clone()))
-                .collect(),
-        });
+    let mut next = PreviewImages {
+        scenes: scene_pictures(show.as_deref(), &previews, &mut out, &mut images, &mut list),
+        ..default()
+    };
+    if let Some(plan) = show.as_deref().and_then(|s| compile_preview(s, &previews)) {
+        let thumb = (previews.thumb_size.0.max(1), previews.thumb_size.1.max(1));
+        for node in previews.nodes.iter().filter(|n| plan.tap(n).is_some()) {
+            let old = out.thumbs.remove(node);
+            next.thumbs
+                .insert(node.clone(), reuse_or_make(old, thumb, &mut images));
+        }
+        next.viewer = previews
+            .viewer
+            .as_ref()
+            .filter(|n| plan.tap(n).is_some())
+            .map(|n| {
+                // Another node's viewer image of the same size serves as well.
+                let old = out.viewer.take().map(|(_, h)| h);
+                (n.clone(), reuse_or_make(old, plan.plan.canvas, &mut images))
+            });
+        debug!(
+            "previews: {} taps, {} passes, {} thumbnails, viewer {:?}",
+            plan.taps.len(),
+            plan.plan.passes.len(),
+            next.thumbs.len(),
+            next.viewer.as_ref().map(|(n, _)| n)
+        );
+        if !next.thumbs.is_empty() {
+            list.push(Preview {
+                plan: Arc::new(plan.rescaled(thumb)),
+                targets: next
+                    .thumbs
+                    .iter()
+                    .map(|(n, h)| (n.clone(), h.clone()))
+                    .collect(),
+            });
+        }
+        if let Some(v) = &next.viewer {
+            list.push(Preview {
+                plan: Arc::new(plan),
+                targets: vec![v.clone()],
+            });
+        }
     }
-    if let Some(v) = &out.viewer {
-        list.push(Preview {
-            plan: Arc::new(plan),
-            targets: vec![v.clone()],
-        });
-    }
-    state.previews = list;
-    state.fresh = true;
+    // Images no longer asked for are dropped with `out`'s old maps (their GPU textures go
+    // with the last handle).
+    *out = next;
+    *state = PreviewState {
+        fresh: !list.is_empty(),
+        previews: list,
+        since: 0,
+    };
 }
 
-/// The scene's plan with taps on every node asked for, sized as the program knows its sources
-/// (the compiled plans' externals: no file is read here). `None` when nothing is asked for or
-/// the scene does not compile.
+/// Plans and images for whole-scene pictures: each scene compiled with a tap on its output
+/// node and rescaled to the size asked for, so a multiview thumbnail costs a thumbnail's
+/// pixels per pass.
+fn scene_pictures(
+    show: Option<&CurrentShow>,
+    previews: &NodePreviews,
+    out: &mut PreviewImages,
+    images: &mut Assets<Image>,
+    list: &mut Vec<Preview>,
+) -> HashMap<(usize, (u32, u32)), Handle<Image>> {
+    let mut pictures = HashMap::new();
+    let Some(show) = show else {
+        return pictures;
+    };
+    for &(scene, size) in &previews.scenes {
+        let size = (size.0.max(1), size.1.max(1));
+        if pictures.contains_key(&(scene, size)) {
+            continue;
+        }
+        let Some(output) = show.0.show.scenes.get(scene).and_then(|s| {
+            s.nodes
+                .iter()
+                .find(|(_, n)| matches!(n.kind, NodeKind::Output(_)))
+                .map(|(id, _)| id.clone())
+        }) else {
+            continue;
+        };
+        let Some(plan) = tapped(show, scene, std::slice::from_ref(&output)) else {
+            continue;
+        };
+        let image = reuse_or_make(out.scenes.remove(&(scene, size)), size, images);
+        list.push(Preview {
+            plan: Arc::new(plan.rescaled(size)),
+            targets: vec![(output, image.clone())],
+        });
+        pictures.insert((scene, size), image);
+    }
+    pictures
+}
+
+/// The edited scene's plan with taps on every node asked for; `None` when nothing is asked for
+/// or the scene does not compile.
 fn compile_preview(show: &CurrentShow, previews: &NodePreviews) -> Option<TappedPlan> {
     let scene = previews.scene?;
     let mut taps: Vec<NodeId> = previews.nodes.clone();
@@ -154,6 +225,12 @@ fn compile_preview(show: &CurrentShow, previews: &NodePreviews) -> Option<Tapped
     if taps.is_empty() {
         return None;
     }
+    tapped(show, scene, &taps)
+}
+
+/// A scene of the current show compiled with `taps`, its sources sized as the program knows
+/// them (the compiled plans' externals: no file is read here).
+fn tapped(show: &CurrentShow, scene: usize, taps: &[NodeId]) -> Option<TappedPlan> {
     let loaded = &show.0;
     let sizes = |id: &NodeId| {
         loaded
@@ -163,7 +240,7 @@ fn compile_preview(show: &CurrentShow, previews: &NodePreviews) -> Option<Tapped
             .find(|e| e.node == *id)
             .map(|e| e.size)
     };
-    match show::compile_with_taps(&loaded.show, scene, &sizes, &taps) {
+    match show::compile_with_taps(&loaded.show, scene, &sizes, taps) {
         Ok(plan) => Some(plan),
         Err(e) => {
             warn!("previews of scene {scene}: {e}");

@@ -233,6 +233,7 @@ fn thumbnails_and_viewer_of_the_program_scene() {
         thumb_size: THUMB,
         viewer: Some(id("mix")),
         every: 1,
+        ..Default::default()
     });
     let c = rig.capture();
     for (_, img) in &c.thumbs {
@@ -273,6 +274,7 @@ fn preview_of_another_scene_leaves_the_program_alone() {
         thumb_size: THUMB,
         viewer: None,
         every: 1,
+        ..Default::default()
     });
     let before = rig.capture().program;
     check("program before", &before, main_program);
@@ -282,6 +284,7 @@ fn preview_of_another_scene_leaves_the_program_alone() {
         thumb_size: THUMB,
         viewer: Some(id("out")),
         every: 2,
+        ..Default::default()
     });
     let c = rig.capture();
     assert_eq!(c.thumbs.len(), 1, "no image for an unknown node");
@@ -327,6 +330,7 @@ fn tapped_node_mid_chain_keeps_its_picture() {
         thumb_size: THUMB,
         viewer: None,
         every: 3,
+        ..Default::default()
     });
     let c = rig.capture();
     // a: opaque grey 0.2; colour adjust by brightness only: C + 0.3 (opaque, so no

@@ -156,6 +156,17 @@ fn spawn_console_camera(mut commands: Commands) {
     commands.spawn((Camera2d, PrimaryEguiContext, RenderLayers::none()));
 }
 
+/// Width of a multiview tile's picture, in pixels (the console draws it at 128 points).
+const TILE_WIDTH: u32 = 160;
+/// Width of the preview monitor's picture, in pixels.
+const MONITOR_WIDTH: u32 = 640;
+
+/// `width` by the height that keeps the canvas's aspect.
+fn fit_width(width: u32, (cw, ch): (u32, u32)) -> (u32, u32) {
+    let h = (u64::from(width) * u64::from(ch) / u64::from(cw.max(1))).max(1);
+    (width, u32::try_from(h).unwrap_or(u32::MAX))
+}
+
 /// Draws the console and carries out what it asks.
 fn console_ui(
     mut contexts: EguiContexts,
@@ -210,12 +221,42 @@ fn console_ui(
             rgba: pixels.map(|p| p.as_raw().as_slice()),
         }
     });
+    // Studio mode: the preview scene and the multiview's tiles (the program scene's tile and a
+    // preview of the program scene are the program picture itself).
+    let (cw, ch) = show.0.show.canvas;
+    let program_picture = Picture {
+        texture,
+        size: [cw, ch],
+        rgba: None,
+    };
+    let tile = fit_width(TILE_WIDTH, (cw, ch));
+    let monitor = fit_width(MONITOR_WIDTH, (cw, ch));
+    let mut scene_pictures = HashMap::new();
+    for ((scene, size), image) in &preview_images.scenes {
+        if *size == tile {
+            live_ids.insert(image.id());
+            let id = contexts.add_image(EguiTextureHandle::Weak(image.id()));
+            scene_pictures.insert(*scene, id);
+        }
+    }
+    scene_pictures.insert(playback.scene, texture);
+    let preview = match playback.preview {
+        Some(p) if p == playback.scene => Some(program_picture),
+        Some(p) => preview_images.scenes.get(&(p, monitor)).map(|image| {
+            live_ids.insert(image.id());
+            Picture {
+                texture: contexts.add_image(EguiTextureHandle::Weak(image.id())),
+                size: [monitor.0, monitor.1],
+                rgba: None,
+            }
+        }),
+        None => None,
+    };
     for gone in registered.difference(&live_ids) {
         contexts.remove_image(*gone);
     }
     *registered = live_ids;
     let ctx = contexts.ctx_mut()?.clone();
-    let (cw, ch) = show.0.show.canvas;
     let mut status = format!("{:.1} fps  {:.1} ms", stats.fps(), stats.frame_ms());
     for (key, value) in &items.0 {
         status.push_str(&format!("  {key}: {value}"));
@@ -223,11 +264,12 @@ fn console_ui(
     let editor = &mut *editor;
     let live = Live {
         program_scene: playback.scene,
-        program: Some(Picture {
-            texture,
-            size: [cw, ch],
-            rgba: None,
-        }),
+        program: Some(program_picture),
+        preview_scene: playback.preview,
+        preview,
+        scene_pictures,
+        tbar: playback.tbar_position(),
+        transitioning: playback.transition.is_some(),
         viewer,
         thumbnails,
         node_errors: editor.node_errors.clone(),
@@ -243,15 +285,44 @@ fn console_ui(
     };
     let viewed = console.viewed_node().cloned();
     let scene = (!nodes.is_empty() || viewed.is_some()).then_some(console.edited_scene());
-    if scene != previews.scene || nodes != previews.nodes || viewed != previews.viewer {
+    let mut scenes: Vec<(usize, (u32, u32))> = Vec::new();
+    if console.thumbnails_on() {
+        let count = show.0.show.scenes.len();
+        scenes.extend(
+            (0..count)
+                .filter(|s| *s != playback.scene)
+                .map(|s| (s, tile)),
+        );
+    }
+    if let Some(p) = playback.preview.filter(|p| *p != playback.scene) {
+        scenes.push((p, monitor));
+    }
+    if scene != previews.scene
+        || nodes != previews.nodes
+        || viewed != previews.viewer
+        || scenes != previews.scenes
+    {
         previews.scene = scene;
         previews.nodes = nodes;
         previews.viewer = viewed;
+        previews.scenes = scenes;
     }
     for action in actions {
         match action {
             Action::Cut(scene) => {
                 commands.write(ShowCommand::Cut(scene));
+            }
+            Action::Preview(scene) => {
+                commands.write(ShowCommand::Preview(scene));
+            }
+            Action::Take => {
+                commands.write(ShowCommand::Take);
+            }
+            Action::Auto(with) => {
+                commands.write(ShowCommand::Auto(with));
+            }
+            Action::TBar(position, with) => {
+                commands.write(ShowCommand::TBar(position, with));
             }
             Action::Save => editor.save(),
             Action::Quit => {

@@ -14,7 +14,7 @@ use show::NodeId;
 use show::node::{CameraDevice, NodeKind};
 
 use crate::AppSystems;
-use crate::playback::Playback;
+use crate::playback::{MonitoredScenes, Playback};
 use crate::render::ExternalTextures;
 use crate::showfile::CurrentShow;
 use crate::stats::StatusItems;
@@ -64,6 +64,7 @@ impl Plugin for CameraSourcesPlugin {
     fn build(&self, app: &mut App) {
         app.init_resource::<CameraFrames>()
             .init_resource::<ExternalTextures>()
+            .init_resource::<MonitoredScenes>()
             .add_systems(
                 Update,
                 (reconcile_cameras, update_cameras, publish_cameras)
@@ -221,16 +222,19 @@ fn update_cameras(
     }
 }
 
-/// Ids of `kind`-matching nodes in the scenes on screen (a transition's source and target).
+/// Ids of `kind`-matching nodes in the scenes on screen (a transition's source and target) and
+/// in the scenes the console shows off program ([`MonitoredScenes`]).
 pub(crate) fn on_screen(
     show: &CurrentShow,
     playback: &Playback,
+    monitored: &MonitoredScenes,
     is_kind: impl Fn(&NodeKind) -> bool,
 ) -> HashSet<NodeId> {
     let scenes = &show.0.show.scenes;
     let from = playback.transition.as_ref().map(|t| t.from_scene);
     from.into_iter()
         .chain([playback.scene])
+        .chain(monitored.0.iter().copied())
         .filter_map(|i| scenes.get(i))
         .flat_map(|scene| {
             scene
@@ -246,11 +250,14 @@ pub(crate) fn on_screen(
 fn publish_cameras(
     show: Res<CurrentShow>,
     playback: Res<Playback>,
+    monitored: Res<MonitoredScenes>,
     sources: Query<&CameraSource>,
     mut externals: ResMut<ExternalTextures>,
     mut published: Local<HashSet<NodeId>>,
 ) {
-    let visible = on_screen(&show, &playback, |k| matches!(k, NodeKind::Camera(_)));
+    let visible = on_screen(&show, &playback, &monitored, |k| {
+        matches!(k, NodeKind::Camera(_))
+    });
     let next = sources
         .iter()
         .filter(|s| s.size.is_some() && visible.contains(&s.node))

@@ -26,7 +26,7 @@ use show::node::{InputMode, Interpolation, NodeKind, ScopeFallback, ScopeNode, S
 use show::plan::FeedFrom;
 
 use crate::AppSystems;
-use crate::playback::Playback;
+use crate::playback::{MonitoredScenes, Playback};
 use crate::render::{ExternalOpacity, ExternalTextures, ScopeFeedFrames};
 use crate::showfile::CurrentShow;
 use crate::sources::camera::{self, CameraFrames, CameraSource, CameraSystems, on_screen};
@@ -110,6 +110,7 @@ impl Plugin for ScopeSourcesPlugin {
     fn build(&self, app: &mut App) {
         app.init_resource::<CameraFrames>()
             .init_resource::<ExternalTextures>()
+            .init_resource::<MonitoredScenes>()
             .init_resource::<ExternalOpacity>()
             .init_resource::<ScopeStatuses>()
             .add_systems(
@@ -467,13 +468,16 @@ pub fn status_text(stats: &ScopeStats) -> String {
 fn publish_scopes(
     show: Res<CurrentShow>,
     playback: Res<Playback>,
+    monitored: Res<MonitoredScenes>,
     sources: Query<&ScopeSource>,
     cameras: Query<&CameraSource>,
     mut externals: ResMut<ExternalTextures>,
     mut opacity: ResMut<ExternalOpacity>,
     mut published: Local<HashSet<NodeId>>,
 ) {
-    let visible = on_screen(&show, &playback, |k| matches!(k, NodeKind::Scope(_)));
+    let visible = on_screen(&show, &playback, &monitored, |k| {
+        matches!(k, NodeKind::Scope(_))
+    });
     opacity.0.retain(|id, _| visible.contains(id));
     let mut next: HashMap<NodeId, Handle<Image>> = HashMap::new();
     for source in sources.iter().filter(|s| visible.contains(&s.node)) {

@@ -9,7 +9,8 @@
 //! - `editing`: the top bar, the graph panel and edits from it.
 //! - `graph`: the snarl projection of the edited scene; `graph_view`: drawing it.
 //! - `palette`: adding nodes. `inspector`: parameters. `scenes`: the scene list.
-//! - `viewer`: program monitor and node viewer. `dialogs`: quit and conflict questions.
+//! - `studio`: studio mode (multiview, preview/program monitors, Take, Auto, T-bar).
+//! - `viewer`: monitors and the node viewer. `dialogs`: quit and conflict questions.
 //! - `minimap`: the graph overview. `shortcuts`: keys. `style`: pin colours and shapes.
 
 mod dialogs;
@@ -22,6 +23,7 @@ mod minimap;
 mod palette;
 mod scenes;
 mod shortcuts;
+mod studio;
 mod style;
 mod viewer;
 
@@ -30,6 +32,7 @@ use std::collections::HashMap;
 use document::{Clipboard, Document};
 use egui::{Id, LayerId, Pos2, Rect, UiBuilder};
 use show::NodeId;
+use show::scene::Transition;
 
 #[doc(hidden)]
 pub use graph::PinKey;
@@ -42,6 +45,16 @@ pub struct Live<'a> {
     pub program_scene: usize,
     /// The program picture, for the monitor.
     pub program: Option<Picture<'a>>,
+    /// The scene in preview (studio mode), if any.
+    pub preview_scene: Option<usize>,
+    /// The preview scene's picture, for the preview monitor.
+    pub preview: Option<Picture<'a>>,
+    /// Small live pictures of whole scenes by index, for the multiview.
+    pub scene_pictures: HashMap<usize, egui::TextureId>,
+    /// Where the T-bar stands (0..1): the mix of a transition driven by hand.
+    pub tbar: f32,
+    /// A transition is running (Auto or T-bar).
+    pub transitioning: bool,
     /// The output of the node picked for the viewer ([`Console::viewed_node`]).
     pub viewer: Option<Picture<'a>>,
     /// Small live pictures of node outputs in the edited scene, by node id.
@@ -69,6 +82,14 @@ pub struct Picture<'a> {
 pub enum Action {
     /// Put scene `n` on program (keys 1-9, or a click in the scenes panel). Live control, not an edit.
     Cut(usize),
+    /// Put scene `n` in preview (Shift+1-9, a click in the multiview).
+    Preview(usize),
+    /// Cut the preview to program.
+    Take,
+    /// Transition the preview to program, with this transition or the preview scene's own.
+    Auto(Option<Transition>),
+    /// The T-bar moved to this position (0..=1), mixing with this transition or the scene's own.
+    TBar(f32, Option<Transition>),
     /// Save the document to its file (Ctrl+S).
     Save,
     /// Close the app: asked for, and confirmed if there were unsaved changes.
@@ -90,6 +111,9 @@ pub struct Console {
     graph: graph::Graph,
     palette: palette::Palette,
     scenes: scenes::ScenesPanel,
+    studio: studio::Studio,
+    /// The preview scene last frame: a new one becomes the edited scene.
+    last_preview: Option<usize>,
     dialog: dialogs::Dialog,
     /// Survives switching scenes, so nodes can be pasted into another scene.
     clipboard: Clipboard,
@@ -122,6 +146,13 @@ impl Console {
     pub fn ui_in(&mut self, ui: &mut egui::Ui, doc: &mut Document, live: &Live) -> Vec<Action> {
         let ctx = ui.ctx().clone();
         let scene_count = doc.show().scenes.len();
+        // Sending a scene to preview is how an operator says "this is the one I prepare".
+        if live.preview_scene != self.last_preview {
+            self.last_preview = live.preview_scene;
+            if let Some(p) = live.preview_scene {
+                self.edit_scene(p);
+            }
+        }
         self.edited_scene = self.edited_scene.min(scene_count.saturating_sub(1));
         let mut actions = shortcuts::handle(self, &ctx, doc);
 
@@ -131,9 +162,13 @@ impl Console {
             .default_size(200.0)
             .size_range(160.0..=320.0)
             .show(ui, |ui| {
-                let out = self
-                    .scenes
-                    .show(ui, doc, self.edited_scene, live.program_scene);
+                let out = self.scenes.show(
+                    ui,
+                    doc,
+                    self.edited_scene,
+                    live.program_scene,
+                    live.preview_scene,
+                );
                 actions.extend(out.actions);
                 if let Some(e) = out.error {
                     self.refuse(&ctx, e);
@@ -159,20 +194,25 @@ impl Console {
             });
         egui::Panel::bottom("console_monitors")
             .resizable(true)
-            .default_size(250.0)
-            .size_range(140.0..=600.0)
+            .default_size(340.0)
+            .size_range(220.0..=700.0)
             .show(ui, |ui| {
                 ui.set_min_height(ui.available_height());
+                let names: Vec<String> = doc.show().scenes.iter().map(|s| s.name.clone()).collect();
+                actions.extend(self.studio.multiview(ui, &names, live));
+                ui.separator();
                 let h = (ui.available_height() - 24.0).max(40.0);
-                let w = (ui.available_width() / 2.0 - 12.0).max(40.0);
+                let w = ui.available_width();
+                let monitor_w = ((w - 150.0 - 48.0) / 3.0).max(40.0);
                 ui.horizontal(|ui| {
-                    viewer::program(ui, live.program.as_ref(), egui::vec2(w, h));
+                    let studio_w = 2.0 * monitor_w + 174.0;
+                    actions.extend(self.studio.monitors(ui, live, egui::vec2(studio_w, h)));
                     ui.separator();
                     viewer::viewer(
                         ui,
                         self.viewed.as_ref(),
                         live.viewer.as_ref(),
-                        egui::vec2(w, h),
+                        egui::vec2(monitor_w, h),
                     );
                 });
             });

@@ -2,7 +2,8 @@
 //! selected, with add, duplicate, rename, delete and reorder.
 //!
 //! A click picks the scene to *edit*; putting a scene on program ("Go", a double-click, keys
-//! 1–9) is live control, so it is an [`Action::Cut`] for the host, not an edit.
+//! 1–9) is live control, so it is an [`Action::Cut`] for the host, not an edit. The scene in
+//! preview (studio mode) is marked PVW.
 
 use document::{Document, Edit};
 use egui::{Id, Key, RichText, Ui};
@@ -32,6 +33,7 @@ impl ScenesPanel {
         doc: &mut Document,
         edited: usize,
         program: usize,
+        preview: Option<usize>,
     ) -> ScenesOut {
         let mut out = ScenesOut::default();
         ui.heading("Scenes");
@@ -46,16 +48,20 @@ impl ScenesPanel {
         for i in 0..count {
             let name = doc.show().scenes[i].name.clone();
             ui.horizontal(|ui| {
-                let tally = if i == program {
-                    RichText::new("PGM")
+                let badge = |text: &str, colour| {
+                    RichText::new(text)
                         .strong()
                         .color(egui::Color32::WHITE)
-                        .background_color(style::PROGRAM)
-                } else {
-                    RichText::new(format!(" {} ", i + 1)).weak()
+                        .background_color(colour)
                 };
-                ui.label(tally)
-                    .on_hover_text(if i == program { "On program" } else { "" });
+                let (tally, hover) = if i == program {
+                    (badge("PGM", style::PROGRAM), "On program")
+                } else if preview == Some(i) {
+                    (badge("PVW", style::PREVIEW), "In preview")
+                } else {
+                    (RichText::new(format!(" {} ", i + 1)).weak(), "")
+                };
+                ui.label(tally).on_hover_text(hover);
                 if let Some((at, text)) = &mut self.renaming
                     && *at == i
                 {

@@ -1,6 +1,6 @@
 //! Keyboard shortcuts, read before any widget so they act on last frame's focus.
 //!
-//! Only Ctrl+S works while typing: digits, Delete, Tab and Ctrl+Z/C/V belong to a focused
+//! Keys 1–9 put a scene on program, Shift+1–9 in preview. Only Ctrl+S works while typing: digits, Delete, Tab and Ctrl+Z/C/V belong to a focused
 //! text field (a scene name, a prompt), never to the show.
 
 use document::{Clipboard, Document, Edit};
@@ -105,11 +105,26 @@ pub(crate) fn handle(c: &mut Console, ctx: &egui::Context, doc: &mut Document) -
     }
     if !c.palette.is_open() {
         let scenes = doc.show().scenes.len();
-        for (n, key) in DIGITS.iter().enumerate() {
-            if n < scenes && plain(*key) {
+        for (n, key) in DIGITS.iter().enumerate().take(scenes) {
+            // Shifted first: a plain-key match ignores an extra Shift.
+            if shifted(ctx, *key) {
+                actions.push(Action::Preview(n));
+            } else if plain(*key) {
                 actions.push(Action::Cut(n));
             }
         }
     }
     actions
+}
+
+/// Shift and `key`, matched by the key's place on the keyboard as well: Shift+1 is "!" on
+/// most layouts, and the operator means the key marked 1.
+fn shifted(ctx: &egui::Context, key: Key) -> bool {
+    ctx.input_mut(|i| {
+        let at = i.events.iter().position(|e| {
+            matches!(e, Event::Key { key: k, physical_key, pressed: true, repeat: false, modifiers, .. }
+                if modifiers.shift_only() && (*k == key || *physical_key == Some(key)))
+        });
+        at.map(|at| i.events.remove(at)).is_some()
+    })
 }

@@ -11,6 +11,8 @@ pub const MATTE: Color32 = Color32::from_rgb(240, 180, 60);
 pub const ERROR: Color32 = Color32::from_rgb(235, 70, 70);
 /// The scene on program, as on a video switcher's tally light.
 pub const PROGRAM: Color32 = Color32::from_rgb(200, 30, 30);
+/// The scene in preview (studio mode), green as on a switcher.
+pub const PREVIEW: Color32 = Color32::from_rgb(40, 170, 70);
 
 pub fn port_color(ty: PortType) -> Color32 {
     match ty {

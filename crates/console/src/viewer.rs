@@ -1,4 +1,4 @@
-//! The program monitor and the node viewer: pictures the host renders, drawn keeping their
+//! The preview and program monitors and the node viewer: pictures the host renders, drawn keeping their
 //! aspect, with the pixel value under the cursor in the viewer (for keying by eye).
 
 use egui::load::SizedTexture;
@@ -30,14 +30,21 @@ fn placeholder(ui: &mut Ui, max: Vec2, text: &str) {
     ui.put(rect, egui::Label::new(RichText::new(text).weak()));
 }
 
-pub(crate) fn program(ui: &mut Ui, picture: Option<&Picture>, max: Vec2) {
+/// A monitor (preview or program): its title in its tally colour, and its picture.
+pub(crate) fn monitor(
+    ui: &mut Ui,
+    title: &str,
+    tally: egui::Color32,
+    picture: Option<&Picture>,
+    max: Vec2,
+) {
     ui.vertical(|ui| {
-        ui.label(RichText::new("Program").strong());
+        ui.label(RichText::new(title).strong().color(tally));
         match picture {
             Some(p) => {
                 fitted(ui, p, max);
             }
-            None => placeholder(ui, max, "No program picture"),
+            None => placeholder(ui, max, &format!("No {} picture", title.to_lowercase())),
         }
     });
 }

@@ -38,8 +38,10 @@ fn console_demo_screenshot() {
         egui::TextureOptions::LINEAR,
     );
     h.state_mut().picture = Some((texture.id(), [w as u32, h_px as u32]));
+    h.state_mut().preview_scene = Some(1);
+    h.state_mut().tbar = 0.3;
     h.run_steps(4);
-    click_node(&mut h, "title_place");
+    click_node(&mut h, "key");
     h.get_by_label("View").click();
     h.run_steps(2);
     h.key_press(egui::Key::F);

@@ -16,6 +16,9 @@ pub struct State {
     pub doc: Document,
     pub actions: Vec<Action>,
     pub program_scene: usize,
+    pub preview_scene: Option<usize>,
+    /// The T-bar as the host reports it; tests that drive it play the host's part.
+    pub tbar: f32,
     pub node_errors: HashMap<(usize, NodeId), String>,
     /// A picture for the program monitor, the viewer and every thumbnail.
     pub picture: Option<(egui::TextureId, [u32; 2])>,
@@ -47,6 +50,8 @@ pub fn harness_with(
         doc,
         actions: Vec::new(),
         program_scene: 0,
+        preview_scene: None,
+        tbar: 0.0,
         node_errors: HashMap::new(),
         picture: None,
     };
@@ -65,9 +70,18 @@ pub fn harness_with(
                     .collect(),
                 None => HashMap::new(),
             };
+            let scene_pictures = match s.picture {
+                Some((t, _)) => (0..s.doc.show().scenes.len()).map(|i| (i, t)).collect(),
+                None => HashMap::new(),
+            };
             let live = Live {
+                scene_pictures,
                 program_scene: s.program_scene,
                 program: picture,
+                preview_scene: s.preview_scene,
+                preview: picture,
+                tbar: s.tbar,
+                transitioning: s.tbar > 0.0,
                 viewer: picture,
                 thumbnails,
                 node_errors: s.node_errors.clone(),
@@ -75,6 +89,12 @@ pub fn harness_with(
                 ..Default::default()
             };
             let actions = s.console.ui(ui.ctx(), &mut s.doc, &live);
+            // The host's part for the T-bar: the end or 0 ends the mix and the bar rests at 0.
+            for a in &actions {
+                if let Action::TBar(p, _) = a {
+                    s.tbar = if *p >= 1.0 || *p <= 0.0 { 0.0 } else { *p };
+                }
+            }
             s.actions.extend(actions);
         },
         state,

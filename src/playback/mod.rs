@@ -6,6 +6,8 @@
 //! transition from the scene that is dominant on screen at that moment (the old source before
 //! the midpoint, the old target after it), so the picture jumps by at most half a mix.
 //! Selecting the scene already being shown (or transitioned to) does nothing.
+//!
+//! Studio mode (a preview scene beside the program, Take, Auto and the T-bar) is in [`studio`].
 
 use std::sync::Arc;
 
@@ -18,12 +20,17 @@ use crate::control::ShowCommand;
 use crate::render::{FrameClock, Program, ProgramTransition};
 use crate::showfile::CurrentShow;
 
+mod studio;
+
 /// Which scene plays and how far a transition into it has got.
 #[derive(Resource, Debug, Clone, PartialEq)]
 pub struct Playback {
-    /// Index of the scene being shown (or transitioned to).
+    /// Index of the scene being shown (or transitioned to): the program.
     pub scene: usize,
     pub transition: Option<Transition>,
+    /// The scene in preview (studio mode), shown in the console and taken to program by
+    /// Take, Auto or the T-bar. `None`: no studio mode, scenes go straight to program.
+    pub preview: Option<usize>,
 }
 
 /// A running transition into [`Playback::scene`].
@@ -37,6 +44,8 @@ pub struct Transition {
     pub duration: f32,
     /// Seconds since the start.
     pub elapsed: f32,
+    /// Driven by the T-bar ([`Playback::tbar`]), not by the clock.
+    pub manual: bool,
 }
 
 impl Transition {
@@ -54,11 +63,21 @@ impl Playback {
         Playback {
             scene,
             transition: None,
+            preview: None,
         }
     }
 
-    /// Starts switching to `target`, following the rule in the module docs.
+    /// Starts switching to `target`, following the rule in the module docs. Taking the preview
+    /// scene this way swaps it with the program, as Take does.
     pub fn switch_to(&mut self, target: usize, plans: &[Arc<RenderPlan>], into: &show::Scene) {
+        let old = self.scene;
+        self.switch(target, plans, into.transition);
+        if self.scene != old && self.preview == Some(self.scene) {
+            self.preview = Some(old);
+        }
+    }
+
+    fn switch(&mut self, target: usize, plans: &[Arc<RenderPlan>], with: show::scene::Transition) {
         if target == self.scene || target >= plans.len() {
             return;
         }
@@ -78,11 +97,12 @@ impl Playback {
                 kind: t.kind,
                 duration: t.duration,
                 elapsed: (1.0 - progress) * t.duration,
+                manual: false,
             });
             self.scene = target;
             return;
         }
-        let (kind, duration) = (into.transition.kind, into.transition.duration);
+        let (kind, duration) = (with.kind, with.duration);
         if kind == TransitionKind::Cut || duration <= 0.0 {
             self.scene = target;
             self.transition = None;
@@ -106,12 +126,16 @@ impl Playback {
             kind,
             duration,
             elapsed: 0.0,
+            manual: false,
         });
     }
 
-    /// Advances a running transition by `dt` seconds; ends it when done.
+    /// Advances a running transition by `dt` seconds; ends it when done. A T-bar transition
+    /// stays where the bar is.
     pub fn advance(&mut self, dt: f32) {
-        if let Some(t) = &mut self.transition {
+        if let Some(t) = &mut self.transition
+            && !t.manual
+        {
             t.elapsed += dt;
             if t.progress() >= 1.0 {
                 self.transition = None;
@@ -119,6 +143,11 @@ impl Playback {
         }
     }
 }
+
+/// Scenes the console shows off program (the preview monitor, the multiview, the edited
+/// scene's thumbnails): their live sources are published as well, so those pictures are live.
+#[derive(Resource, Debug, Default, Clone, PartialEq)]
+pub struct MonitoredScenes(pub Vec<usize>);
 
 /// Drives [`FrameClock`] from real time; absent when a caller (the `render` command) sets the
 /// clock itself.
@@ -204,6 +233,12 @@ fn keep_scene_on_reload(
     {
         t.from_scene = names.iter().position(|n| n == old).unwrap_or(usize::MAX);
     }
+    // A preview scene that was deleted leaves studio mode's preview empty, never another scene.
+    if let Some(p) = playback.preview
+        && let Some(old) = last_names.get(p)
+    {
+        playback.preview = names.iter().position(|n| n == old);
+    }
     *last_names = names;
 }
 
@@ -234,11 +269,11 @@ fn tick_clock(time: Res<Time>, mut clock: ResMut<FrameClock>) {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use show::scene::Transition as SceneTransition;
 
-    fn plan(n: u32) -> Arc<RenderPlan> {
+    pub(super) fn plan(n: u32) -> Arc<RenderPlan> {
         Arc::new(RenderPlan {
             canvas: (n, n),
             passes: Vec::new(),
