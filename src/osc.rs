@@ -8,6 +8,9 @@
 //! Addresses (1-based scene numbers, or scene names):
 //! - `/metadj/scene/{n|name}/program` cuts that scene to program (no arguments, or a
 //!   non-zero number / `T`: a button's press; `0`/`F`, a release, is ignored).
+//! - `/metadj/scene/{n|name}/preview` puts it in preview (studio mode); same press rule.
+//! - `/metadj/take` and `/metadj/auto` take the preview (cut, or its transition); same rule.
+//! - `/metadj/tbar f` moves the T-bar to `f` in 0..=1 (1 takes, 0 cancels): a fader.
 
 use std::collections::HashSet;
 use std::net::{SocketAddr, UdpSocket};
@@ -28,6 +31,11 @@ use crate::showfile::CurrentShow;
 pub enum OscRequest {
     /// A scene by 1-based number or by name.
     Program(SceneRef),
+    Preview(SceneRef),
+    Take,
+    Auto,
+    /// The T-bar's position, 0..=1.
+    TBar(f32),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -152,20 +160,35 @@ fn flatten(packet: OscPacket, out: &mut Vec<rosc::OscMessage>) {
 /// (a button release), `Err` with the reason for one we cannot use.
 pub fn parse(addr: &str, args: &[OscType]) -> Result<Option<OscRequest>, String> {
     let parts: Vec<&str> = addr.trim_start_matches('/').split('/').collect();
-    match parts.as_slice() {
+    let scene_ref = |scene: &str| match scene.parse::<usize>() {
+        Ok(n) if n >= 1 => Ok(SceneRef::Number(n)),
+        Ok(_) => Err(format!("{addr}: scene numbers start at 1")),
+        Err(_) => Ok(SceneRef::Name(scene.to_owned())),
+    };
+    let request = match parts.as_slice() {
         ["metadj", "scene", scene, "program"] if !scene.is_empty() => {
-            if !pressed(args) {
-                return Ok(None);
-            }
-            let scene = match scene.parse::<usize>() {
-                Ok(n) if n >= 1 => SceneRef::Number(n),
-                Ok(_) => return Err(format!("{addr}: scene numbers start at 1")),
-                Err(_) => SceneRef::Name((*scene).to_owned()),
-            };
-            Ok(Some(OscRequest::Program(scene)))
+            OscRequest::Program(scene_ref(scene)?)
         }
-        _ => Err(format!("unknown address {addr}")),
-    }
+        ["metadj", "scene", scene, "preview"] if !scene.is_empty() => {
+            OscRequest::Preview(scene_ref(scene)?)
+        }
+        ["metadj", "take"] => OscRequest::Take,
+        ["metadj", "auto"] => OscRequest::Auto,
+        ["metadj", "tbar"] => {
+            let position = match args.first() {
+                Some(OscType::Float(f)) => *f,
+                Some(OscType::Double(f)) => *f as f32,
+                Some(OscType::Int(i)) => *i as f32,
+                _ => return Err(format!("{addr}: needs a number in 0..1")),
+            };
+            if !position.is_finite() {
+                return Err(format!("{addr}: {position} is not a position in 0..1"));
+            }
+            return Ok(Some(OscRequest::TBar(position.clamp(0.0, 1.0))));
+        }
+        _ => return Err(format!("unknown address {addr}")),
+    };
+    Ok(pressed(args).then_some(request))
 }
 
 /// A trigger's value: no argument, `T`, or a non-zero number presses; `F` or 0 releases.
@@ -186,18 +209,27 @@ fn apply_osc(
     show: Res<CurrentShow>,
     mut commands: MessageWriter<ShowCommand>,
 ) {
-    for request in listener.requests.try_iter() {
-        let OscRequest::Program(scene) = request;
-        let scenes = &show.0.show.scenes;
-        let index = match &scene {
+    let scenes = &show.0.show.scenes;
+    let index = |scene: &SceneRef| {
+        let found = match scene {
             SceneRef::Number(n) => Some(n - 1).filter(|i| *i < scenes.len()),
             SceneRef::Name(name) => scenes.iter().position(|s| &s.name == name),
         };
-        match index {
-            Some(i) => {
-                commands.write(ShowCommand::Cut(i));
-            }
-            None => warn!("OSC: no scene {scene:?} (the show has {})", scenes.len()),
+        if found.is_none() {
+            warn!("OSC: no scene {scene:?} (the show has {})", scenes.len());
+        }
+        found
+    };
+    for request in listener.requests.try_iter() {
+        let command = match request {
+            OscRequest::Program(scene) => index(&scene).map(ShowCommand::Cut),
+            OscRequest::Preview(scene) => index(&scene).map(ShowCommand::Preview),
+            OscRequest::Take => Some(ShowCommand::Take),
+            OscRequest::Auto => Some(ShowCommand::Auto(None)),
+            OscRequest::TBar(position) => Some(ShowCommand::TBar(position, None)),
+        };
+        if let Some(command) = command {
+            commands.write(command);
         }
     }
 }
@@ -222,6 +254,23 @@ mod tests {
             Ok(None)
         );
         assert!(parse("/metadj/scene/0/program", &[]).is_err());
+        assert_eq!(
+            parse("/metadj/scene/3/preview", &[OscType::Bool(true)]),
+            Ok(Some(OscRequest::Preview(SceneRef::Number(3))))
+        );
+        assert_eq!(parse("/metadj/take", &[]), Ok(Some(OscRequest::Take)));
+        assert_eq!(parse("/metadj/auto", &[OscType::Int(0)]), Ok(None));
+        assert_eq!(
+            parse("/metadj/tbar", &[OscType::Float(0.25)]),
+            Ok(Some(OscRequest::TBar(0.25)))
+        );
+        // A fader at 0 is a position, not a release; out of range clamps; NaN is refused.
+        assert_eq!(
+            parse("/metadj/tbar", &[OscType::Double(-3.0)]),
+            Ok(Some(OscRequest::TBar(0.0)))
+        );
+        assert!(parse("/metadj/tbar", &[OscType::Float(f32::NAN)]).is_err());
+        assert!(parse("/metadj/tbar", &[]).is_err());
         assert!(parse("/nope", &[]).is_err());
     }
 }

@@ -21,7 +21,10 @@ use metadj_scope::showfile::{self, ShowPlugin};
 use rosc::{OscBundle, OscMessage, OscPacket, OscTime, OscType};
 
 fn app() -> App {
-    let dir = std::env::temp_dir().join(format!("metadj-osc-{}", std::process::id()));
+    // One directory per app: tests run in parallel.
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("metadj-osc-{}-{n}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("show.ron");
     let scene = |name: &str| {
@@ -149,4 +152,33 @@ fn osc_messages_and_bundles_cut_scenes_and_bad_packets_are_counted() {
         &message("/metadj/scene/1/program", vec![OscType::Bool(true)]),
     );
     until(&mut app, "cut back to scene 1", |app| scene(app) == 0);
+}
+
+#[test]
+fn osc_drives_studio_mode_preview_tbar_and_take() {
+    let mut app = app();
+    let addr = app.world().resource::<OscListener>().addr;
+    let studio = |app: &App| {
+        let p = app.world().resource::<Playback>();
+        (p.scene, p.preview, p.tbar_position())
+    };
+    send(addr, &message("/metadj/scene/outro/preview", vec![]));
+    until(&mut app, "outro in preview", |app| {
+        studio(app) == (0, Some(2), 0.0)
+    });
+    // A fader: 0.4 mixes by hand, 1.0 takes.
+    send(addr, &message("/metadj/tbar", vec![OscType::Float(0.4)]));
+    until(&mut app, "T-bar at 0.4", |app| {
+        let (s, p, t) = studio(app);
+        (s, p) == (2, Some(0)) && (t - 0.4).abs() < 1e-6
+    });
+    send(addr, &message("/metadj/tbar", vec![OscType::Float(1.0)]));
+    until(&mut app, "taken by the T-bar", |app| {
+        studio(app) == (2, Some(0), 0.0) && app.world().resource::<Playback>().transition.is_none()
+    });
+    // Take swaps back.
+    send(addr, &message("/metadj/take", vec![OscType::Int(1)]));
+    until(&mut app, "taken back", |app| {
+        studio(app) == (0, Some(2), 0.0)
+    });
 }
