@@ -9,6 +9,7 @@ pub mod cli;
 pub mod control;
 pub mod editor;
 pub mod headless;
+pub mod health;
 pub mod osc;
 pub mod output;
 pub mod playback;

@@ -25,13 +25,14 @@ use crossbeam_channel::Receiver;
 use document::Document;
 use show::{NodeId, Show};
 
-use crate::AppSystems;
 use crate::control::ShowCommand;
 use crate::playback::{Playback, SceneKeys};
 use crate::preview::{NodePreviews, PreviewImages, PreviewPlugin};
 use crate::render::{CompositeOutput, PreviewFrames, PreviewReadback};
 use crate::showfile::{CurrentShow, EditorOwnsShow, LoadedShow, ShowWatcher};
+use crate::sources::scope::ScopeStatuses;
 use crate::stats::{FrameStats, StatusItems};
+use crate::{AppSystems, health};
 
 pub use compile::{Compiled, Compiler};
 
@@ -156,6 +157,9 @@ fn spawn_console_camera(mut commands: Commands) {
     commands.spawn((Camera2d, PrimaryEguiContext, RenderLayers::none()));
 }
 
+/// The frame rate the show is judged against (the cameras' usual rate).
+const TARGET_FPS: f32 = 30.0;
+
 /// Width of a multiview tile's picture, in pixels (the console draws it at 128 points).
 const TILE_WIDTH: u32 = 160;
 /// Width of the preview monitor's picture, in pixels.
@@ -175,8 +179,7 @@ fn console_ui(
     show: Res<CurrentShow>,
     playback: Res<Playback>,
     output: Res<CompositeOutput>,
-    stats: Res<FrameStats>,
-    items: Res<StatusItems>,
+    (stats, items, scope_statuses): (Res<FrameStats>, Res<StatusItems>, Res<ScopeStatuses>),
     preview_images: Res<PreviewImages>,
     mut preview_readback: Option<ResMut<PreviewReadback>>,
     preview_frames: Option<Res<PreviewFrames>>,
@@ -262,7 +265,26 @@ fn console_ui(
         status.push_str(&format!("  {key}: {value}"));
     }
     let editor = &mut *editor;
+    let scope: HashMap<NodeId, console::ScopeLive> = scope_statuses
+        .0
+        .iter()
+        .map(|(id, s)| (id.clone(), health::scope_live(s)))
+        .collect();
+    // The show's light: the worst of the compositor and the Scope nodes on program or preview.
+    let shown = [Some(playback.scene), playback.preview];
+    let shown_scopes = shown
+        .iter()
+        .flatten()
+        .filter_map(|i| show.0.show.scenes.get(*i))
+        .flat_map(|s| s.nodes.keys())
+        .filter_map(|id| scope.get(id).map(|l| l.health));
+    let show_health = shown_scopes
+        .chain([health::compositor(stats.fps(), TARGET_FPS)])
+        .max()
+        .unwrap_or_default();
     let live = Live {
+        scope,
+        health: show_health,
         program_scene: playback.scene,
         program: Some(program_picture),
         preview_scene: playback.preview,

@@ -437,17 +437,14 @@ fn update_scopes(
     }
 }
 
+/// The console's name in lower case (a reason inside keeps its own case).
 fn state_label(state: &ScopeState) -> String {
-    match state {
-        ScopeState::Idle => "idle".into(),
-        ScopeState::Loading { progress: Some(p) } => format!("loading {:.0}%", p * 100.0),
-        ScopeState::Loading { progress: None } => "loading".into(),
-        ScopeState::Connecting => "connecting".into(),
-        ScopeState::Live => "live".into(),
-        ScopeState::Stalled => "stalled".into(),
-        ScopeState::Reconnecting { attempt } => format!("reconnecting (attempt {attempt})"),
-        ScopeState::Failed { reason } => format!("failed: {reason}"),
-    }
+    let name = crate::health::state_name(state);
+    let mut chars = name.chars();
+    chars
+        .next()
+        .map(|c| c.to_lowercase().chain(chars).collect())
+        .unwrap_or_default()
 }
 
 /// `live, in 30.0 fps, out 29.8 fps, rtt 84 ms, age 12 ms`.

@@ -43,6 +43,14 @@ impl Console {
             }
             ui.checkbox(&mut self.thumbnails, "Thumbnails");
             ui.separator();
+            let colour = style::health(live.health);
+            ui.label(
+                RichText::new(format!(" {} ", live.health.label()))
+                    .strong()
+                    .color(egui::Color32::WHITE)
+                    .background_color(colour),
+            )
+            .on_hover_text("The show's health: the worst of the compositor and its Scope nodes");
             ui.label(RichText::new(&live.status).weak());
             if let Some(e) = &live.show_error {
                 ui.colored_label(style::ERROR, e);

@@ -10,6 +10,7 @@
 //! - `graph`: the snarl projection of the edited scene; `graph_view`: drawing it.
 //! - `palette`: adding nodes. `inspector`: parameters. `scenes`: the scene list.
 //! - `studio`: studio mode (multiview, preview/program monitors, Take, Auto, T-bar).
+//! - `scope_panel`: the live Scope controls (prompts, reference strength) and health.
 //! - `viewer`: monitors and the node viewer. `dialogs`: quit and conflict questions.
 //! - `minimap`: the graph overview. `shortcuts`: keys. `style`: pin colours and shapes.
 
@@ -22,6 +23,7 @@ mod inspector_lists;
 mod minimap;
 mod palette;
 mod scenes;
+mod scope_panel;
 mod shortcuts;
 mod studio;
 mod style;
@@ -37,6 +39,36 @@ use show::scene::Transition;
 #[doc(hidden)]
 pub use graph::PinKey;
 pub use palette::WireFrom;
+pub use scope_panel::{SLIDER_INTERVAL, effective_params};
+
+/// A traffic light, as an operator reads it at a glance; thresholds are the host's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub enum Health {
+    #[default]
+    Healthy,
+    Watch,
+    Critical,
+}
+
+impl Health {
+    pub fn label(self) -> &'static str {
+        match self {
+            Health::Healthy => "Healthy",
+            Health::Watch => "Watch",
+            Health::Critical => "Critical",
+        }
+    }
+}
+
+/// One Scope node as the host sees it, for its panel.
+#[derive(Debug, Clone, Default)]
+pub struct ScopeLive {
+    /// "Live", "Loading 43 %", "Stalled"...
+    pub state: String,
+    pub health: Health,
+    /// The numbers behind it: fps, round trip, frame age, reconnects.
+    pub detail: String,
+}
 
 /// What is playing, as the host knows it. Read-only for the console.
 #[derive(Debug, Default)]
@@ -66,6 +98,10 @@ pub struct Live<'a> {
     pub show_error: Option<String>,
     /// One line of status (fps, Scope state) for the status bar.
     pub status: String,
+    /// The Scope nodes that run, by node id.
+    pub scope: HashMap<NodeId, ScopeLive>,
+    /// The show's health: the worst of its parts (shown in the top bar, never on program).
+    pub health: Health,
 }
 
 /// A texture the host renders, with its pixel size and, when available, its pixels (RGBA8,
@@ -112,6 +148,7 @@ pub struct Console {
     palette: palette::Palette,
     scenes: scenes::ScenesPanel,
     studio: studio::Studio,
+    scope_panel: scope_panel::ScopePanel,
     /// The preview scene last frame: a new one becomes the edited scene.
     last_preview: Option<usize>,
     dialog: dialogs::Dialog,
@@ -183,6 +220,19 @@ impl Console {
             // Long list rows must not push the panel over the graph.
             .size_range(240.0..=420.0)
             .show(ui, |ui| {
+                let mut live_scenes = vec![(live.program_scene, "program")];
+                if let Some(p) = live.preview_scene.filter(|p| *p != live.program_scene) {
+                    live_scenes.push((p, "preview"));
+                }
+                let panel = egui::ScrollArea::vertical()
+                    .id_salt("scope_panel")
+                    .max_height(ui.available_height() * 0.5)
+                    .show(ui, |ui| {
+                        self.scope_panel.show(ui, doc, &live_scenes, &live.scope)
+                    });
+                if let Some(e) = panel.inner {
+                    self.refuse(&ctx, e);
+                }
                 let selected = self.selected.last().cloned();
                 let out = inspector::show(ui, doc, self.edited_scene, selected.as_ref());
                 if let Some(v) = out.view {

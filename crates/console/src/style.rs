@@ -14,6 +14,15 @@ pub const PROGRAM: Color32 = Color32::from_rgb(200, 30, 30);
 /// The scene in preview (studio mode), green as on a switcher.
 pub const PREVIEW: Color32 = Color32::from_rgb(40, 170, 70);
 
+/// A health light's colour.
+pub fn health(h: crate::Health) -> Color32 {
+    match h {
+        crate::Health::Healthy => Color32::from_rgb(40, 150, 60),
+        crate::Health::Watch => Color32::from_rgb(200, 140, 20),
+        crate::Health::Critical => Color32::from_rgb(200, 40, 40),
+    }
+}
+
 pub fn port_color(ty: PortType) -> Color32 {
     match ty {
         PortType::Image => IMAGE,

@@ -38,10 +38,19 @@ fn console_demo_screenshot() {
         egui::TextureOptions::LINEAR,
     );
     h.state_mut().picture = Some((texture.id(), [w as u32, h_px as u32]));
-    h.state_mut().preview_scene = Some(1);
+    h.state_mut().program_scene = 1;
+    h.state_mut().preview_scene = Some(0);
+    h.state_mut().scope.insert(
+        NodeId::from("scope"),
+        console::ScopeLive {
+            state: "Live".into(),
+            health: console::Health::Watch,
+            detail: "late frames · in 30.0 / out 24.1 fps · rtt 84 ms (p95 130 ms) · age 612 ms · 0 reconnects".into(),
+        },
+    );
     h.state_mut().tbar = 0.3;
     h.run_steps(4);
-    click_node(&mut h, "key");
+    click_node(&mut h, "title_place");
     h.get_by_label("View").click();
     h.run_steps(2);
     h.key_press(egui::Key::F);

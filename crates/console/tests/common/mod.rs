@@ -19,6 +19,7 @@ pub struct State {
     pub preview_scene: Option<usize>,
     /// The T-bar as the host reports it; tests that drive it play the host's part.
     pub tbar: f32,
+    pub scope: HashMap<NodeId, console::ScopeLive>,
     pub node_errors: HashMap<(usize, NodeId), String>,
     /// A picture for the program monitor, the viewer and every thumbnail.
     pub picture: Option<(egui::TextureId, [u32; 2])>,
@@ -52,6 +53,7 @@ pub fn harness_with(
         program_scene: 0,
         preview_scene: None,
         tbar: 0.0,
+        scope: HashMap::new(),
         node_errors: HashMap::new(),
         picture: None,
     };
@@ -81,6 +83,7 @@ pub fn harness_with(
                 preview_scene: s.preview_scene,
                 preview: picture,
                 tbar: s.tbar,
+                scope: s.scope.clone(),
                 transitioning: s.tbar > 0.0,
                 viewer: picture,
                 thumbnails,

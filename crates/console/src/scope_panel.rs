@@ -1,0 +1,298 @@
+//! The Scope panel: one block per Scope node of the program and preview scenes, for the
+//! performer's live controls.
+//!
+//! - A health badge and one line of numbers ([`ScopeLive`], from the host).
+//! - Prompts as (text, weight) rows, edited as a draft and sent on Enter or "Send", never per
+//!   keystroke: each send is one scene-state edit (one undo step), so one parameter update
+//!   reaches the server, with the prompt transition when one is set.
+//! - The VACE reference strength as a slider applied while dragging, at most every
+//!   [`SLIDER_INTERVAL`] and once more on release, inside one gesture (one undo step); the
+//!   Scope worker coalesces again before the network.
+//!
+//! What is sent is the scene's Scope state (the scene's override of the node's parameters),
+//! so it travels with the scene when it is taken to program.
+
+use std::collections::HashMap;
+
+use document::{Document, Edit};
+use egui::{Color32, RichText, Ui};
+use show::node::{Interpolation, NodeKind, Prompt, ScopeParams};
+use show::{NodeId, Scene};
+
+use crate::{ScopeLive, style};
+
+/// The slider's edits while dragging: 10 per second at most.
+pub const SLIDER_INTERVAL: f64 = 0.1;
+
+#[derive(Debug, Default)]
+pub(crate) struct ScopePanel {
+    /// Prompt drafts by (scene, node): what the document said when editing began, and the
+    /// edit so far.
+    drafts: HashMap<(usize, NodeId), (Draft, Draft)>,
+    /// When the reference-strength slider last applied an edit.
+    last_slider_edit: f64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+struct Draft {
+    prompts: Vec<Prompt>,
+    interpolation: Interpolation,
+    transition_steps: Option<u32>,
+}
+
+impl Draft {
+    fn of(p: &ScopeParams) -> Self {
+        Draft {
+            prompts: p.prompts.clone(),
+            interpolation: p.interpolation,
+            transition_steps: p.transition_steps,
+        }
+    }
+}
+
+/// The parameters a Scope node plays with in `scene`: the scene's override, else the node's.
+pub fn effective_params(scene: &Scene, node: &NodeId) -> Option<ScopeParams> {
+    match scene.nodes.get(node).map(|n| &n.kind) {
+        Some(NodeKind::Scope(s)) => Some(scene.scope.clone().unwrap_or_else(|| s.params.clone())),
+        _ => None,
+    }
+}
+
+impl ScopePanel {
+    /// The blocks for the Scope nodes of `scenes` (program first, then preview); returns a
+    /// refusal to show, if an edit was refused.
+    pub fn show(
+        &mut self,
+        ui: &mut Ui,
+        doc: &mut Document,
+        scenes: &[(usize, &str)],
+        live: &HashMap<NodeId, ScopeLive>,
+    ) -> Option<String> {
+        let mut error = None;
+        let mut seen = Vec::new();
+        for &(scene, role) in scenes {
+            let Some(s) = doc.show().scenes.get(scene) else {
+                continue;
+            };
+            let nodes: Vec<NodeId> = s
+                .nodes
+                .iter()
+                .filter(|(_, n)| matches!(n.kind, NodeKind::Scope(_)))
+                .map(|(id, _)| id.clone())
+                .collect();
+            let name = s.name.clone();
+            for node in nodes {
+                seen.push((scene, node.clone()));
+                let title = format!("Scope “{node}” · {name} ({role})");
+                egui::CollapsingHeader::new(RichText::new(title).strong())
+                    .id_salt(("scope_panel", scene, &node))
+                    .default_open(true)
+                    .show(ui, |ui| {
+                        if let Some(l) = live.get(&node) {
+                            status(ui, l);
+                        }
+                        if let Some(e) = self.node_block(ui, doc, scene, &node) {
+                            error = Some(e);
+                        }
+                    });
+            }
+        }
+        // Drafts of nodes no longer shown are dropped: a draft is for now, not for later.
+        self.drafts.retain(|k, _| seen.contains(k));
+        error
+    }
+
+    fn node_block(
+        &mut self,
+        ui: &mut Ui,
+        doc: &mut Document,
+        scene: usize,
+        node: &NodeId,
+    ) -> Option<String> {
+        let params = doc
+            .show()
+            .scenes
+            .get(scene)
+            .and_then(|s| effective_params(s, node))?;
+        let sent = Draft::of(&params);
+        let (base, draft) = self
+            .drafts
+            .entry((scene, node.clone()))
+            .or_insert_with(|| (sent.clone(), sent.clone()));
+        if draft == base && *base != sent {
+            // Nothing typed, and the document changed (an undo, a reload, another surface):
+            // follow it.
+            *base = sent.clone();
+            *draft = sent.clone();
+        }
+        let mut send = prompts(ui, draft, scene, node);
+        let changed = *draft != sent;
+        ui.horizontal(|ui| {
+            let r = ui
+                .add_enabled(changed, egui::Button::new("Send"))
+                .on_hover_text("Send the prompts to the server (or press Enter in a prompt)");
+            send |= r.clicked();
+            if ui
+                .add_enabled(changed, egui::Button::new("Revert"))
+                .on_hover_text("Forget the unsent changes")
+                .clicked()
+            {
+                *draft = sent.clone();
+            }
+            if changed {
+                ui.label(RichText::new("not sent").italics().weak());
+            }
+        });
+        let mut error = None;
+        if send && *draft != sent {
+            let mut next = params.clone();
+            next.prompts = draft.prompts.clone();
+            next.interpolation = draft.interpolation;
+            next.transition_steps = draft.transition_steps;
+            match doc.apply(Edit::SetSceneScope {
+                scene,
+                scope: Some(next),
+            }) {
+                Ok(_) => *base = draft.clone(),
+                Err(e) => error = Some(e.to_string()),
+            }
+        }
+        ui.separator();
+        if let Some(e) = self.vace(ui, doc, scene, node, &params) {
+            error = Some(e);
+        }
+        error
+    }
+
+    /// The reference-strength slider, applied at most every [`SLIDER_INTERVAL`] while dragged.
+    fn vace(
+        &mut self,
+        ui: &mut Ui,
+        doc: &mut Document,
+        scene: usize,
+        node: &NodeId,
+        params: &ScopeParams,
+    ) -> Option<String> {
+        let mut value = params.vace_context_scale.unwrap_or(1.0);
+        let r = ui
+            .horizontal(|ui| {
+                let label = ui.label("Reference strength").id;
+                ui.add(
+                    egui::Slider::new(&mut value, 0.0..=2.0)
+                        .step_by(0.01)
+                        .clamping(egui::SliderClamping::Edits),
+                )
+                .labelled_by(label)
+            })
+            .inner
+            .on_hover_text(format!(
+                "VACE context scale of “{node}”: how strongly the reference images steer it"
+            ));
+        let now = ui.input(|i| i.time);
+        if r.drag_started() {
+            doc.begin_gesture();
+            self.last_slider_edit = f64::NEG_INFINITY;
+        }
+        let due = now - self.last_slider_edit >= SLIDER_INTERVAL || !r.dragged();
+        let mut error = None;
+        if Some(value) != params.vace_context_scale && (r.changed() || r.drag_stopped()) && due {
+            self.last_slider_edit = now;
+            let mut next = params.clone();
+            next.vace_context_scale = Some(value);
+            if let Err(e) = doc.apply(Edit::SetSceneScope {
+                scene,
+                scope: Some(next),
+            }) {
+                error = Some(e.to_string());
+            }
+        }
+        if r.drag_stopped() {
+            doc.end_gesture();
+        }
+        error
+    }
+}
+
+/// The prompt rows of a draft; `true` when Enter was pressed in one (send now).
+fn prompts(ui: &mut Ui, d: &mut Draft, scene: usize, node: &NodeId) -> bool {
+    let mut send = false;
+    let total: f32 = d.prompts.iter().map(|p| p.weight.max(0.0)).sum();
+    let mut remove = None;
+    for (i, p) in d.prompts.iter_mut().enumerate() {
+        ui.horizontal(|ui| {
+            let r = ui.add(
+                egui::TextEdit::singleline(&mut p.text)
+                    .id(egui::Id::new(("prompt", scene, node, i)))
+                    .hint_text("prompt")
+                    .desired_width(170.0),
+            );
+            if r.lost_focus() && ui.input(|inp| inp.key_pressed(egui::Key::Enter)) {
+                send = true;
+            }
+            let share = if total > 0.0 {
+                p.weight.max(0.0) / total * 100.0
+            } else {
+                0.0
+            };
+            ui.add(
+                egui::Slider::new(&mut p.weight, 0.0..=1.0)
+                    .clamping(egui::SliderClamping::Never)
+                    .show_value(false),
+            )
+            .on_hover_text("Weight");
+            ui.label(format!("{share:.0} %"));
+            if ui.small_button("×").on_hover_text("Remove").clicked() {
+                remove = Some(i);
+            }
+        });
+    }
+    if let Some(i) = remove {
+        d.prompts.remove(i);
+    }
+    ui.horizontal(|ui| {
+        if ui.button("+ Add prompt").clicked() {
+            d.prompts.push(Prompt {
+                text: String::new(),
+                weight: 1.0,
+            });
+        }
+        let names = ["Linear", "Slerp"];
+        let mut chosen = usize::from(d.interpolation == Interpolation::Slerp);
+        egui::ComboBox::from_id_salt(("interpolation", scene, node))
+            .selected_text(names[chosen])
+            .show_index(ui, &mut chosen, names.len(), |i| names[i])
+            .on_hover_text("How weighted prompts are blended");
+        d.interpolation = if chosen == 1 {
+            Interpolation::Slerp
+        } else {
+            Interpolation::Linear
+        };
+    });
+    ui.horizontal(|ui| {
+        let mut steps = d.transition_steps.unwrap_or(0);
+        let label = ui.label("Transition").id;
+        ui.add(
+            egui::DragValue::new(&mut steps)
+                .range(0..=64)
+                .suffix(" chunks"),
+        )
+        .labelled_by(label)
+        .on_hover_text("Blend a prompt change over this many chunks; 0 = at once");
+        d.transition_steps = (steps > 0).then_some(steps);
+    });
+    send
+}
+
+/// The health badge and, below it, the numbers behind it (wrapped: they must not widen the
+/// panel over the graph).
+fn status(ui: &mut Ui, l: &ScopeLive) {
+    let colour = style::health(l.health);
+    ui.label(
+        RichText::new(format!(" {} ", l.state))
+            .strong()
+            .color(Color32::WHITE)
+            .background_color(colour),
+    )
+    .on_hover_text(l.health.label());
+    ui.add(egui::Label::new(RichText::new(&l.detail).small()).wrap());
+}

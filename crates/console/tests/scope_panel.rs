@@ -1,0 +1,89 @@
+//! The Scope panel driven with real input events: typing a prompt sends nothing until Enter,
+//! which sends one scene-state edit; dragging the reference-strength slider for 2 s applies at
+//! most 10 edits a second (one undo step) and the last value arrives.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::*;
+use egui::accesskit::Role;
+use egui::{Key, Modifiers};
+use egui_kittest::kittest::Queryable;
+use show::NodeId;
+
+/// The demo's "avatar" scene holds the Scope node.
+const AVATAR: usize = 1;
+
+fn params(h: &egui_kittest::Harness<State>) -> show::node::ScopeParams {
+    let scene = &h.state().doc.show().scenes[AVATAR];
+    console::effective_params(scene, &NodeId::from("scope")).unwrap()
+}
+
+#[test]
+fn a_prompt_is_sent_on_enter_not_per_keystroke() {
+    let mut h = harness(demo());
+    h.state_mut().program_scene = AVATAR;
+    h.run_steps(3);
+    let before = h.state().doc.revision();
+    let field = h.get_by_role(Role::TextInput);
+    field.click();
+    h.run_steps(2);
+    h.key_press_modifiers(Modifiers::COMMAND, Key::A);
+    type_text(&mut h, "chrome samurai, rim light");
+    h.run_steps(3);
+    assert_eq!(h.state().doc.revision(), before, "typing sends nothing");
+    assert!(h.query_by_label("not sent").is_some());
+    h.key_press(Key::Enter);
+    h.run_steps(3);
+    assert_eq!(h.state().doc.revision(), before + 1, "Enter sends one edit");
+    let p = params(&h);
+    assert_eq!(p.prompts[0].text, "chrome samurai, rim light");
+    assert!(h.query_by_label("not sent").is_none());
+    // One undo step takes it back, and the panel follows the document.
+    h.state_mut().doc.undo();
+    h.run_steps(3);
+    assert_eq!(
+        params(&h).prompts[0].text,
+        "neon cyberpunk dj, glowing outlines"
+    );
+    assert!(h.query_by_label("not sent").is_none());
+}
+
+#[test]
+fn the_reference_strength_slider_is_coalesced_and_the_last_value_arrives() {
+    // 60 frames a second, as a real console.
+    let mut h = harness_with(
+        egui_kittest::Harness::builder().with_step_dt(1.0 / 60.0),
+        demo(),
+    );
+    h.state_mut().program_scene = AVATAR;
+    h.run_steps(3);
+    let r = h
+        .get_by_role_and_label(Role::Slider, "Reference strength")
+        .rect();
+    let before = h.state().doc.revision();
+    let (y, x0, x1) = (r.center().y, r.min.x + 2.0, r.max.x - 2.0);
+    h.hover_at(egui::pos2(x0, y));
+    h.step();
+    press(&h, egui::pos2(x0, y), true);
+    h.step();
+    // 2 s of dragging: 120 frames, moving every frame.
+    for i in 1..=120 {
+        h.hover_at(egui::pos2(x0 + (x1 - x0) * i as f32 / 120.0, y));
+        h.step();
+    }
+    press(&h, egui::pos2(x1, y), false);
+    h.run_steps(3);
+    let edits = h.state().doc.revision() - before;
+    assert!((5..=21).contains(&edits), "{edits} edits in 2 s");
+    assert_eq!(
+        params(&h).vace_context_scale,
+        Some(2.0),
+        "the last value arrives"
+    );
+    // One drag, one undo step.
+    h.state_mut().doc.undo();
+    h.run_steps(2);
+    assert_eq!(params(&h).vace_context_scale, None);
+}
