@@ -361,3 +361,102 @@ fn the_consoles_own_save_is_atomic_and_not_reloaded_as_an_external_edit() {
         "the saved file passes check"
     );
 }
+
+/// What the performer's Scope panel does, checked where it matters, at the server: a sent
+/// prompt is one data-channel update carrying its transition; a reference-strength drag that
+/// edits the scene on every frame for 2 s reaches the server as at most 21 updates (the worker
+/// coalesces), and the last value arrives.
+#[test]
+fn scope_edits_reach_the_server_as_one_update_and_a_drag_is_coalesced() {
+    let srv = scope_server::EmbeddedServer::start(scope_server::ServerOptions::default()).unwrap();
+    let text = SHOW.replace(r#"url: "embedded""#, &format!(r#"url: "{}""#, srv.url()));
+    let path = temp_show("scope-live", &text);
+    let mut app = editor_app(&path);
+    wait_for_sources(&mut app).unwrap();
+    let mut clock = FrameClock::default();
+    let live = |app: &mut App| {
+        let world = app.world_mut();
+        world
+            .query::<&ScopeSource>()
+            .iter(world)
+            .any(|s| s.stats().state == ::scope::ScopeState::Live && s.frames_received() > 3)
+    };
+    let run_for = |app: &mut App, clock: &mut FrameClock, d: Duration| {
+        let start = Instant::now();
+        while start.elapsed() < d {
+            clock.frame += 1;
+            clock.time += 1.0 / 60.0;
+            capture_frame(app, *clock).unwrap();
+        }
+    };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !live(&mut app) {
+        assert!(Instant::now() < deadline, "Scope never went live");
+        run_for(&mut app, &mut clock, Duration::from_millis(100));
+    }
+    run_for(&mut app, &mut clock, Duration::from_millis(500));
+    let node_params = |app: &App| match &app.world().resource::<CurrentShow>().0.show.scenes[0]
+        .nodes[&id("scope")]
+        .kind
+    {
+        NodeKind::Scope(s) => s.params.clone(),
+        _ => unreachable!("scope is a Scope node"),
+    };
+    let set = |app: &mut App, params: show::node::ScopeParams| {
+        app.world_mut()
+            .resource_mut::<Editor>()
+            .doc
+            .apply(Edit::SetSceneScope {
+                scene: 0,
+                scope: Some(params),
+            })
+            .unwrap();
+    };
+
+    let before = srv.faults().channel_updates().len();
+    let mut params = node_params(&app);
+    params.prompts = vec![show::node::Prompt {
+        text: "chrome samurai, rim light".into(),
+        weight: 1.0,
+    }];
+    params.transition_steps = Some(8);
+    set(&mut app, params.clone());
+    run_for(&mut app, &mut clock, Duration::from_millis(1500));
+    let updates = srv.faults().channel_updates();
+    let sent = &updates[before..];
+    assert_eq!(sent.len(), 1, "one prompt send, one update: {sent:?}");
+    // With a transition the prompts travel as its target (scope-api.md, prompt transitions).
+    let transition = sent[0].get("transition").expect("a transition");
+    assert_eq!(transition["num_steps"], 8, "{sent:?}");
+    assert_eq!(
+        transition["target_prompts"][0]["text"], "chrome samurai, rim light",
+        "{sent:?}"
+    );
+
+    let before = updates.len();
+    let start = Instant::now();
+    let mut last = 0.0;
+    let mut edits = 0;
+    while start.elapsed() < Duration::from_secs(2) {
+        edits += 1;
+        last = (edits as f32 * 0.01).min(2.0);
+        params.vace_context_scale = Some(last);
+        set(&mut app, params.clone());
+        run_for(&mut app, &mut clock, Duration::from_millis(16));
+    }
+    run_for(&mut app, &mut clock, Duration::from_secs(1));
+    let updates = srv.faults().channel_updates();
+    let sent = &updates[before..];
+    eprintln!(
+        "{edits} edits in 2 s reached the server as {} updates",
+        sent.len()
+    );
+    assert!(edits > 30, "the drag made only {edits} edits");
+    assert!((2..=21).contains(&sent.len()), "{} updates", sent.len());
+    let got = sent.last().unwrap().get("vace_context_scale");
+    let got = got.and_then(|v| v.as_f64()).unwrap_or(f64::NAN);
+    assert!(
+        (got - f64::from(last)).abs() < 1e-6,
+        "last value {got}, sent {last}"
+    );
+}

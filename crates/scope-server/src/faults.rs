@@ -42,6 +42,12 @@ impl FaultHandle {
         lock(&self.shared.faults).clone()
     }
 
+    /// The data-channel parameter messages the server received (every session, oldest first,
+    /// the newest 1024).
+    pub fn channel_updates(&self) -> Vec<serde_json::Map<String, serde_json::Value>> {
+        lock(&self.shared.channel_updates).iter().cloned().collect()
+    }
+
     pub fn set(&self, faults: Faults) {
         *lock(&self.shared.faults) = faults;
     }

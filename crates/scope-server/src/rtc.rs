@@ -514,6 +514,13 @@ impl Session {
         if update.get("paused") == Some(&Value::Bool(true)) {
             self.paused.store(true, Ordering::Relaxed);
         }
+        if let Some(shared) = self.shared.upgrade() {
+            let mut kept = lock(&shared.channel_updates);
+            if kept.len() == crate::state::KEPT_UPDATES {
+                kept.pop_front();
+            }
+            kept.push_back(update.clone());
+        }
         if !lock(&self.pending).push_channel(update) {
             info!(session = %self.id, "parameter queue full, dropping update");
         }

@@ -66,7 +66,13 @@ pub(crate) struct Shared {
     pub pipeline: Mutex<PipelineState>,
     pub sessions: Mutex<HashMap<String, Arc<Session>>>,
     pub assets_dir: PathBuf,
+    /// The newest data-channel parameter messages of every session, oldest first (at most
+    /// [`KEPT_UPDATES`]): what a client really sent, for tests and tools.
+    pub channel_updates: Mutex<std::collections::VecDeque<Map<String, Value>>>,
 }
+
+/// How many data-channel updates [`Shared::channel_updates`] keeps.
+pub const KEPT_UPDATES: usize = 1024;
 
 impl Shared {
     pub fn new(faults: Faults, assets_dir: PathBuf) -> Self {
@@ -82,6 +88,7 @@ impl Shared {
             }),
             sessions: Mutex::new(HashMap::new()),
             assets_dir,
+            channel_updates: Mutex::new(std::collections::VecDeque::new()),
         }
     }
 
