@@ -459,4 +459,26 @@ fn scope_edits_reach_the_server_as_one_update_and_a_drag_is_coalesced() {
         (got - f64::from(last)).abs() < 1e-6,
         "last value {got}, sent {last}"
     );
+
+    // Recalling a prompt preset (as the panel does) sends only what differs: new prompts with
+    // the preset's transition; the strength it shares with the current state is not sent.
+    let preset = show::preset::PromptPreset {
+        name: "ink".into(),
+        prompts: vec![show::node::Prompt {
+            text: "ink wash monk".into(),
+            weight: 1.0,
+        }],
+        transition_steps: Some(5),
+        vace_context_scale: Some(last),
+        ..Default::default()
+    };
+    let before = updates.len();
+    set(&mut app, preset.apply_to(&params));
+    run_for(&mut app, &mut clock, Duration::from_millis(1500));
+    let updates = srv.faults().channel_updates();
+    let sent = &updates[before..];
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    let keys: Vec<&String> = sent[0].keys().collect();
+    assert_eq!(keys, ["transition"], "only what differs: {sent:?}");
+    assert_eq!(sent[0]["transition"]["num_steps"], 5);
 }

@@ -22,6 +22,7 @@ mod inspector;
 mod inspector_lists;
 mod minimap;
 mod palette;
+mod presets;
 mod scenes;
 mod scope_panel;
 mod shortcuts;

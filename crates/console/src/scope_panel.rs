@@ -9,6 +9,8 @@
 //!   [`SLIDER_INTERVAL`] and once more on release, inside one gesture (one undo step); the
 //!   Scope worker coalesces again before the network.
 //!
+//! - Presets (`presets`): recall, save, rename, delete.
+//!
 //! What is sent is the scene's Scope state (the scene's override of the node's parameters),
 //! so it travels with the scene when it is taken to program.
 
@@ -31,6 +33,7 @@ pub(crate) struct ScopePanel {
     drafts: HashMap<(usize, NodeId), (Draft, Draft)>,
     /// When the reference-strength slider last applied an edit.
     last_slider_edit: f64,
+    presets: crate::presets::PresetsUi,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -159,6 +162,10 @@ impl ScopePanel {
         }
         ui.separator();
         if let Some(e) = self.vace(ui, doc, scene, node, &params) {
+            error = Some(e);
+        }
+        ui.separator();
+        if let Some(e) = self.presets.prompts(ui, doc, scene, node, &params) {
             error = Some(e);
         }
         error

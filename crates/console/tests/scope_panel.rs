@@ -9,7 +9,7 @@ mod common;
 use common::*;
 use egui::accesskit::Role;
 use egui::{Key, Modifiers};
-use egui_kittest::kittest::Queryable;
+use egui_kittest::kittest::{NodeT, Queryable};
 use show::NodeId;
 
 /// The demo's "avatar" scene holds the Scope node.
@@ -26,7 +26,12 @@ fn a_prompt_is_sent_on_enter_not_per_keystroke() {
     h.state_mut().program_scene = AVATAR;
     h.run_steps(3);
     let before = h.state().doc.revision();
-    let field = h.get_by_role(Role::TextInput);
+    let field = h
+        .get_all_by_role(Role::TextInput)
+        .find(|n| {
+            n.accesskit_node().value().as_deref() == Some("neon cyberpunk dj, glowing outlines")
+        })
+        .unwrap();
     field.click();
     h.run_steps(2);
     h.key_press_modifiers(Modifiers::COMMAND, Key::A);
@@ -86,4 +91,45 @@ fn the_reference_strength_slider_is_coalesced_and_the_last_value_arrives() {
     h.state_mut().doc.undo();
     h.run_steps(2);
     assert_eq!(params(&h).vace_context_scale, None);
+}
+
+#[test]
+fn a_click_recalls_a_preset_and_the_current_state_saves_as_one() {
+    let mut h = harness(demo());
+    h.state_mut().program_scene = AVATAR;
+    h.run_steps(3);
+    // The demo plays the "neon" preset's prompt: it is shown as the current one.
+    let before = h.state().doc.revision();
+    h.get_by_label("ink").click();
+    h.run_steps(3);
+    assert_eq!(h.state().doc.revision(), before + 1, "one recall, one edit");
+    let p = params(&h);
+    let ink = h.state().doc.show().presets.prompts[1].clone();
+    assert_eq!(p.prompts, ink.prompts);
+    assert_eq!(
+        (p.transition_steps, p.vace_context_scale),
+        (Some(8), Some(0.8))
+    );
+    // Clicking the current preset again sends nothing.
+    h.get_by_label("ink").click();
+    h.run_steps(3);
+    assert_eq!(h.state().doc.revision(), before + 1);
+
+    // Save the current state under a new name.
+    let name_field = h
+        .get_all_by_role(Role::TextInput)
+        .find(|n| n.accesskit_node().placeholder() == Some("preset name"))
+        .unwrap();
+    name_field.click();
+    h.run_steps(2);
+    type_text(&mut h, "ink copy");
+    h.get_by_label("Save prompts").click();
+    h.run_steps(3);
+    let presets = &h.state().doc.show().presets.prompts;
+    assert_eq!(presets.len(), 3);
+    assert_eq!(presets[2].name, "ink copy");
+    assert_eq!(presets[2].prompts, ink.prompts);
+    // One undo step removes it again.
+    h.state_mut().doc.undo();
+    assert_eq!(h.state().doc.show().presets.prompts.len(), 2);
 }

@@ -95,6 +95,8 @@ pub enum Edit {
         scene: usize,
         scope: Option<ScopeParams>,
     },
+    /// The show's prompt and pipeline presets, all at once (save, rename, delete).
+    SetPresets(show::Presets),
 }
 
 /// What an accepted edit did beyond the obvious.
@@ -251,6 +253,7 @@ impl Edit {
                 scene_mut(show, scene)?.transition = transition;
             }
             Edit::SetSceneScope { scene, scope } => scene_mut(show, scene)?.scope = scope,
+            Edit::SetPresets(presets) => show.presets = presets,
         }
         Ok(applied)
     }

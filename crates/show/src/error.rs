@@ -122,6 +122,13 @@ pub enum ErrorKind {
     },
     #[error("scene index {0} does not exist")]
     NoSuchScene(usize),
+    /// Presets are recalled by name, so a name must say which one.
+    #[error("{what} preset {name:?}: {problem}")]
+    BadPreset {
+        what: &'static str,
+        name: String,
+        problem: String,
+    },
 }
 
 impl ErrorKind {
@@ -152,7 +159,8 @@ impl ErrorKind {
             | DuplicateScene(_)
             | OutputCount(_)
             | BadTransitionDuration(_)
-            | NoSuchScene(_) => None,
+            | NoSuchScene(_)
+            | BadPreset { .. } => None,
         }
     }
 }

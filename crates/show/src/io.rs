@@ -53,7 +53,7 @@ pub fn load_str(text: &str, origin: &Path) -> Result<Show, ShowError> {
         .from_str::<Probe>(text)
         .map_err(parse_err)?
         .version;
-    let mut show: Show = match version {
+    let show: Show = match version {
         FORMAT_VERSION => options().from_str(text).map_err(parse_err)?,
         v if v > FORMAT_VERSION => {
             return Err(at(
@@ -67,6 +67,10 @@ pub fn load_str(text: &str, origin: &Path) -> Result<Show, ShowError> {
         v => {
             let migrated = migrate(text, v)
                 .map_err(|reason| at(ErrorKind::Migration { from: v, reason }, None))?;
+            if migrated == text {
+                // Nothing moved: positions still name the user's text.
+                return finish(options().from_str(text).map_err(parse_err)?, text, origin);
+            }
             // Positions in errors now refer to the migrated text; say so rather than mislead.
             options().from_str(&migrated).map_err(|e| {
                 at(
@@ -76,6 +80,12 @@ pub fn load_str(text: &str, origin: &Path) -> Result<Show, ShowError> {
             })?
         }
     };
+    finish(show, text, origin)
+}
+
+/// The parsed show in the current version, with where it came from.
+fn finish(mut show: Show, text: &str, origin: &Path) -> Result<Show, ShowError> {
+    show.version = FORMAT_VERSION;
     show.origin = Origin {
         path: Some(origin.to_path_buf()),
         text: Some(Arc::from(text)),
@@ -85,13 +95,21 @@ pub fn load_str(text: &str, origin: &Path) -> Result<Show, ShowError> {
 
 /// Upgrades an older file's text to the current format.
 ///
-/// Version 0 (the prototype format) called the canvas `resolution` and had no `version` field.
+/// Version 0 (the prototype format) called the canvas `resolution` and had no `version` field;
+/// version 1 had no presets.
 /// Migration edits the text itself (top-level fields only), so comments survive and line
 /// numbers in later errors still match the user's file.
 fn migrate(text: &str, from: u32) -> Result<String, String> {
-    if from != 0 {
-        return Err(format!("no migration is known from version {from}"));
+    match from {
+        0 => Ok(migrate_0(text)?),
+        // Version 2 only added `presets`, which defaults to none: a version-1 file is read as
+        // it is and takes the current version on load.
+        1 => Ok(text.to_owned()),
+        _ => Err(format!("no migration is known from version {from}")),
     }
+}
+
+fn migrate_0(text: &str) -> Result<String, String> {
     let fields = top_level_fields(text);
     let open = text
         .find('(')

@@ -9,9 +9,10 @@ use serde::{Deserialize, Serialize};
 use crate::color::Rgba;
 use crate::id::NodeId;
 use crate::node::{NodeKind, ScopeParams};
+use crate::preset::Presets;
 
 /// The current show-file format version. Older versions are migrated on load (see `io`).
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 /// A whole show: ordered scenes sharing one canvas.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -22,6 +23,9 @@ pub struct Show {
     #[serde(default = "default_canvas")]
     pub canvas: (u32, u32),
     pub scenes: Vec<Scene>,
+    /// Prompt and pipeline presets (format version 2).
+    #[serde(default, skip_serializing_if = "is_empty")]
+    pub presets: Presets,
     /// Highest numeric suffix handed out by [`Show::fresh_id`], so deleted ids are never reused.
     #[serde(default)]
     pub id_counter: u64,
@@ -51,6 +55,7 @@ impl Show {
             version: FORMAT_VERSION,
             canvas,
             scenes: Vec::new(),
+            presets: Presets::default(),
             id_counter: 0,
             origin: Origin::default(),
         }
@@ -143,4 +148,8 @@ impl Default for Transition {
             duration: 0.0,
         }
     }
+}
+
+fn is_empty(p: &Presets) -> bool {
+    p.prompts.is_empty() && p.pipelines.is_empty()
 }

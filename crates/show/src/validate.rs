@@ -72,6 +72,9 @@ pub fn validate(show: &Show, base_dir: &Path) -> Vec<ShowError> {
             }
         }
     }
+    for kind in check_presets(&show.presets) {
+        errors.push(loc.error(kind, None, loc.find_top("presets")));
+    }
     for (scene, &nth) in show.scenes.iter().zip(&nth) {
         for (kind, place) in check_scene(scene, base_dir) {
             let pos = match &place {
@@ -349,6 +352,48 @@ const MAX_CROP_SUM: f32 = 0.99;
 
 /// Out-of-range parameters as `(name, range, value)`. Single-parameter ranges come from the
 /// kind's [`crate::spec`] table; rules that relate several fields follow it.
+/// Names unique and not blank; values checked by the Scope node's parameter table (a preset
+/// holds nothing a Scope node could not).
+fn check_presets(presets: &crate::Presets) -> Vec<ErrorKind> {
+    let mut out = Vec::new();
+    let bad = |what, name: &str, problem: String| ErrorKind::BadPreset {
+        what,
+        name: name.to_owned(),
+        problem,
+    };
+    let prompts = presets
+        .prompts
+        .iter()
+        .map(|p| ("prompt", &p.name, p.as_node()));
+    let pipelines = presets
+        .pipelines
+        .iter()
+        .map(|p| ("pipeline", &p.name, p.as_node()));
+    let mut seen: BTreeMap<(&str, &str), ()> = BTreeMap::new();
+    for (what, name, node) in prompts.chain(pipelines) {
+        if name.trim().is_empty() {
+            out.push(bad(what, name, "needs a name".into()));
+        } else if seen.insert((what, name.as_str()), ()).is_some() {
+            out.push(bad(what, name, "the name is used twice".into()));
+        }
+        for (param, range, got) in check_params(&node) {
+            let param = param.trim_start_matches("params.").to_owned();
+            out.push(bad(
+                what,
+                name,
+                format!("{param} must be in {range}, got {got}"),
+            ));
+        }
+        if let NodeKind::Scope(s) = &node
+            && what == "pipeline"
+            && s.pipeline.trim().is_empty()
+        {
+            out.push(bad(what, name, "names no pipeline".into()));
+        }
+    }
+    out
+}
+
 fn check_params(kind: &NodeKind) -> Vec<(String, String, String)> {
     let mut bad = Vec::new();
     for row in kind.spec().params {

@@ -318,7 +318,7 @@ fn newer_version_is_refused() {
     let m = messages(&GOOD.replace("version: 1", "version: 9"));
     assert_eq!(
         m,
-        vec!["scenes/x.ron: format version 9 is newer than this program understands (up to 1)"]
+        vec!["scenes/x.ron: format version 9 is newer than this program understands (up to 2)"]
     );
 }
 
@@ -329,7 +329,7 @@ fn version_0_is_migrated() {
         .replace("version: 1,", "")
         .replace("canvas: (64, 32)", "resolution: (64, 32)");
     let show = io::load_str(&v0, Path::new("x.ron")).unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(show.version, 1);
+    assert_eq!(show.version, show::scene::FORMAT_VERSION);
     assert_eq!(show.canvas, (64, 32));
     assert_eq!(show, io::load_str(GOOD, Path::new("x.ron")).unwrap());
 }
