@@ -35,6 +35,9 @@ pub enum Command {
     Bench(crate::bench::BenchArgs),
     /// Stream a synthetic picture through a Scope server and report fps and round-trip latency.
     BenchScope(scope::bench::BenchScopeArgs),
+    /// Play one scene headless on the real clock and report compositor fps, GPU time, added
+    /// latency per live source and each Scope node's round trip.
+    BenchShow(crate::bench_show::BenchShowArgs),
 }
 
 #[derive(Debug, clap::Args)]

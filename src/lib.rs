@@ -5,11 +5,13 @@
 //! [`render`].
 
 pub mod bench;
+pub mod bench_show;
 pub mod cli;
 pub mod control;
 pub mod editor;
 pub mod headless;
 pub mod health;
+pub mod latency;
 pub mod osc;
 pub mod output;
 pub mod playback;

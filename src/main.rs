@@ -43,6 +43,14 @@ fn main() -> ExitCode {
             init_logs();
             bench_scope(args)
         }
+        Command::BenchShow(args) => metadj_scope::bench_show::run(&args).and_then(|r| {
+            if args.json {
+                println!("{}", serde_json::to_string_pretty(&r)?);
+            } else {
+                print!("{r}");
+            }
+            Ok(())
+        }),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -176,6 +184,7 @@ fn play(args: &PlayArgs) -> anyhow::Result<()> {
     let loaded = Arc::new(loaded);
     app.add_plugins(DefaultPlugins.set(window)).add_plugins((
         CompositorPlugin,
+        metadj_scope::latency::LatencyPlugin,
         bevy_egui::EguiPlugin::default(),
         PlayerPlugin {
             show: loaded.clone(),

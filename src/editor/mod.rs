@@ -26,6 +26,7 @@ use document::Document;
 use show::{NodeId, Show};
 
 use crate::control::ShowCommand;
+use crate::latency::AddedLatency;
 use crate::playback::{Playback, SceneKeys};
 use crate::preview::{NodePreviews, PreviewImages, PreviewPlugin};
 use crate::render::{CompositeOutput, PreviewFrames, PreviewReadback};
@@ -179,7 +180,12 @@ fn console_ui(
     show: Res<CurrentShow>,
     playback: Res<Playback>,
     output: Res<CompositeOutput>,
-    (stats, items, scope_statuses): (Res<FrameStats>, Res<StatusItems>, Res<ScopeStatuses>),
+    (stats, items, scope_statuses, latency): (
+        Res<FrameStats>,
+        Res<StatusItems>,
+        Res<ScopeStatuses>,
+        Option<Res<AddedLatency>>,
+    ),
     preview_images: Res<PreviewImages>,
     mut preview_readback: Option<ResMut<PreviewReadback>>,
     preview_frames: Option<Res<PreviewFrames>>,
@@ -263,6 +269,9 @@ fn console_ui(
     let mut status = format!("{:.1} fps  {:.1} ms", stats.fps(), stats.frame_ms());
     for (key, value) in &items.0 {
         status.push_str(&format!("  {key}: {value}"));
+    }
+    for (node, l) in latency.iter().flat_map(|l| l.all()) {
+        status.push_str(&format!("  added {node}: {} ms", l.median.as_millis()));
     }
     let editor = &mut *editor;
     let scope: HashMap<NodeId, console::ScopeLive> = scope_statuses

@@ -14,6 +14,7 @@ use show::NodeId;
 use show::node::{CameraDevice, NodeKind};
 
 use crate::AppSystems;
+use crate::latency::FrameArrivals;
 use crate::playback::{MonitoredScenes, Playback};
 use crate::render::ExternalTextures;
 use crate::showfile::CurrentShow;
@@ -186,6 +187,7 @@ fn update_cameras(
     mut images: ResMut<Assets<Image>>,
     mut frames: ResMut<CameraFrames>,
     items: Option<ResMut<StatusItems>>,
+    mut arrivals: Option<ResMut<FrameArrivals>>,
 ) {
     for mut source in &mut sources {
         let Some(frame) = source.stream.latest() else {
@@ -206,6 +208,9 @@ fn update_cameras(
             upload(&mut image, &frame);
             source.size = Some((frame.width, frame.height));
             source.uploaded += 1;
+            if let Some(a) = arrivals.as_mut() {
+                a.note(&source.node, media::epoch() + frame.captured);
+            }
         }
         frames.0.insert(source.node.clone(), frame);
     }

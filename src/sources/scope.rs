@@ -26,6 +26,7 @@ use show::node::{InputMode, Interpolation, NodeKind, ScopeFallback, ScopeNode, S
 use show::plan::FeedFrom;
 
 use crate::AppSystems;
+use crate::latency::FrameArrivals;
 use crate::playback::{MonitoredScenes, Playback};
 use crate::render::{ExternalOpacity, ExternalTextures, ScopeFeedFrames};
 use crate::showfile::CurrentShow;
@@ -372,6 +373,7 @@ fn update_scopes(
     mut images: ResMut<Assets<Image>>,
     mut statuses: ResMut<ScopeStatuses>,
     items: Option<ResMut<StatusItems>>,
+    mut arrivals: Option<ResMut<FrameArrivals>>,
 ) {
     let now = Instant::now();
     for mut source in &mut sources {
@@ -415,6 +417,9 @@ fn update_scopes(
             {
                 camera::upload(&mut image, &frame);
                 source.received += 1;
+                if let (Some(a), Some(at)) = (arrivals.as_mut(), handle.last_frame_at()) {
+                    a.note(&source.node, at);
+                }
                 source.shown_alpha = 1.0;
                 source.last_at = Some(now);
             }

@@ -142,6 +142,11 @@ impl ScopeHandle {
         self.shared.take_latest()
     }
 
+    /// When the newest decoded frame arrived (the one [`ScopeHandle::latest_frame`] returns).
+    pub fn last_frame_at(&self) -> Option<std::time::Instant> {
+        self.shared.last_frame_at()
+    }
+
     /// Drains the events since the last call.
     pub fn poll_events(&self) -> Vec<ScopeEvent> {
         self.events.try_iter().collect()
