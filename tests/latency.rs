@@ -95,6 +95,8 @@ fn bench_show_reports_rate_and_latency_and_names_a_missing_scene() {
     assert!(median > 0.0 && median <= p95 && p95 < 1000.0, "{r}");
     let json = serde_json::to_value(&r).unwrap();
     assert!(json["added_latency_ms"]["cam"].is_array(), "{json}");
-    let e = metadj_scope::bench_show::run(&args("nope")).unwrap_err().to_string();
+    let e = metadj_scope::bench_show::run(&args("nope"))
+        .unwrap_err()
+        .to_string();
     assert!(e.contains(r#"no scene "nope" (scenes: s)"#), "{e}");
 }

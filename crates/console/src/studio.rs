@@ -61,12 +61,32 @@ impl Studio {
         let w = ((max.x - controls_w - 24.0) / 2.0).max(40.0);
         let size = Vec2::new(w, max.y);
         ui.horizontal(|ui| {
-            viewer::monitor(ui, "Preview", style::PREVIEW, live.preview.as_ref(), size);
+            let empty = if live.preview_scene.is_some() {
+                "Waiting for the preview picture"
+            } else {
+                "Click a scene above (or Shift+1-9) to preview it"
+            };
+            viewer::monitor(
+                ui,
+                "Preview",
+                style::PREVIEW,
+                live.preview.as_ref(),
+                empty,
+                size,
+            );
             ui.vertical(|ui| {
                 ui.set_width(controls_w);
                 self.controls(ui, live, max.y, &mut actions);
             });
-            viewer::monitor(ui, "Program", style::PROGRAM, live.program.as_ref(), size);
+            let empty = "No program picture";
+            viewer::monitor(
+                ui,
+                "Program",
+                style::PROGRAM,
+                live.program.as_ref(),
+                empty,
+                size,
+            );
         });
         actions
     }

@@ -36,6 +36,7 @@ pub(crate) fn monitor(
     title: &str,
     tally: egui::Color32,
     picture: Option<&Picture>,
+    empty: &str,
     max: Vec2,
 ) {
     ui.vertical(|ui| {
@@ -44,7 +45,7 @@ pub(crate) fn monitor(
             Some(p) => {
                 fitted(ui, p, max);
             }
-            None => placeholder(ui, max, &format!("No {} picture", title.to_lowercase())),
+            None => placeholder(ui, max, empty),
         }
     });
 }
