@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use super::{ParamSpec, ParamType, Value};
 use crate::color::Rgba;
 use crate::node::{
-    BlendMode, CameraDevice, Fit, GradientShape, InputMode, Interpolation, MatteShape, MatteSource,
-    NodeKind,
+    BeforeMask, BlendMode, CameraDevice, Fit, GradientShape, InputMode, Interpolation, MatteShape,
+    MatteSource, NodeKind, SegmentAlign, SegmentModel,
 };
 
 /// A field type the table can read and write as a [`Value`].
@@ -160,6 +160,9 @@ choice!(MatteShape, MATTE_SHAPE { Rectangle => "rectangle", Ellipse => "ellipse"
 choice!(MatteSource, MATTE_SOURCE { Alpha => "alpha", Luma => "luma" });
 choice!(Interpolation, INTERPOLATION { Linear => "linear", Slerp => "slerp" });
 choice!(InputMode, INPUT_MODE { Video => "video", Text => "text" });
+choice!(SegmentModel, SEGMENT_MODEL { General => "general", Landscape => "landscape" });
+choice!(BeforeMask, BEFORE_MASK { Opaque => "opaque", Clear => "clear" });
+choice!(SegmentAlign, SEGMENT_ALIGN { Hold => "hold", Newest => "newest" });
 choice!(BlendMode, BLEND_MODE {
     Normal => "normal", Multiply => "multiply", Screen => "screen", Overlay => "overlay",
     Darken => "darken", Lighten => "lighten", ColorDodge => "color_dodge",
