@@ -100,6 +100,7 @@ fn request(cam: &show::node::Camera) -> CameraRequest {
             CameraDevice::Index(i) => Device::Index(*i),
             CameraDevice::Name(n) => Device::Name(n.clone()),
             CameraDevice::Synthetic => Device::Synthetic,
+            CameraDevice::SyntheticRoom => Device::SyntheticRoom,
         },
         width: cam.width.max(1),
         height: cam.height.max(1),

@@ -205,6 +205,9 @@ pub enum CameraDevice {
     Name(String),
     /// Never opens a device: the synthetic pattern (tests, demo, rehearsal).
     Synthetic,
+    /// Never opens a device: a real person (the shipped photo) swaying in a moving, non-green
+    /// room, for person segmentation (tests, demo).
+    SyntheticRoom,
 }
 
 impl Default for CameraDevice {

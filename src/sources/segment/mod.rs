@@ -16,6 +16,7 @@ mod hold;
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use bevy::asset::RenderAssetUsages;
@@ -74,6 +75,9 @@ pub struct SegmentSource {
     image: Handle<Image>,
     /// The camera entity whose capture thread feeds the worker.
     camera: Option<Entity>,
+    /// Whether the node is on screen: only then do camera frames go to the model, so a
+    /// segment node in another scene costs no CPU.
+    on_screen: Arc<AtomicBool>,
     recent: Recent,
     /// The last rendered feed frame sent: a new picture is sent, the same one (a still input,
     /// a paused clock) is not segmented again.
@@ -257,6 +261,7 @@ fn reconcile_segments(
             node,
             wanted: w,
             camera: None,
+            on_screen: Arc::new(AtomicBool::new(false)),
             recent: Recent::default(),
             sent: None,
             masks: 0,
@@ -286,9 +291,13 @@ fn connect_cameras(
         let input = source.worker.input();
         let recent = source.recent.clone();
         let hold = source.wanted.align == SegmentAlign::Hold;
+        let on_screen = source.on_screen.clone();
         camera.stream().add_sink(
             source.sink_key(),
             Box::new(move |frame| {
+                if !on_screen.load(Ordering::Relaxed) {
+                    return;
+                }
                 if hold {
                     recent.push(frame);
                 }
@@ -419,6 +428,10 @@ fn publish_segments(
     mut published: Local<HashSet<NodeId>>,
 ) {
     let visible = on_screen(&show, &playback, |k| matches!(k, NodeKind::Segment(_)));
+    for s in &sources {
+        s.on_screen
+            .store(visible.contains(&s.node), Ordering::Relaxed);
+    }
     let next = sources
         .iter()
         .filter(|s| visible.contains(&s.node))

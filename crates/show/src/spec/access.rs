@@ -114,7 +114,7 @@ impl Field for PathBuf {
 }
 
 /// The camera device as text: `"0"`, `"1"`, … is a device index, `"synthetic"` the built-in
-/// pattern, anything else a device name. (So a device literally named `"synthetic"` or `"2"`
+/// pattern (`"synthetic_room"` its non-green room), anything else a device name. (So a device literally named `"synthetic"` or `"2"`
 /// cannot be chosen here; write it in the show file.)
 impl Field for CameraDevice {
     fn read(&self) -> Option<Value> {
@@ -122,12 +122,15 @@ impl Field for CameraDevice {
             CameraDevice::Index(i) => i.to_string(),
             CameraDevice::Name(n) => n.clone(),
             CameraDevice::Synthetic => "synthetic".to_owned(),
+            CameraDevice::SyntheticRoom => "synthetic_room".to_owned(),
         }))
     }
     fn parse(v: Value) -> Option<Self> {
         let Value::Text(s) = v else { return None };
         Some(if s == "synthetic" {
             CameraDevice::Synthetic
+        } else if s == "synthetic_room" {
+            CameraDevice::SyntheticRoom
         } else if let Ok(i) = s.parse::<u32>() {
             CameraDevice::Index(i)
         } else {
