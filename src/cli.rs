@@ -35,6 +35,9 @@ pub enum Command {
     Bench(crate::bench::BenchArgs),
     /// Stream a synthetic picture through a Scope server and report fps and round-trip latency.
     BenchScope(scope::bench::BenchScopeArgs),
+    /// Time the segment node: inference per model, then a scene with the node played headless
+    /// (masks/s, mask age, added frame time).
+    BenchSegment(crate::bench_segment::BenchSegmentArgs),
 }
 
 #[derive(Debug, clap::Args)]

@@ -43,6 +43,9 @@ fn main() -> ExitCode {
             init_logs();
             bench_scope(args)
         }
+        Command::BenchSegment(args) => {
+            metadj_scope::bench_segment::run(&args).map(|report| print!("{report}"))
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
