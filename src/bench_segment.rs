@@ -132,7 +132,8 @@ fn time_model(variant: Variant, runs: u32) -> anyhow::Result<(f64, f64)> {
         }
     }
     times.sort_by(f64::total_cmp);
-    Ok((times[times.len() / 2], times[0]))
+    let median = times.get(times.len() / 2).copied().unwrap_or(f64::NAN);
+    Ok((median, times.first().copied().unwrap_or(f64::NAN)))
 }
 
 /// Plays the scene for `args.seconds` (after its first mask), the frame clock at real time.

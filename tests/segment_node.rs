@@ -203,7 +203,7 @@ fn kept_and_misaligned(align: &str) -> (u64, u64, Vec<(u64, Option<u64>)>) {
     app.insert_resource(SegmenterFactory(Arc::new(move |_| {
         Ok(Box::new(BrightAfter {
             size: (w, h),
-            delay: Duration::from_millis(150),
+            delay: Duration::from_millis(200),
         }) as Box<dyn Segmenter>)
     })));
     update_until(&mut app, Duration::from_secs(20), "first mask", |app| {
@@ -282,4 +282,44 @@ fn a_model_file_that_is_not_a_model_fails_the_node_naming_the_file() {
     // The show keeps running with the before-first-mask matte.
     let img = capture(&mut app, 5);
     assert!(img.pixels().all(|p| p[0] == 0));
+}
+
+/// A camera held by a segment node of another scene keeps streaming where it is shown without
+/// the node (only an on-screen node holds it, and only an on-screen node feeds its model).
+#[test]
+fn a_camera_is_held_only_while_its_segment_node_is_on_screen() {
+    let dir = std::env::temp_dir().join(format!("metadj-segment-scenes-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("show.ron");
+    std::fs::write(
+        &path,
+        r#"(version: 1, canvas: (64, 36), scenes: [
+        (name: "plain", nodes: {
+            "cam": (kind: camera((device: synthetic, width: 64, height: 36, fps: 30))),
+            "out": (kind: output(()))}, edges: [(from: "cam", to: "out")]),
+        (name: "cut", nodes: {
+            "cam": (kind: camera((device: synthetic, width: 64, height: 36, fps: 30))),
+            "seg": (kind: segment(())), "m": (kind: mask(())), "out": (kind: output(()))},
+         edges: [(from: "cam", to: "seg"), (from: "cam", to: "m", port: "in"),
+                 (from: "seg", to: "m", port: "matte"), (from: "m", to: "out")])])"#,
+    )
+    .unwrap();
+    let loaded = Arc::new(showfile::load_show(&path).unwrap());
+    let mut app = headless::player_app(loaded, 0);
+    app.insert_resource(never_loads());
+    let uploads = |app: &mut App| {
+        let world = app.world_mut();
+        let mut q = world.query::<&metadj_scope::sources::camera::CameraSource>();
+        q.iter(world).map(|c| c.frames_uploaded()).sum::<u64>()
+    };
+    update_until(&mut app, Duration::from_secs(10), "camera frames", |app| {
+        uploads(app) >= 3
+    });
+    let held = app
+        .world()
+        .resource::<metadj_scope::sources::camera::HeldCameras>()
+        .0
+        .clone();
+    assert!(held.is_empty(), "{held:?}");
+    assert_eq!(segment_source(&mut app).0, 0);
 }

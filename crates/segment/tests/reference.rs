@@ -60,6 +60,7 @@ fn both_models_match_the_litert_reference_on_the_photo() {
             .run(&model_input(&photo(), seg.size()).unwrap())
             .unwrap();
         let score = iou(&probs, want.as_raw());
+        eprintln!("{name}: IoU {score:.3} against the LiteRT reference");
         assert!(score >= 0.9, "{name}: IoU {score:.3}");
         // Not vacuous: the person is a large part of the picture, not all of it.
         let fraction = probs.iter().filter(|p| **p > 0.5).count() as f64 / probs.len() as f64;

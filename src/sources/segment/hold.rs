@@ -6,9 +6,10 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use media::VideoFrame;
 
-/// Frames kept: the inference delay at 30 fps is a few frames; 8 covers ~260 ms. Frames are
-/// shared with the camera (`Arc`), so this holds references, not copies.
-const KEEP: usize = 8;
+/// Frames kept: a mask's age is 40–75 ms in a show (BENCHMARKS.md), a few frames at 30 fps;
+/// 12 cover 400 ms, for a slow model and a main loop that falls behind. Frames are shared with
+/// the camera (`Arc`): the cost is keeping up to 12 frame buffers alive (44 MB at 1280×720).
+const KEEP: usize = 12;
 
 /// Recent frames of one camera, newest last. Cheap to clone (shared).
 #[derive(Debug, Clone, Default)]
@@ -45,7 +46,7 @@ mod tests {
             recent.push(&f.expect("frame"));
         }
         assert_eq!(recent.find(20).map(|f| f.seq), Some(20));
-        assert_eq!(recent.find(13).map(|f| f.seq), Some(13));
-        assert!(recent.find(12).is_none(), "only {KEEP} kept");
+        assert_eq!(recent.find(9).map(|f| f.seq), Some(9));
+        assert!(recent.find(8).is_none(), "only {KEEP} kept");
     }
 }

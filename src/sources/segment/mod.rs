@@ -225,7 +225,6 @@ fn reconcile_segments(
     factory: Res<SegmenterFactory>,
     sources: Query<(Entity, &SegmentSource)>,
     cameras: Query<&CameraSource>,
-    mut held: ResMut<HeldCameras>,
     mut images: ResMut<Assets<Image>>,
     mut last_scene: Local<Option<usize>>,
 ) {
@@ -234,13 +233,6 @@ fn reconcile_segments(
     }
     *last_scene = Some(playback.scene);
     let mut wanted = wanted_segments(&show, playback.scene);
-    // Cameras whose picture waits for their masks. Two nodes holding one camera both hold it,
-    // and the mask that arrives last decides which frame shows.
-    held.0 = wanted
-        .values()
-        .filter(|w| w.align == SegmentAlign::Hold)
-        .filter_map(|w| w.camera.clone())
-        .collect();
     for (entity, source) in &sources {
         if wanted.get(&source.node) == Some(&source.wanted) {
             wanted.remove(&source.node);
@@ -314,16 +306,11 @@ fn update_segments(
     feeds: Option<Res<ScopeFeedFrames>>,
     mut sources: Query<&mut SegmentSource>,
     mut cameras: Query<&mut CameraSource>,
-    mut held: ResMut<HeldCameras>,
     mut images: ResMut<Assets<Image>>,
     items: Option<ResMut<StatusItems>>,
 ) {
     for mut source in &mut sources {
         let source = &mut *source;
-        // A model that failed to load never sends a mask: stop holding its camera's picture.
-        if let (Some(cam), WorkerStatus::Failed(_)) = (&source.wanted.camera, source.status()) {
-            held.0.remove(cam);
-        }
         if source.wanted.camera.is_none()
             && let Some((n, img)) = feeds.as_ref().and_then(|f| f.0.get(&source.node))
             && source
@@ -350,7 +337,12 @@ fn update_segments(
         let Some(mask) = masks.into_iter().last() else {
             continue;
         };
-        let held_frame = hold_frame(source, &mask, &mut cameras, &mut images);
+        let held_frame = match hold_frame(source, &mask, &mut cameras, &mut images) {
+            Hold::Shown(seq) => Some(seq),
+            Hold::Off => None,
+            // Showing this mask over another frame would misalign them: keep the last pair.
+            Hold::Missed => continue,
+        };
         if let Some(mut image) = images.get_mut(&source.image) {
             upload_rgba(&mut image, mask.width, mask.height, &coverage_rgba(&mask));
         }
@@ -371,26 +363,36 @@ fn update_segments(
     }
 }
 
-/// While holding: shows the camera frame `mask` was computed from. Returns its sequence number.
+/// What holding did with a mask.
+enum Hold {
+    /// Not holding (newest mode, or no camera input).
+    Off,
+    /// The camera now shows the mask's frame, with this sequence number.
+    Shown(u64),
+    /// The mask's frame is no longer kept: the mask must not be shown either.
+    Missed,
+}
+
+/// While holding: shows the camera frame `mask` was computed from.
 fn hold_frame(
     source: &SegmentSource,
     mask: &Mask,
     cameras: &mut Query<&mut CameraSource>,
     images: &mut Assets<Image>,
-) -> Option<u64> {
-    if source.wanted.align != SegmentAlign::Hold {
-        return None;
-    }
-    let mut camera = cameras.get_mut(source.camera?).ok()?;
+) -> Hold {
+    let camera = source.camera.and_then(|e| cameras.get_mut(e).ok());
+    let (SegmentAlign::Hold, Some(mut camera)) = (source.wanted.align, camera) else {
+        return Hold::Off;
+    };
     let Some(frame) = source.recent.find(mask.id) else {
         warn_once!(
-            "segment node \"{}\": a mask came back after its camera frame was dropped; the picture keeps the previous frame",
+            "segment node \"{}\": a mask came back after its camera frame was dropped; picture and mask keep the previous pair",
             source.node
         );
-        return None;
+        return Hold::Missed;
     };
     camera.show_frame(images, &frame);
-    Some(frame.seq)
+    Hold::Shown(frame.seq)
 }
 
 /// The mask as an opaque RGBA8 picture, probability in every colour channel.
@@ -419,18 +421,31 @@ fn status_text(source: &SegmentSource) -> String {
 }
 
 /// Publishes every on-screen segment node's mask texture (its before-first-mask value until the
-/// first mask).
+/// first mask), turns the camera feeds of the others off, and says which cameras are held.
 fn publish_segments(
     show: Res<CurrentShow>,
     playback: Res<Playback>,
     sources: Query<&SegmentSource>,
     mut externals: ResMut<ExternalTextures>,
+    mut held: ResMut<HeldCameras>,
     mut published: Local<HashSet<NodeId>>,
 ) {
     let visible = on_screen(&show, &playback, |k| matches!(k, NodeKind::Segment(_)));
     for s in &sources {
         s.on_screen
             .store(visible.contains(&s.node), Ordering::Relaxed);
+    }
+    // Held: the cameras of on-screen `hold` nodes whose model has not failed (a failed model
+    // never sends a mask; an off-screen node sends none either, and the camera may be on
+    // screen without it). Two nodes holding one camera: the mask that arrives last decides.
+    let next_held: HashSet<NodeId> = sources
+        .iter()
+        .filter(|s| visible.contains(&s.node) && s.wanted.align == SegmentAlign::Hold)
+        .filter(|s| !matches!(s.status(), WorkerStatus::Failed(_)))
+        .filter_map(|s| s.wanted.camera.clone())
+        .collect();
+    if held.0 != next_held {
+        held.0 = next_held;
     }
     let next = sources
         .iter()
