@@ -625,8 +625,8 @@ pub enum BeforeMask {
 #[serde(rename_all = "snake_case")]
 pub enum SegmentAlign {
     /// The input camera's picture is held back until the mask of that very frame is ready, so
-    /// mask and picture always match (the picture is late by the inference time). Only a camera
-    /// input can be held; other inputs use the newest mask.
+    /// mask and picture always match (the picture is late by the inference time, and changes
+    /// at the mask rate). Only a camera input can be held; other inputs use the newest mask.
     #[default]
     Hold,
     /// The newest mask over the newest picture: no added delay, but the mask trails motion by

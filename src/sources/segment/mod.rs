@@ -311,8 +311,11 @@ fn update_segments(
 ) {
     for mut source in &mut sources {
         let source = &mut *source;
+        // The rate limit is checked before a picture counts as sent, so a still input whose
+        // frame number the limit skips is sent on a later frame.
         if source.wanted.camera.is_none()
             && let Some((n, img)) = feeds.as_ref().and_then(|f| f.0.get(&source.node))
+            && n.is_multiple_of(u64::from(source.wanted.worker.every.max(1)))
             && source
                 .sent
                 .as_ref()
