@@ -38,6 +38,9 @@ pub enum Command {
     /// Play one scene headless on the real clock and report compositor fps, GPU time, added
     /// latency per live source and each Scope node's round trip.
     BenchShow(crate::bench_show::BenchShowArgs),
+    /// Time the segment node: inference per model, then a scene with the node played headless
+    /// (masks/s, mask age, added frame time).
+    BenchSegment(crate::bench_segment::BenchSegmentArgs),
 }
 
 #[derive(Debug, clap::Args)]

@@ -51,6 +51,9 @@ fn main() -> ExitCode {
             }
             Ok(())
         }),
+        Command::BenchSegment(args) => {
+            metadj_scope::bench_segment::run(&args).map(|report| print!("{report}"))
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -203,12 +206,11 @@ fn play(args: &PlayArgs) -> anyhow::Result<()> {
     if let Some(addr) = args.osc.0 {
         app.add_plugins(metadj_scope::osc::OscPlugin { addr });
     }
-    if console {
-        app.add_plugins(EditorPlugin {
-            show: loaded,
-            ui: true,
-        });
-    }
+    // The document is the show's one writer, console or not: control surfaces change it too.
+    app.add_plugins(EditorPlugin {
+        show: loaded,
+        ui: console,
+    });
     let exit = app.run();
     match exit {
         AppExit::Success => Ok(()),

@@ -78,6 +78,10 @@ impl Params {
                 self.set(1, [shape, g.softness, flag(g.invert), 0.0]);
             }
             PassOp::Copy | PassOp::Invert | PassOp::Mask => {}
+            PassOp::Segment {
+                threshold,
+                softness,
+            } => self.set(0, [*threshold, *softness, 0.0, 0.0]),
             PassOp::Blend(layers) => {
                 let n = layers.len().min(MAX_PASS_INPUTS);
                 // The layer count is the smaller of layers and inputs.

@@ -22,6 +22,8 @@ pub(super) enum Kind {
     /// The `feather` node's separable blur (`PassOp::BlurH` / `BlurV`).
     Feather,
     Mask,
+    /// The `segment` node's mask upsampling (`PassOp::Segment`).
+    Segment,
     ColorAdjust,
     /// The final pass: transition, over black, into the sRGB output.
     Program,
@@ -30,7 +32,7 @@ pub(super) enum Kind {
 }
 
 impl Kind {
-    pub(super) const ALL: [Kind; 15] = [
+    pub(super) const ALL: [Kind; 16] = [
         Kind::Copy,
         Kind::Solid,
         Kind::Gradient,
@@ -43,6 +45,7 @@ impl Kind {
         Kind::Invert,
         Kind::Feather,
         Kind::Mask,
+        Kind::Segment,
         Kind::ColorAdjust,
         Kind::Program,
         Kind::Pack,
@@ -62,6 +65,7 @@ impl Kind {
             PassOp::Invert => Kind::Invert,
             PassOp::BlurH { .. } | PassOp::BlurV { .. } => Kind::Feather,
             PassOp::Mask => Kind::Mask,
+            PassOp::Segment { .. } => Kind::Segment,
             PassOp::ColorAdjust(_) => Kind::ColorAdjust,
         }
     }
@@ -87,6 +91,7 @@ impl Kind {
             Kind::Invert => ("invert", include_str!("../../shaders/invert.wgsl")),
             Kind::Feather => ("feather", include_str!("../../shaders/feather.wgsl")),
             Kind::Mask => ("mask", include_str!("../../shaders/mask.wgsl")),
+            Kind::Segment => ("segment", include_str!("../../shaders/segment.wgsl")),
             Kind::ColorAdjust => (
                 "color_adjust",
                 include_str!("../../shaders/color_adjust.wgsl"),

@@ -53,17 +53,33 @@ impl CameraSource {
     pub fn image(&self) -> &Handle<Image> {
         &self.image
     }
+
+    /// Shows `frame` (an earlier frame of this camera) instead of the newest: how a segment
+    /// node holds the picture back to match its mask.
+    pub(crate) fn show_frame(&mut self, images: &mut Assets<Image>, frame: &VideoFrame) {
+        if let Some(mut image) = images.get_mut(&self.image) {
+            upload(&mut image, frame);
+            self.size = Some((frame.width, frame.height));
+            self.uploaded += 1;
+        }
+    }
 }
 
 /// The newest CPU frame of every camera node, for Scope nodes fed straight from a camera.
 #[derive(Resource, Debug, Default)]
 pub struct CameraFrames(pub HashMap<NodeId, VideoFrame>);
 
+/// Cameras whose picture a segment node holds back until the frame's mask is ready
+/// ([`CameraSource::show_frame`]): their newest frames are not uploaded here.
+#[derive(Resource, Debug, Default)]
+pub struct HeldCameras(pub HashSet<NodeId>);
+
 pub struct CameraSourcesPlugin;
 
 impl Plugin for CameraSourcesPlugin {
     fn build(&self, app: &mut App) {
         app.init_resource::<CameraFrames>()
+            .init_resource::<HeldCameras>()
             .init_resource::<ExternalTextures>()
             .init_resource::<MonitoredScenes>()
             .add_systems(
@@ -86,6 +102,7 @@ fn request(cam: &show::node::Camera) -> CameraRequest {
             CameraDevice::Index(i) => Device::Index(*i),
             CameraDevice::Name(n) => Device::Name(n.clone()),
             CameraDevice::Synthetic => Device::Synthetic,
+            CameraDevice::SyntheticRoom => Device::SyntheticRoom,
         },
         width: cam.width.max(1),
         height: cam.height.max(1),
@@ -165,18 +182,23 @@ fn blank_image() -> Image {
 /// Writes a straight-alpha RGBA8 frame into `image`, keeping the asset (and, when the size is
 /// unchanged, its pixel buffer and GPU texture), so a steady stream allocates nothing per frame.
 pub(crate) fn upload(image: &mut Image, frame: &VideoFrame) {
+    upload_rgba(image, frame.width, frame.height, &frame.data);
+}
+
+/// [`upload`] for a bare RGBA8 buffer of `width`×`height`.
+pub(crate) fn upload_rgba(image: &mut Image, width: u32, height: u32, rgba: &[u8]) {
     let size = Extent3d {
-        width: frame.width,
-        height: frame.height,
+        width,
+        height,
         depth_or_array_layers: 1,
     };
     match &mut image.data {
-        Some(data) if image.texture_descriptor.size == size && data.len() == frame.data.len() => {
-            data.copy_from_slice(&frame.data);
+        Some(data) if image.texture_descriptor.size == size && data.len() == rgba.len() => {
+            data.copy_from_slice(rgba);
         }
         _ => {
             image.texture_descriptor.size = size;
-            image.data = Some(frame.data.to_vec());
+            image.data = Some(rgba.to_vec());
         }
     }
 }
@@ -184,6 +206,7 @@ pub(crate) fn upload(image: &mut Image, frame: &VideoFrame) {
 /// Takes each camera's newest frame (if any arrived), uploads it and reports status.
 fn update_cameras(
     mut sources: Query<&mut CameraSource>,
+    held: Res<HeldCameras>,
     mut images: ResMut<Assets<Image>>,
     mut frames: ResMut<CameraFrames>,
     items: Option<ResMut<StatusItems>>,
@@ -204,7 +227,9 @@ fn update_cameras(
             );
             continue;
         }
-        if let Some(mut image) = images.get_mut(&source.image) {
+        if !held.0.contains(&source.node)
+            && let Some(mut image) = images.get_mut(&source.image)
+        {
             upload(&mut image, &frame);
             source.size = Some((frame.width, frame.height));
             source.uploaded += 1;

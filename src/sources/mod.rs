@@ -1,10 +1,11 @@
 //! Source nodes that need runtime state outside the plan: decoded images (here), camera and
-//! Scope frames (`camera.rs`, `scope.rs`). Each fills its own node ids in
+//! Scope frames (`camera.rs`, `scope.rs`), segmentation masks (`segment/`). Each fills its own node ids in
 //! [`crate::render::ExternalTextures`] and leaves the others' alone.
 
 pub mod camera;
 pub mod image;
 pub mod scope;
+pub mod segment;
 
 use std::collections::{HashMap, HashSet};
 
@@ -22,6 +23,7 @@ impl Plugin for SourcesPlugin {
             image::ImageSourcesPlugin,
             camera::CameraSourcesPlugin,
             scope::ScopeSourcesPlugin,
+            segment::SegmentSourcesPlugin,
         ));
     }
 }
@@ -60,5 +62,12 @@ pub fn live_sources_pending(world: &mut World) -> bool {
         .query::<&scope::ScopeSource>()
         .iter(world)
         .any(|s| s.frames_received() == 0 || !matches!(s.stats().state, ::scope::ScopeState::Live));
-    cameras_waiting || scopes_waiting
+    // A segment node waits for its first mask unless its model failed to load.
+    let segments_waiting = world
+        .query::<&segment::SegmentSource>()
+        .iter(world)
+        .any(|s| {
+            s.masks_received() == 0 && !matches!(s.status(), ::segment::WorkerStatus::Failed(_))
+        });
+    cameras_waiting || scopes_waiting || segments_waiting
 }

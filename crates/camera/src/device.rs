@@ -112,7 +112,7 @@ mod native {
                         .map(|i| i.index().clone())
                         .ok_or_else(|| err(&"no device with that name"))?
                 }
-                Device::Synthetic => return Err(err(&"synthetic")),
+                Device::Synthetic | Device::SyntheticRoom => return Err(err(&"synthetic")),
             };
             let format = CameraFormat::new(
                 Resolution::new(req.width, req.height),

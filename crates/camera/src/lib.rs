@@ -8,12 +8,16 @@
 
 mod device;
 mod digits;
+mod room;
 mod stream;
 mod synthetic;
 
 pub use device::{DeviceInfo, FormatInfo, format_list, list};
 pub use stream::{CameraStatus, CameraStream, open};
-pub use synthetic::{GREEN as GREEN_BACKDROP, render as render_synthetic};
+pub use synthetic::{
+    Backdrop, GREEN as GREEN_BACKDROP, render as render_synthetic,
+    render_with as render_synthetic_with,
+};
 
 /// Which device a camera opens.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -23,6 +27,8 @@ pub enum Device {
     Name(String),
     /// Never opens hardware.
     Synthetic,
+    /// Never opens hardware: a real person in a moving, non-green room (for segmentation).
+    SyntheticRoom,
 }
 
 /// What to open and how.
@@ -50,6 +56,7 @@ impl std::fmt::Display for Device {
             Device::Index(i) => write!(f, "camera {i}"),
             Device::Name(n) => write!(f, "camera \"{n}\""),
             Device::Synthetic => f.write_str("synthetic camera"),
+            Device::SyntheticRoom => f.write_str("synthetic camera (room)"),
         }
     }
 }

@@ -129,7 +129,12 @@ fn run(req: &CameraRequest, slot: &Slot, stop: &Receiver<()>) {
     let interval = Duration::from_secs_f64(1.0 / f64::from(fps));
     let mut seq = 0u64;
     let mut backoff = Duration::from_secs(1);
-    let mut next_try = (req.device != Device::Synthetic).then(Instant::now);
+    let backdrop = match req.device {
+        Device::SyntheticRoom => synthetic::Backdrop::Room,
+        _ => synthetic::Backdrop::Green,
+    };
+    let hardware = !matches!(req.device, Device::Synthetic | Device::SyntheticRoom);
+    let mut next_try = hardware.then(Instant::now);
     if next_try.is_none() {
         set_status(
             slot,
@@ -191,7 +196,7 @@ fn run(req: &CameraRequest, slot: &Slot, stop: &Receiver<()>) {
         if now >= next_frame {
             seq += 1;
             let t = media::now().as_secs_f64();
-            let data = synthetic::render(req.width, req.height, seq, t);
+            let data = synthetic::render_with(backdrop, req.width, req.height, seq, t);
             publish(slot, req.width, req.height, data, seq);
             next_frame += interval;
             if next_frame < now {

@@ -1,17 +1,41 @@
 //! The synthetic camera's picture: a performer on chroma green, so keys downstream have
-//! something to key; moving bars, a frame counter and a clock prove the picture is live.
+//! something to key (or, as [`Backdrop::Room`], a real person in a moving room, for person
+//! segmentation); moving bars, a frame counter and a clock prove the picture is live.
 
-use crate::digits;
+use crate::{digits, room};
+
+/// What the synthetic performer stands in front of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backdrop {
+    /// A drawn figure on chroma green.
+    Green,
+    /// The shipped photo's person in a moving, non-green room.
+    Room,
+}
 
 /// The chroma-green backdrop, in sRGB bytes (a typical green-screen colour).
 pub const GREEN: [u8; 4] = [0, 177, 64, 255];
 
-/// Renders frame `seq` at `t` seconds into a new `width`×`height` RGBA buffer.
+/// Renders frame `seq` at `t` seconds into a new `width`×`height` RGBA buffer (green backdrop).
 pub fn render(width: u32, height: u32, seq: u64, t: f64) -> Vec<u8> {
-    let (w, h) = (width as i32, height as i32);
-    let mut buf = GREEN.repeat(width as usize * height as usize);
+    render_with(Backdrop::Green, width, height, seq, t)
+}
 
-    // The performer: body (ellipse) and head (circle), swaying left and right.
+/// [`render`] in front of `backdrop`.
+pub fn render_with(backdrop: Backdrop, width: u32, height: u32, seq: u64, t: f64) -> Vec<u8> {
+    let mut buf = GREEN.repeat(width as usize * height as usize);
+    match backdrop {
+        Backdrop::Green => figure(&mut buf, width, height, t),
+        Backdrop::Room => room::draw(&mut buf, width, height, t),
+    }
+    live_marks(&mut buf, width, height, seq, t);
+    buf
+}
+
+/// The drawn performer: body (ellipse) and head (circle), swaying left and right.
+fn figure(buf: &mut [u8], width: u32, height: u32, t: f64) {
+    let (w, h) = (width as i32, height as i32);
+
     let sway = (t * 0.8).sin() * f64::from(w) * 0.18;
     let cx = f64::from(w) / 2.0 + sway;
     let head_r = f64::from(h) * 0.09;
@@ -37,7 +61,11 @@ pub fn render(width: u32, height: u32, seq: u64, t: f64) -> Vec<u8> {
             buf[i..i + 4].copy_from_slice(&color);
         }
     }
+}
 
+/// Scrolling colour bars along the top, the frame counter and a clock bottom left.
+fn live_marks(buf: &mut [u8], width: u32, height: u32, seq: u64, t: f64) {
+    let (w, h) = (width as i32, height as i32);
     // Colour bars along the top, scrolling.
     const BARS: [[u8; 4]; 7] = [
         [235, 235, 235, 255],
@@ -53,8 +81,8 @@ pub fn render(width: u32, height: u32, seq: u64, t: f64) -> Vec<u8> {
     let offset = ((t * f64::from(w) * 0.1) as i32).rem_euclid(w.max(1));
     for (i, c) in BARS.iter().enumerate() {
         let x = (i as i32 * bar_w + offset).rem_euclid(w.max(1));
-        digits::fill(&mut buf, width, height, x, 0, bar_w, bar_h, *c);
-        digits::fill(&mut buf, width, height, x - w, 0, bar_w, bar_h, *c);
+        digits::fill(buf, width, height, x, 0, bar_w, bar_h, *c);
+        digits::fill(buf, width, height, x - w, 0, bar_w, bar_h, *c);
     }
 
     // Frame counter and clock on a dark plate, bottom left.
@@ -71,7 +99,7 @@ pub fn render(width: u32, height: u32, seq: u64, t: f64) -> Vec<u8> {
     let plate_w = digits::text_width(dh, &counter).max(digits::text_width(dh, &clock)) + 2 * pad;
     let plate_y = h - 2 * dh - 3 * pad;
     digits::fill(
-        &mut buf,
+        buf,
         width,
         height,
         pad,
@@ -82,7 +110,7 @@ pub fn render(width: u32, height: u32, seq: u64, t: f64) -> Vec<u8> {
     );
     let white = [250, 250, 250, 255];
     digits::draw(
-        &mut buf,
+        buf,
         width,
         height,
         2 * pad,
@@ -92,7 +120,7 @@ pub fn render(width: u32, height: u32, seq: u64, t: f64) -> Vec<u8> {
         white,
     );
     digits::draw(
-        &mut buf,
+        buf,
         width,
         height,
         2 * pad,
@@ -101,5 +129,4 @@ pub fn render(width: u32, height: u32, seq: u64, t: f64) -> Vec<u8> {
         &clock,
         white,
     );
-    buf
 }

@@ -21,7 +21,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::error::{ErrorKind, ShowError};
 use crate::id::NodeId;
-use crate::node::{BlendMode, Fit, NodeKind, Transform};
+use crate::node::{BlendMode, Fit, NodeKind, Segment, Transform};
 use crate::plan::{
     Affine, ExternalSource, FeedFrom, MAX_PASS_INPUTS, Operand, Pass, PassOp, RenderPlan, Sample,
     ScopeFeed, SlotId, Tap, TappedPlan,
@@ -247,6 +247,7 @@ impl Compiler<'_> {
                     self.pass(node, PassOp::BlurV { radius: f.radius }, vec![h.sample])
                 }
             }
+            NodeKind::Segment(seg) => self.segment(node, seg)?,
             NodeKind::Mask(_) => {
                 let image = self.input(node, "in")?;
                 let matte = self.input(node, "matte")?;
@@ -322,6 +323,49 @@ impl Compiler<'_> {
             size,
         });
         Ok(())
+    }
+
+    /// A segment node: its input goes to the model as a feed (a camera's own CPU frames, or the
+    /// input rendered at the model size), and one pass upsamples the returned mask, published
+    /// as the node's external texture. The mask covers exactly what the model saw, so it is
+    /// sampled with the camera's own placement, or stretched over the canvas for a rendered
+    /// input.
+    fn segment(&mut self, node: &NodeId, seg: &Segment) -> Result<Val, ErrorKind> {
+        let input = self.input(node, "in")?;
+        let from = self.inputs.get(&(node.clone(), "in".to_owned())).cloned();
+        let camera = match (&from, &input.sample.from) {
+            (Some(cam), Operand::External(ext))
+                if cam == ext && matches!(self.kind(cam)?, NodeKind::Camera(_)) =>
+            {
+                Some(cam.clone())
+            }
+            _ => None,
+        };
+        let size = seg.model.size();
+        let (feed, xform, crop) = match camera {
+            Some(cam) => (FeedFrom::Camera(cam), input.sample.xform, input.sample.crop),
+            None => (
+                FeedFrom::Rendered(input.sample.clone()),
+                Affine::canvas(self.canvas),
+                FULL,
+            ),
+        };
+        self.feeds.push(ScopeFeed {
+            scope: node.clone(),
+            from: feed,
+            size,
+        });
+        self.externals.insert(node.clone(), size);
+        let mask = Sample {
+            from: Operand::External(node.clone()),
+            xform,
+            crop,
+        };
+        let op = PassOp::Segment {
+            threshold: seg.threshold,
+            softness: seg.softness,
+        };
+        Ok(self.pass(node, op, vec![mask]))
     }
 
     fn transform(&mut self, node: &NodeId, input: &Val, t: &Transform) -> Val {

@@ -94,6 +94,13 @@ pub enum ErrorKind {
         path: PathBuf,
         reason: String,
     },
+    /// A segment node's model file exists but cannot be a model.
+    #[error("node \"{node}\" (segment): model file {path} {reason}")]
+    BadModelFile {
+        node: NodeId,
+        path: PathBuf,
+        reason: String,
+    },
     #[error(
         "node \"{node}\" is {first} in scene \"{first_scene}\" but {second} here; source textures are shared by id across scenes, so give them different ids"
     )]
@@ -141,6 +148,7 @@ impl ErrorKind {
             | MissingInput { node, .. }
             | MissingFile { node, .. }
             | BadImageFile { node, .. }
+            | BadModelFile { node, .. }
             | SharedIdMismatch { node, .. }
             | DuplicateNode { node, .. }
             | BadScopeUrl { node, .. } => Some(node),

@@ -38,6 +38,7 @@ pub enum NodeKind {
     Matte(MatteFrom),
     Invert(Invert),
     Feather(Feather),
+    Segment(Segment),
     Mask(Mask),
     ColorAdjust(ColorAdjust),
     // --- sink ---
@@ -62,6 +63,7 @@ impl NodeKind {
             NodeKind::Matte(_) => "matte",
             NodeKind::Invert(_) => "invert",
             NodeKind::Feather(_) => "feather",
+            NodeKind::Segment(_) => "segment",
             NodeKind::Mask(_) => "mask",
             NodeKind::ColorAdjust(_) => "color_adjust",
             NodeKind::Output(_) => "output",
@@ -87,6 +89,7 @@ impl NodeKind {
             | NodeKind::LumaKey(_)
             | NodeKind::Matte(_)
             | NodeKind::ColorAdjust(_)
+            | NodeKind::Segment(_)
             | NodeKind::Output(_) => one(Image),
             NodeKind::Invert(_) | NodeKind::Feather(_) => one(Matte),
             NodeKind::Mask(_) => vec![("in".to_owned(), Image), ("matte".to_owned(), Matte)],
@@ -103,7 +106,8 @@ impl NodeKind {
             NodeKind::GarbageMatte(_)
             | NodeKind::Matte(_)
             | NodeKind::Invert(_)
-            | NodeKind::Feather(_) => Some(PortType::Matte),
+            | NodeKind::Feather(_)
+            | NodeKind::Segment(_) => Some(PortType::Matte),
             _ => Some(PortType::Image),
         }
     }
@@ -201,6 +205,9 @@ pub enum CameraDevice {
     Name(String),
     /// Never opens a device: the synthetic pattern (tests, demo, rehearsal).
     Synthetic,
+    /// Never opens a device: a real person (the shipped photo) swaying in a moving, non-green
+    /// room, for person segmentation (tests, demo).
+    SyntheticRoom,
 }
 
 impl Default for CameraDevice {
@@ -578,6 +585,88 @@ pub struct Feather {
 impl Default for Feather {
     fn default() -> Self {
         Feather { radius: 8.0 }
+    }
+}
+
+/// Which MediaPipe Selfie Segmentation model a `segment` node runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SegmentModel {
+    /// 256×256 input, any aspect ratio.
+    #[default]
+    General,
+    /// 256×144 input, for 16:9 pictures: fewer pixels, faster.
+    Landscape,
+}
+
+impl SegmentModel {
+    /// The model's input and mask size in pixels.
+    pub fn size(self) -> (u32, u32) {
+        match self {
+            SegmentModel::General => (256, 256),
+            SegmentModel::Landscape => (256, 144),
+        }
+    }
+}
+
+/// What a `segment` node outputs before its first mask arrives (model loading, first frame).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BeforeMask {
+    /// Everything kept: the picture shows uncut.
+    #[default]
+    Opaque,
+    /// Nothing kept: the cut-out appears with the first mask.
+    Clear,
+}
+
+/// How a `segment` node lines its mask up with the picture.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SegmentAlign {
+    /// The input camera's picture is held back until the mask of that very frame is ready, so
+    /// mask and picture always match (the picture is late by the inference time, and changes
+    /// at the mask rate). Only a camera input can be held; other inputs use the newest mask.
+    #[default]
+    Hold,
+    /// The newest mask over the newest picture: no added delay, but the mask trails motion by
+    /// the inference time.
+    Newest,
+}
+
+/// Person segmentation: a matte of the people in the input (no green screen needed), from
+/// MediaPipe Selfie Segmentation run on the CPU off the frame path.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Segment {
+    pub model: SegmentModel,
+    /// An ONNX file to run instead of the built-in model (same interface), relative to the show
+    /// file's folder.
+    pub model_file: Option<PathBuf>,
+    /// Probability at the middle of the edge. `0..=1`.
+    pub threshold: f32,
+    /// Half-width of the soft edge around `threshold`. `0..=0.5`.
+    pub softness: f32,
+    /// Temporal smoothing: weight of the previous mask. `0..=0.95`; 0 = off.
+    pub smoothing: f32,
+    /// Segment every Nth input frame. `1..=30`.
+    pub every: u32,
+    pub before_first_mask: BeforeMask,
+    pub align: SegmentAlign,
+}
+
+impl Default for Segment {
+    fn default() -> Self {
+        Segment {
+            model: SegmentModel::General,
+            model_file: None,
+            threshold: 0.5,
+            softness: 0.15,
+            smoothing: 0.0,
+            every: 1,
+            before_first_mask: BeforeMask::Opaque,
+            align: SegmentAlign::Hold,
+        }
     }
 }
 

@@ -94,6 +94,12 @@ pub enum PassOp {
     },
     /// `inputs[0]` (image) times `inputs[1]` (matte).
     Mask,
+    /// A `segment` node's small mask (`inputs[0]`, an external texture with the probability in
+    /// red) upsampled to a matte with a smooth edge: `smoothstep(threshold ± softness)`.
+    Segment {
+        threshold: f32,
+        softness: f32,
+    },
     ColorAdjust(ColorAdjust),
 }
 
@@ -137,7 +143,7 @@ pub struct RenderPlan {
     /// The program picture.
     pub output: Sample,
     pub externals: Vec<ExternalSource>,
-    /// Frames to send to Scope nodes (compiled from their input edges).
+    /// Frames to send to Scope and segment nodes (compiled from their input edges).
     pub feeds: Vec<ScopeFeed>,
 }
 
@@ -150,12 +156,13 @@ pub enum FeedFrom {
     Rendered(Sample),
 }
 
-/// What one Scope node sends to its server this frame.
+/// What one Scope node sends to its server (or one segment node to its model) this frame.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScopeFeed {
+    /// The Scope or segment node.
     pub scope: NodeId,
     pub from: FeedFrom,
-    /// Pixel size the server expects (the pipeline's load size).
+    /// Pixel size the server expects (the pipeline's load size; a segment model's input size).
     pub size: (u32, u32),
 }
 

@@ -136,6 +136,24 @@ fn check_scene(scene: &Scene, base_dir: &Path) -> Vec<(ErrorKind, Place)> {
             };
             out.push((kind, Place::Node(id.clone(), Some("url".into()))));
         }
+        if let NodeKind::Segment(seg) = &node.kind
+            && let Some(path) = &seg.model_file
+            && let Err(reason) = check_model(&base_dir.join(path))
+        {
+            let kind = match reason {
+                None => ErrorKind::MissingFile {
+                    node: id.clone(),
+                    kind: node.kind.name(),
+                    path: path.clone(),
+                },
+                Some(reason) => ErrorKind::BadModelFile {
+                    node: id.clone(),
+                    path: path.clone(),
+                    reason,
+                },
+            };
+            out.push((kind, Place::Node(id.clone(), Some("model_file".into()))));
+        }
         for path in files(&node.kind) {
             let full = base_dir.join(path);
             let kind = match check_image(&full) {
@@ -299,6 +317,7 @@ fn external_identity(kind: &NodeKind) -> Option<String> {
             c.device, c.width, c.height, c.fps
         )),
         NodeKind::Scope(s) => Some(format!("scope {}", s.url)),
+        NodeKind::Segment(s) => Some(format!("segment {:?} {:?}", s.model, s.model_file)),
         _ => None,
     }
 }
@@ -332,6 +351,19 @@ fn check_image(path: &Path) -> Result<(), Option<String>> {
         )));
     }
     Ok(())
+}
+
+/// Like [`check_image`] for a segment node's model file: present, a regular file, not empty.
+/// Whether it is a usable ONNX model is known only once the model is loaded (off the frame
+/// path, when the node starts); that error names the file too.
+fn check_model(path: &Path) -> Result<(), Option<String>> {
+    match std::fs::metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(None),
+        Err(e) => Err(Some(format!("cannot be read: {e}"))),
+        Ok(m) if !m.is_file() => Err(Some("is not a regular file".into())),
+        Ok(m) if m.len() == 0 => Err(Some("is empty".into())),
+        Ok(_) => Ok(()),
+    }
 }
 
 fn files(kind: &NodeKind) -> Vec<&Path> {

@@ -29,6 +29,7 @@ fn every_variant() -> Vec<NodeKind> {
         NodeKind::Matte(MatteFrom::default()),
         NodeKind::Invert(Invert::default()),
         NodeKind::Feather(Feather::default()),
+        NodeKind::Segment(Segment::default()),
         NodeKind::Mask(Mask::default()),
         NodeKind::ColorAdjust(ColorAdjust::default()),
         NodeKind::Output(Output::default()),
@@ -49,6 +50,7 @@ fn every_variant() -> Vec<NodeKind> {
             | NodeKind::Matte(_)
             | NodeKind::Invert(_)
             | NodeKind::Feather(_)
+            | NodeKind::Segment(_)
             | NodeKind::Mask(_)
             | NodeKind::ColorAdjust(_)
             | NodeKind::Output(_) => {}
@@ -60,6 +62,9 @@ fn every_variant() -> Vec<NodeKind> {
 /// The kind's default with every optional set and every list non-empty, so each row has a value.
 fn populated(spec: &KindSpec) -> NodeKind {
     let mut kind = (spec.make_default)();
+    if let NodeKind::Segment(s) = &mut kind {
+        s.model_file = Some("models/mine.onnx".into());
+    }
     if let NodeKind::Scope(s) = &mut kind {
         s.load.quantization = Some("fp8".into());
         s.params.prompts = vec![

@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use super::{ParamSpec, ParamType, Value};
 use crate::color::Rgba;
 use crate::node::{
-    BlendMode, CameraDevice, Fit, GradientShape, InputMode, Interpolation, MatteShape, MatteSource,
-    NodeKind,
+    BeforeMask, BlendMode, CameraDevice, Fit, GradientShape, InputMode, Interpolation, MatteShape,
+    MatteSource, NodeKind, SegmentAlign, SegmentModel,
 };
 
 /// A field type the table can read and write as a [`Value`].
@@ -114,7 +114,7 @@ impl Field for PathBuf {
 }
 
 /// The camera device as text: `"0"`, `"1"`, … is a device index, `"synthetic"` the built-in
-/// pattern, anything else a device name. (So a device literally named `"synthetic"` or `"2"`
+/// pattern (`"synthetic_room"` its non-green room), anything else a device name. (So a device literally named `"synthetic"` or `"2"`
 /// cannot be chosen here; write it in the show file.)
 impl Field for CameraDevice {
     fn read(&self) -> Option<Value> {
@@ -122,12 +122,15 @@ impl Field for CameraDevice {
             CameraDevice::Index(i) => i.to_string(),
             CameraDevice::Name(n) => n.clone(),
             CameraDevice::Synthetic => "synthetic".to_owned(),
+            CameraDevice::SyntheticRoom => "synthetic_room".to_owned(),
         }))
     }
     fn parse(v: Value) -> Option<Self> {
         let Value::Text(s) = v else { return None };
         Some(if s == "synthetic" {
             CameraDevice::Synthetic
+        } else if s == "synthetic_room" {
+            CameraDevice::SyntheticRoom
         } else if let Ok(i) = s.parse::<u32>() {
             CameraDevice::Index(i)
         } else {
@@ -160,6 +163,9 @@ choice!(MatteShape, MATTE_SHAPE { Rectangle => "rectangle", Ellipse => "ellipse"
 choice!(MatteSource, MATTE_SOURCE { Alpha => "alpha", Luma => "luma" });
 choice!(Interpolation, INTERPOLATION { Linear => "linear", Slerp => "slerp" });
 choice!(InputMode, INPUT_MODE { Video => "video", Text => "text" });
+choice!(SegmentModel, SEGMENT_MODEL { General => "general", Landscape => "landscape" });
+choice!(BeforeMask, BEFORE_MASK { Opaque => "opaque", Clear => "clear" });
+choice!(SegmentAlign, SEGMENT_ALIGN { Hold => "hold", Newest => "newest" });
 choice!(BlendMode, BLEND_MODE {
     Normal => "normal", Multiply => "multiply", Screen => "screen", Overlay => "overlay",
     Darken => "darken", Lighten => "lighten", ColorDodge => "color_dodge",

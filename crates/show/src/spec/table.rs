@@ -2,7 +2,8 @@
 //! [`crate::validate()`] enforces; change them here only.
 
 use super::access::{
-    BLEND_MODE, FIT, MATTE_SHAPE, MATTE_SOURCE, UNIT, float, list, row, scalar, vec2,
+    BEFORE_MASK, BLEND_MODE, FIT, MATTE_SHAPE, MATTE_SOURCE, SEGMENT_ALIGN, SEGMENT_MODEL, UNIT,
+    float, int, list, opt, row, scalar, vec2,
 };
 use super::sources::{CAMERA, GRADIENT, IMAGE, SCOPE, SOLID, TEST_PATTERN};
 use super::{Category, KindSpec, ParamSpec, ParamType};
@@ -269,6 +270,73 @@ static FEATHER: &[ParamSpec] = &[row(
     scalar!(Feather, s => s.radius),
 )];
 
+static SEGMENT: &[ParamSpec] = &[
+    row(
+        "model",
+        "Model",
+        ParamType::Choice(SEGMENT_MODEL),
+        "",
+        "General (256×256) or landscape (256×144, faster, for 16:9).",
+        scalar!(Segment, s => s.model),
+    ),
+    row(
+        "model_file",
+        "Model file",
+        ParamType::Path,
+        "",
+        "An ONNX model to run instead of the built-in one; unset = built in.",
+        opt!(Segment, s => s.model_file),
+    ),
+    row(
+        "threshold",
+        "Threshold",
+        UNIT,
+        "",
+        "Person probability at the middle of the edge.",
+        scalar!(Segment, s => s.threshold),
+    ),
+    row(
+        "softness",
+        "Softness",
+        float(0.0, 0.5, 0.01),
+        "",
+        "Half-width of the soft edge around the threshold; 0 = hard.",
+        scalar!(Segment, s => s.softness),
+    ),
+    row(
+        "smoothing",
+        "Smoothing",
+        float(0.0, 0.95, 0.01),
+        "",
+        "Weight of the previous mask (stops flicker); 0 = off.",
+        scalar!(Segment, s => s.smoothing),
+    ),
+    row(
+        "every",
+        "Every Nth frame",
+        int(1, 30),
+        "frames",
+        "Segment only every Nth input frame (saves CPU).",
+        scalar!(Segment, s => s.every),
+    ),
+    row(
+        "before_first_mask",
+        "Before first mask",
+        ParamType::Choice(BEFORE_MASK),
+        "",
+        "Keep everything (opaque) or nothing (clear) until the model answers.",
+        scalar!(Segment, s => s.before_first_mask),
+    ),
+    row(
+        "align",
+        "Alignment",
+        ParamType::Choice(SEGMENT_ALIGN),
+        "",
+        "Hold the camera picture back to match its mask, or use the newest mask.",
+        scalar!(Segment, s => s.align),
+    ),
+];
+
 static COLOR_ADJUST: &[ParamSpec] = &[
     row(
         "brightness",
@@ -333,14 +401,15 @@ const I_GARBAGE_MATTE: usize = 8;
 const I_MATTE: usize = 9;
 const I_INVERT: usize = 10;
 const I_FEATHER: usize = 11;
-const I_TRANSFORM: usize = 12;
-const I_COLOR_ADJUST: usize = 13;
-const I_BLEND: usize = 14;
-const I_MASK: usize = 15;
-const I_OUTPUT: usize = 16;
+const I_SEGMENT: usize = 12;
+const I_TRANSFORM: usize = 13;
+const I_COLOR_ADJUST: usize = 14;
+const I_BLEND: usize = 15;
+const I_MASK: usize = 16;
+const I_OUTPUT: usize = 17;
 
 /// Palette order: grouped by category, categories in [`Category`] order.
-static KINDS: [KindSpec; 17] = [
+static KINDS: [KindSpec; 18] = [
     KindSpec {
         name: "solid",
         label: "Solid colour",
@@ -449,6 +518,15 @@ static KINDS: [KindSpec; 17] = [
         params: FEATHER,
         make_default: || NodeKind::Feather(Default::default()),
     },
+    KindSpec {
+        name: "segment",
+        label: "Segment person",
+        category: Category::Matte,
+        help: "A matte of the people in the picture, no green screen (MediaPipe model on the CPU).",
+        shader: Some("segment"),
+        params: SEGMENT,
+        make_default: || NodeKind::Segment(Default::default()),
+    },
     // A transform folds into whatever samples it; when it needs a pass of its own (a crop of
     // a non-plain input) that pass is `copy`.
     KindSpec {
@@ -521,6 +599,7 @@ pub(super) fn spec_of(kind: &NodeKind) -> &'static KindSpec {
         NodeKind::Invert(_) => &KINDS[I_INVERT],
         NodeKind::Feather(_) => &KINDS[I_FEATHER],
         NodeKind::Mask(_) => &KINDS[I_MASK],
+        NodeKind::Segment(_) => &KINDS[I_SEGMENT],
         NodeKind::ColorAdjust(_) => &KINDS[I_COLOR_ADJUST],
         NodeKind::Output(_) => &KINDS[I_OUTPUT],
     }
