@@ -11,6 +11,12 @@
 //! - `/metadj/scene/{n|name}/preview` puts it in preview (studio mode); same press rule.
 //! - `/metadj/take` and `/metadj/auto` take the preview (cut, or its transition); same rule.
 //! - `/metadj/tbar f` moves the T-bar to `f` in 0..=1 (1 takes, 0 cancels): a fader.
+//! - `/metadj/node/{id}/{param}[/{item}] f|i|s|T|F` sets a parameter of a node of the program
+//!   scene, by its spec-table name (`opacity`, `layers.opacity/1`), checked against its range;
+//!   `…/normalized f` maps 0..=1 onto the range (for faders).
+//! - `/metadj/scope/{id}/prompt s [f]` replaces the program scene's prompt (optional weight),
+//!   `/metadj/scope/{id}/preset s` recalls a prompt preset, `/metadj/scope/{id}/vace_scale f`
+//!   sets the reference strength.
 
 use std::collections::HashSet;
 use std::net::{SocketAddr, UdpSocket};
@@ -23,7 +29,7 @@ use crossbeam_channel::{Receiver, Sender};
 use rosc::{OscPacket, OscType};
 
 use crate::AppSystems;
-use crate::control::ShowCommand;
+use crate::control::{LiveEdit, ParamInput, ShowCommand};
 use crate::showfile::CurrentShow;
 
 /// What an OSC message asked for, before it is matched against the show.
@@ -36,6 +42,8 @@ pub enum OscRequest {
     Auto,
     /// The T-bar's position, 0..=1.
     TBar(f32),
+    /// A change to the program scene ([`LiveEdit`] with `scene: None`).
+    Live(LiveEdit),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -186,9 +194,83 @@ pub fn parse(addr: &str, args: &[OscType]) -> Result<Option<OscRequest>, String>
             }
             return Ok(Some(OscRequest::TBar(position.clamp(0.0, 1.0))));
         }
+        ["metadj", "node", node, param, rest @ ..] if !node.is_empty() && !param.is_empty() => {
+            let (index, normalized) = match rest {
+                [] => (0, false),
+                ["normalized"] => (0, true),
+                [i] | [i, "normalized"] => (
+                    i.parse::<usize>()
+                        .map_err(|_| format!("{addr}: {i} is not an item number"))?,
+                    rest.len() == 2,
+                ),
+                _ => return Err(format!("unknown address {addr}")),
+            };
+            let value = match (args.first(), normalized) {
+                (Some(a), true) => ParamInput::Normalized(
+                    number(a)
+                        .filter(|x| x.is_finite())
+                        .ok_or_else(|| format!("{addr}: needs a number in 0..1"))?
+                        as f32,
+                ),
+                (Some(OscType::Int(i)), _) => ParamInput::Int(i64::from(*i)),
+                (Some(OscType::Long(i)), _) => ParamInput::Int(*i),
+                (Some(OscType::Float(f)), _) => ParamInput::Float(f64::from(*f)),
+                (Some(OscType::Double(f)), _) => ParamInput::Float(*f),
+                (Some(OscType::Bool(b)), _) => ParamInput::Bool(*b),
+                (Some(OscType::String(t)), _) => ParamInput::Text(t.clone()),
+                _ => return Err(format!("{addr}: needs one value (f, i, s, T or F)")),
+            };
+            return Ok(Some(OscRequest::Live(LiveEdit::Param {
+                scene: None,
+                node: (*node).into(),
+                param: (*param).to_owned(),
+                index,
+                value,
+            })));
+        }
+        ["metadj", "scope", node, what] if !node.is_empty() => {
+            let node = Some(show::NodeId::from(*node));
+            let text = || match args.first() {
+                Some(OscType::String(t)) => Ok(t.clone()),
+                _ => Err(format!("{addr}: needs a string")),
+            };
+            let live = match *what {
+                "prompt" => LiveEdit::Prompt {
+                    scene: None,
+                    node,
+                    text: text()?,
+                    weight: args.get(1).and_then(number).map(|w| w as f32),
+                },
+                "preset" => LiveEdit::Preset {
+                    scene: None,
+                    name: text()?,
+                },
+                "vace_scale" => LiveEdit::VaceScale {
+                    scene: None,
+                    value: args
+                        .first()
+                        .and_then(number)
+                        .filter(|x| x.is_finite())
+                        .ok_or_else(|| format!("{addr}: needs a number"))?
+                        as f32,
+                },
+                _ => return Err(format!("unknown address {addr}")),
+            };
+            return Ok(Some(OscRequest::Live(live)));
+        }
         _ => return Err(format!("unknown address {addr}")),
     };
     Ok(pressed(args).then_some(request))
+}
+
+fn number(a: &OscType) -> Option<f64> {
+    match a {
+        OscType::Float(f) => Some(f64::from(*f)),
+        OscType::Double(f) => Some(*f),
+        OscType::Int(i) => Some(f64::from(*i)),
+        OscType::Long(i) => Some(*i as f64),
+        _ => None,
+    }
 }
 
 /// A trigger's value: no argument, `T`, or a non-zero number presses; `F` or 0 releases.
@@ -227,6 +309,7 @@ fn apply_osc(
             OscRequest::Take => Some(ShowCommand::Take),
             OscRequest::Auto => Some(ShowCommand::Auto(None)),
             OscRequest::TBar(position) => Some(ShowCommand::TBar(position, None)),
+            OscRequest::Live(live) => Some(ShowCommand::Live(live)),
         };
         if let Some(command) = command {
             commands.write(command);
@@ -272,5 +355,64 @@ mod tests {
         assert!(parse("/metadj/tbar", &[OscType::Float(f32::NAN)]).is_err());
         assert!(parse("/metadj/tbar", &[]).is_err());
         assert!(parse("/nope", &[]).is_err());
+    }
+
+    #[test]
+    fn node_and_scope_addresses_carry_their_values() {
+        let param = |node: &str, param: &str, index, value| {
+            Ok(Some(OscRequest::Live(LiveEdit::Param {
+                scene: None,
+                node: node.into(),
+                param: param.into(),
+                index,
+                value,
+            })))
+        };
+        assert_eq!(
+            parse("/metadj/node/key/threshold", &[OscType::Float(0.5)]),
+            param("key", "threshold", 0, ParamInput::Float(0.5))
+        );
+        assert_eq!(
+            parse(
+                "/metadj/node/mix/layers.opacity/1/normalized",
+                &[OscType::Int(1)]
+            ),
+            param("mix", "layers.opacity", 1, ParamInput::Normalized(1.0))
+        );
+        assert_eq!(
+            parse(
+                "/metadj/node/mix/layers.mode/2",
+                &[OscType::String("add".into())]
+            ),
+            param("mix", "layers.mode", 2, ParamInput::Text("add".into()))
+        );
+        assert_eq!(
+            parse("/metadj/node/k/invert", &[OscType::Bool(true)]),
+            param("k", "invert", 0, ParamInput::Bool(true))
+        );
+        assert!(parse("/metadj/node/k/invert", &[]).is_err());
+        assert!(parse("/metadj/node/k/x/one", &[OscType::Int(1)]).is_err());
+        assert!(parse("/metadj/node/k/x/normalized", &[OscType::Float(f32::NAN)]).is_err());
+        assert_eq!(
+            parse(
+                "/metadj/scope/scope/prompt",
+                &[OscType::String("a neon fox".into()), OscType::Float(0.8)]
+            ),
+            Ok(Some(OscRequest::Live(LiveEdit::Prompt {
+                scene: None,
+                node: Some("scope".into()),
+                text: "a neon fox".into(),
+                weight: Some(0.8),
+            })))
+        );
+        assert!(parse("/metadj/scope/scope/prompt", &[OscType::Int(3)]).is_err());
+        assert_eq!(
+            parse("/metadj/scope/scope/vace_scale", &[OscType::Double(1.5)]),
+            Ok(Some(OscRequest::Live(LiveEdit::VaceScale {
+                scene: None,
+                value: 1.5,
+            })))
+        );
+        assert!(parse("/metadj/scope/scope/what", &[]).is_err());
     }
 }

@@ -14,34 +14,36 @@ use std::time::{Duration, Instant};
 use bevy::prelude::*;
 use metadj_scope::AppSystems;
 use metadj_scope::control::ControlPlugin;
+use metadj_scope::editor::{Editor, EditorPlugin};
 use metadj_scope::osc::{OscListener, OscPlugin};
 use metadj_scope::playback::{Playback, PlaybackPlugin};
 use metadj_scope::render::Program;
-use metadj_scope::showfile::{self, ShowPlugin};
+use metadj_scope::showfile::{self, CurrentShow, ShowPlugin};
 use rosc::{OscBundle, OscMessage, OscPacket, OscTime, OscType};
+use show::node::NodeKind;
 
 fn app() -> App {
+    let scene = |name: &str| {
+        format!(
+            r#"(name: "{name}", nodes: {{ "bg": (kind: solid(())), "out": (kind: output(())) }}, edges: [(from: "bg", to: "out")])"#
+        )
+    };
+    app_for(&format!(
+        "(version: 1, canvas: (64, 36), scenes: [{}, {}, {}])",
+        scene("one"),
+        scene("two"),
+        scene("outro")
+    ))
+}
+
+fn app_for(text: &str) -> App {
     // One directory per app: tests run in parallel.
     static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let n = NEXT.fetch_add(1, Ordering::Relaxed);
     let dir = std::env::temp_dir().join(format!("metadj-osc-{}-{n}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("show.ron");
-    let scene = |name: &str| {
-        format!(
-            r#"(name: "{name}", nodes: {{ "bg": (kind: solid(())), "out": (kind: output(())) }}, edges: [(from: "bg", to: "out")])"#
-        )
-    };
-    std::fs::write(
-        &path,
-        format!(
-            "(version: 1, canvas: (64, 36), scenes: [{}, {}, {}])",
-            scene("one"),
-            scene("two"),
-            scene("outro")
-        ),
-    )
-    .unwrap();
+    std::fs::write(&path, text).unwrap();
     let loaded = Arc::new(showfile::load_show(&path).unwrap());
     let mut app = App::new();
     app.add_plugins(MinimalPlugins)
@@ -58,8 +60,12 @@ fn app() -> App {
         )
         .add_plugins((
             ShowPlugin {
-                initial: loaded,
+                initial: loaded.clone(),
                 watch: false,
+            },
+            EditorPlugin {
+                show: loaded,
+                ui: false,
             },
             PlaybackPlugin {
                 start_scene: 0,
@@ -181,4 +187,99 @@ fn osc_drives_studio_mode_preview_tbar_and_take() {
     until(&mut app, "taken back", |app| {
         studio(app) == (0, Some(2), 0.0)
     });
+}
+
+#[test]
+fn osc_sets_node_parameters_and_scope_prompts_without_undo_steps() {
+    let mut app = app_for(
+        r#"(version: 2, canvas: (64, 36), presets: (prompts: [(name: "ink", prompts: [(text: "ink drawing", weight: 1.0)])]),
+        scenes: [(name: "one", nodes: {
+            "bg": (kind: solid(())), "fg": (kind: solid(())),
+            "cam": (kind: camera((device: synthetic, width: 64, height: 36, fps: 30))),
+            "scope": (kind: scope((url: "embedded", pipeline: "passthrough", params: (prompts: [(text: "start", weight: 1.0)])))),
+            "mix": (kind: blend((layers: [(mode: normal, opacity: 1.0), (mode: normal, opacity: 1.0), (mode: normal, opacity: 1.0)]))),
+            "out": (kind: output(())) },
+          edges: [(from: "bg", to: "mix", port: "0"), (from: "fg", to: "mix", port: "1"), (from: "cam", to: "scope"),
+                  (from: "scope", to: "mix", port: "2"), (from: "mix", to: "out")])])"#,
+    );
+    let addr = app.world().resource::<OscListener>().addr;
+    let opacity = |app: &App| match &app.world().resource::<CurrentShow>().0.show.scenes[0].nodes
+        [&show::NodeId::new("mix")]
+        .kind
+    {
+        NodeKind::Blend(b) => b.layers[1].opacity,
+        other => panic!("{other:?}"),
+    };
+    let prompt = |app: &App| {
+        let scene = &app.world().resource::<Editor>().doc.show().scenes[0];
+        scene
+            .scope
+            .as_ref()
+            .map(|s| (s.prompts[0].text.clone(), s.prompts[0].weight))
+    };
+    // Reached the compiled show (what renders), not only the document.
+    send(
+        addr,
+        &message(
+            "/metadj/node/mix/layers.opacity/1",
+            vec![OscType::Float(0.25)],
+        ),
+    );
+    until(&mut app, "opacity 0.25 on program", |app| {
+        opacity(app) == 0.25
+    });
+    send(
+        addr,
+        &message(
+            "/metadj/node/mix/layers.opacity/1/normalized",
+            vec![OscType::Float(0.5)],
+        ),
+    );
+    until(&mut app, "opacity 0.5 by a fader", |app| {
+        opacity(app) == 0.5
+    });
+    // Out of range, a missing node and a missing item are refused and change nothing.
+    for (addr_, v) in [
+        ("/metadj/node/mix/layers.opacity/1", OscType::Float(7.0)),
+        ("/metadj/node/nope/opacity", OscType::Float(0.1)),
+        ("/metadj/node/mix/layers.opacity/9", OscType::Float(0.1)),
+    ] {
+        send(addr, &message(addr_, vec![v]));
+    }
+    send(
+        addr,
+        &message(
+            "/metadj/scope/scope/prompt",
+            vec![OscType::String("a neon fox".into()), OscType::Float(0.8)],
+        ),
+    );
+    until(&mut app, "prompt set", |app| {
+        prompt(app) == Some(("a neon fox".into(), 0.8))
+    });
+    assert_eq!(opacity(&app), 0.5, "refused values changed nothing");
+    send(
+        addr,
+        &message(
+            "/metadj/scope/scope/preset",
+            vec![OscType::String("ink".into())],
+        ),
+    );
+    until(&mut app, "preset recalled", |app| {
+        prompt(app) == Some(("ink drawing".into(), 1.0))
+    });
+    send(
+        addr,
+        &message("/metadj/scope/scope/vace_scale", vec![OscType::Float(1.5)]),
+    );
+    until(&mut app, "VACE scale set", |app| {
+        let doc = &app.world().resource::<Editor>().doc;
+        doc.show().scenes[0]
+            .scope
+            .as_ref()
+            .and_then(|s| s.vace_context_scale)
+            == Some(1.5)
+    });
+    let doc = &app.world().resource::<Editor>().doc;
+    assert!(doc.is_dirty(), "a surface's change is kept and saved");
+    assert!(!doc.can_undo(), "performance is not an undo step");
 }

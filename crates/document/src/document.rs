@@ -70,13 +70,26 @@ impl Document {
     /// Applies one edit. Outside a gesture it is one undo step; an edit that changes nothing
     /// adds no step. A refused edit changes nothing.
     pub fn apply(&mut self, edit: Edit) -> Result<Applied, EditError> {
+        let record = self.gesture.is_none();
+        self.change(edit, record)
+    }
+
+    /// Applies an edit from a control surface (OSC, MIDI, obs-websocket): it changes the show
+    /// and makes it dirty like any edit, but is not an undo step, because it is performance,
+    /// not authoring. Undo restores whole earlier states, so an undo taken after it also takes
+    /// back what it changed.
+    pub fn apply_live(&mut self, edit: Edit) -> Result<Applied, EditError> {
+        self.change(edit, false)
+    }
+
+    fn change(&mut self, edit: Edit, record: bool) -> Result<Applied, EditError> {
         let mut next = self.show.clone();
         let applied = edit.apply(&mut next)?;
         if next != self.show {
             // Line and column positions refer to the text that was loaded, not to this show.
             next.origin.text = None;
             let before = std::mem::replace(&mut self.show, next);
-            if self.gesture.is_none() {
+            if record {
                 self.history.push(before);
             }
             self.revision += 1;

@@ -571,3 +571,19 @@ fn an_external_reload_is_clean_and_undoable() {
     assert_eq!(doc.show().scenes[0].name, "intro");
     assert!(doc.is_dirty(), "what is on disk now differs");
 }
+
+#[test]
+fn a_surface_edit_changes_the_show_without_an_undo_step() {
+    let mut doc = demo();
+    let scene = 0;
+    let before = doc.undo_steps();
+    doc.apply_live(Edit::RenameScene {
+        scene,
+        name: "from osc".into(),
+    })
+    .expect("accepted");
+    assert_eq!(doc.show().scenes[scene].name, "from osc");
+    assert!(doc.is_dirty());
+    assert_eq!(doc.undo_steps(), before);
+    assert!(!doc.can_undo());
+}

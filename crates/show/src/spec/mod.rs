@@ -7,6 +7,7 @@
 //! `layers[1].opacity` (see [`ParamSpec::item_name`]).
 
 mod access;
+mod input;
 mod sources;
 mod table;
 
@@ -15,6 +16,7 @@ use std::path::PathBuf;
 use crate::color::Rgba;
 use crate::node::NodeKind;
 
+pub use input::Input;
 pub use table::kinds;
 
 /// Where a kind sits in the palette.
