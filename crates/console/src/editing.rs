@@ -9,7 +9,7 @@ use crate::{Console, Live, TOAST_SECS, WireFrom, graph, graph_view, palette, sty
 
 impl Console {
     pub(crate) fn top_bar(&mut self, ui: &mut egui::Ui, doc: &mut Document, live: &Live) {
-        ui.horizontal_wrapped(|ui| {
+        ui.horizontal(|ui| {
             let name = doc
                 .path()
                 .and_then(|p| p.file_name())
@@ -51,13 +51,16 @@ impl Console {
                     .background_color(colour),
             )
             .on_hover_text("The show's health: the worst of the compositor and its Scope nodes");
-            ui.label(RichText::new(&live.status).weak());
             if let Some(e) = &live.show_error {
                 ui.colored_label(style::ERROR, e);
             }
             if let Some((message, _)) = &self.toast {
                 ui.colored_label(style::ERROR, message);
             }
+            // One line, whatever the number of sources: a top bar that grows moves every
+            // panel under it while the show plays. The whole line is in the tooltip.
+            ui.add(egui::Label::new(RichText::new(&live.status).weak()).truncate())
+                .on_hover_text(&live.status);
         });
     }
 
