@@ -64,6 +64,13 @@ pub struct PlayArgs {
     /// Where OSC control listens (UDP), or `off`. Loopback only: OSC has no authentication.
     #[arg(long, value_name = "ADDR|off", default_value = "127.0.0.1:9000", value_parser = parse_osc)]
     pub osc: OscAddr,
+    /// Where the obs-websocket v5 server listens (TCP), or `off`. Beyond loopback only with
+    /// `--obs-password`.
+    #[arg(long, value_name = "ADDR|off", default_value = "127.0.0.1:4455", value_parser = parse_obs_websocket)]
+    pub obs_websocket: ObsWebSocketAddr,
+    /// The obs-websocket password (clients authenticate with it; none on loopback if absent).
+    #[arg(long, value_name = "PASSWORD")]
+    pub obs_password: Option<String>,
     /// With `--output-only`: borderless fullscreen with the cursor hidden and no UI.
     #[arg(long)]
     pub fullscreen: bool,
@@ -299,6 +306,79 @@ mod osc_tests {
         assert_eq!(
             play(&["metadj-scope", "play", "s.ron", "--osc", "off"]),
             OscAddr(None)
+        );
+    }
+}
+
+/// Where obs-websocket listens; `None` when it is off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ObsWebSocketAddr(pub Option<std::net::SocketAddr>);
+
+fn parse_obs_websocket(s: &str) -> Result<ObsWebSocketAddr, String> {
+    if s == "off" {
+        return Ok(ObsWebSocketAddr(None));
+    }
+    s.parse()
+        .map(|a| ObsWebSocketAddr(Some(a)))
+        .map_err(|e| format!("{s:?}: expected ip:port or off ({e})"))
+}
+
+impl PlayArgs {
+    /// The obs-websocket address, refused beyond loopback without a password (anyone on the
+    /// network could otherwise run the show).
+    pub fn obs_websocket(&self) -> Result<Option<std::net::SocketAddr>, String> {
+        match self.obs_websocket.0 {
+            Some(a)
+                if !a.ip().is_loopback()
+                    && self.obs_password.as_deref().is_none_or(str::is_empty) =>
+            {
+                Err(format!(
+                    "--obs-websocket {a}: listening beyond loopback needs --obs-password"
+                ))
+            }
+            a => Ok(a),
+        }
+    }
+}
+
+#[cfg(test)]
+mod obs_websocket_tests {
+    use super::{Cli, Command};
+    use clap::Parser;
+
+    #[test]
+    fn obs_websocket_defaults_to_loopback_and_needs_a_password_beyond_it() {
+        let play = |args: &[&str]| match Cli::try_parse_from(args).map(|c| c.command) {
+            Ok(Command::Play(p)) => p,
+            other => panic!("{other:?}"),
+        };
+        let p = play(&["metadj-scope", "play", "s.ron"]);
+        assert_eq!(
+            p.obs_websocket(),
+            Ok(Some("127.0.0.1:4455".parse().unwrap()))
+        );
+        let p = play(&["metadj-scope", "play", "s.ron", "--obs-websocket", "off"]);
+        assert_eq!(p.obs_websocket(), Ok(None));
+        let p = play(&[
+            "metadj-scope",
+            "play",
+            "s.ron",
+            "--obs-websocket",
+            "0.0.0.0:4455",
+        ]);
+        assert!(p.obs_websocket().unwrap_err().contains("--obs-password"));
+        let p = play(&[
+            "metadj-scope",
+            "play",
+            "s.ron",
+            "--obs-websocket",
+            "0.0.0.0:4455",
+            "--obs-password",
+            "pw",
+        ]);
+        assert!(p.obs_websocket().is_ok_and(|a| a.is_some()));
+        assert!(
+            Cli::try_parse_from(["metadj-scope", "play", "s.ron", "--obs-websocket", "x"]).is_err()
         );
     }
 }

@@ -13,6 +13,7 @@ pub mod editor;
 pub mod headless;
 pub mod health;
 pub mod latency;
+pub mod obs_ws;
 pub mod osc;
 pub mod output;
 pub mod playback;

@@ -137,6 +137,7 @@ fn play(args: &PlayArgs) -> anyhow::Result<()> {
     if let Some(path) = &args.screenshot {
         metadj_scope::write::check_writable(path)?;
     }
+    let obs_websocket = args.obs_websocket().map_err(anyhow::Error::msg)?;
     // Load once up front so a broken file fails here, with every error, before a window opens.
     let loaded = showfile::load_show(&args.show)?;
     let start_scene = match &args.scene {
@@ -203,6 +204,12 @@ fn play(args: &PlayArgs) -> anyhow::Result<()> {
             visible: !args.fullscreen && !console,
         },
     ));
+    if let Some(addr) = obs_websocket {
+        app.add_plugins(metadj_scope::obs_ws::ObsWebSocketPlugin {
+            addr,
+            password: args.obs_password.clone(),
+        });
+    }
     if let Some(addr) = args.osc.0 {
         app.add_plugins(metadj_scope::osc::OscPlugin { addr });
     }

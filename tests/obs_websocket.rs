@@ -1,0 +1,462 @@
+//! obs-websocket end to end: a real client (the `obws` crate, as Companion-style tools use the
+//! protocol) drives a running app over the network: scenes, preview, transitions, the T-bar,
+//! node parameters, scene-item visibility and the Scope vendor requests reach the show through
+//! the same commands as every other surface, and events come back. A wrong password is refused
+//! with 4009; garbage and 100 connections leave the server serving and the show playing.
+
+#![allow(
+    clippy::unwrap_used,
+    reason = "test helpers: a panic with its message is the failure report"
+)]
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use bevy::prelude::*;
+use futures_util::StreamExt;
+use metadj_scope::AppSystems;
+use metadj_scope::control::ControlPlugin;
+use metadj_scope::editor::{Editor, EditorPlugin};
+use metadj_scope::obs_ws::{ObsWebSocket, ObsWebSocketPlugin, item_id};
+use metadj_scope::playback::{Playback, PlaybackPlugin};
+use metadj_scope::render::{FrameClock, Program};
+use metadj_scope::showfile::{self, CurrentShow, ShowPlugin};
+use obws::events::Event;
+use obws::requests::general::CallVendorRequest;
+use obws::requests::inputs::{InputId, SetSettings};
+use obws::requests::scene_items::SetEnabled;
+use obws::requests::scenes::SceneId;
+use serde_json::{Value, json};
+use show::NodeId;
+use show::node::NodeKind;
+
+const SHOW: &str = r#"(version: 2, canvas: (64, 36),
+    presets: (prompts: [(name: "ink", prompts: [(text: "ink drawing", weight: 1.0)])]),
+    scenes: [
+        (name: "one", nodes: {
+            "bg": (kind: solid(())), "fg": (kind: solid(())),
+            "scope": (kind: scope((url: "embedded", pipeline: "passthrough", params: (prompts: [(text: "start", weight: 1.0)])))),
+            "mix": (kind: blend((layers: [(mode: normal, opacity: 1.0), (mode: normal, opacity: 1.0), (mode: normal, opacity: 1.0)]))),
+            "out": (kind: output(())) },
+          edges: [(from: "bg", to: "mix", port: "0"), (from: "fg", to: "mix", port: "1"),
+                  (from: "scope", to: "mix", port: "2"), (from: "mix", to: "out")]),
+        (name: "two", transition: (kind: fade, duration: 0.5),
+          nodes: { "bg": (kind: solid(())), "out": (kind: output(())) }, edges: [(from: "bg", to: "out")]),
+        (name: "outro", nodes: { "bg": (kind: solid(())), "out": (kind: output(())) }, edges: [(from: "bg", to: "out")]),
+    ])"#;
+
+fn app(password: Option<&str>) -> App {
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("metadj-obsws-{}-{n}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("show.ron");
+    std::fs::write(&path, SHOW).unwrap();
+    let loaded = Arc::new(showfile::load_show(&path).unwrap());
+    let mut app = App::new();
+    app.add_plugins(MinimalPlugins)
+        .init_resource::<Program>()
+        .init_resource::<FrameClock>()
+        .configure_sets(
+            Update,
+            (
+                AppSystems::LoadShow,
+                AppSystems::Input,
+                AppSystems::Control,
+                AppSystems::Playback,
+                AppSystems::Sources,
+                AppSystems::Output,
+            )
+                .chain(),
+        )
+        .add_plugins((
+            ShowPlugin {
+                initial: loaded.clone(),
+                watch: false,
+            },
+            EditorPlugin {
+                show: loaded,
+                ui: false,
+            },
+            PlaybackPlugin {
+                start_scene: 0,
+                live_clock: true,
+            },
+            ControlPlugin,
+            ObsWebSocketPlugin {
+                addr: "127.0.0.1:0".parse().unwrap(),
+                password: password.map(str::to_owned),
+            },
+        ));
+    app.update();
+    app
+}
+
+/// Runs `client` on its own thread and runtime while this thread plays the app, as a show
+/// plays while a controller talks to it. Returns the app after the client finished.
+fn drive<F, Fut>(mut app: App, client: F) -> App
+where
+    F: FnOnce(u16) -> Fut + Send + 'static,
+    Fut: Future<Output = ()>,
+{
+    let port = app.world().resource::<ObsWebSocket>().addr().port();
+    let thread = std::thread::spawn(move || {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(client(port));
+    });
+    let start = Instant::now();
+    while !thread.is_finished() {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "client took over 60 s"
+        );
+        app.update();
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    if let Err(panic) = thread.join() {
+        std::panic::resume_unwind(panic);
+    }
+    app
+}
+
+/// The next event matching `want`, within 5 s.
+async fn event(events: &mut obws::events::EventStream, want: impl Fn(&Event) -> bool) -> Event {
+    tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            let e = events.next().await.expect("event stream open");
+            if want(&e) {
+                return e;
+            }
+        }
+    })
+    .await
+    .expect("the event within 5 s")
+}
+
+async fn until_program(client: &obws::Client, name: &str) {
+    let start = Instant::now();
+    while client
+        .scenes()
+        .current_program_scene()
+        .await
+        .unwrap()
+        .id
+        .name
+        != name
+    {
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "program never became {name}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+fn layer_opacity(app: &App, layer: usize) -> f32 {
+    match &app.world().resource::<CurrentShow>().0.show.scenes[0].nodes[&NodeId::new("mix")].kind {
+        NodeKind::Blend(b) => b.layers[layer].opacity,
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn an_obs_websocket_client_drives_scenes_studio_mode_parameters_and_scope() {
+    let app = drive(app(None), |port| async move {
+        let client = obws::Client::connect("127.0.0.1", port, None::<&str>)
+            .await
+            .unwrap();
+        let mut events = client.events().unwrap();
+        let version = client.general().version().await.unwrap();
+        assert_eq!(version.rpc_version, 1);
+        assert!(
+            version
+                .available_requests
+                .iter()
+                .any(|r| r == "SetTBarPosition")
+        );
+
+        // Scenes as OBS lists them: last first, index 0 at the bottom.
+        let scenes = client.scenes().list().await.unwrap();
+        let names: Vec<_> = scenes
+            .scenes
+            .iter()
+            .map(|s| (s.id.name.as_str(), s.index))
+            .collect();
+        assert_eq!(names, [("outro", 0), ("two", 1), ("one", 2)]);
+        assert_eq!(scenes.current_program_scene.unwrap().name, "one");
+        assert!(client.ui().studio_mode_enabled().await.unwrap());
+
+        // Program, with its event.
+        client
+            .scenes()
+            .set_current_program_scene("outro")
+            .await
+            .unwrap();
+        assert_eq!(
+            client
+                .scenes()
+                .current_program_scene()
+                .await
+                .unwrap()
+                .id
+                .name,
+            "outro"
+        );
+        let e = event(&mut events, |e| {
+            matches!(e, Event::CurrentProgramSceneChanged { .. })
+        })
+        .await;
+        assert!(matches!(e, Event::CurrentProgramSceneChanged { id } if id.name == "outro"));
+        let missing = client
+            .scenes()
+            .set_current_program_scene("nope")
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                missing,
+                obws::error::Error::Api {
+                    code: obws::responses::StatusCode::ResourceNotFound,
+                    ..
+                }
+            ),
+            "{missing:?}"
+        );
+
+        // Preview, then the T-bar mixes it in by hand (its transition starts) and 1 takes it.
+        client
+            .scenes()
+            .set_current_preview_scene("two")
+            .await
+            .unwrap();
+        assert_eq!(
+            client
+                .scenes()
+                .current_preview_scene()
+                .await
+                .unwrap()
+                .id
+                .name,
+            "two"
+        );
+        event(
+            &mut events,
+            |e| matches!(e, Event::CurrentPreviewSceneChanged { id } if id.name == "two"),
+        )
+        .await;
+        client
+            .transitions()
+            .set_tbar_position(0.4, Some(false))
+            .await
+            .unwrap();
+        event(&mut events, |e| {
+            matches!(e, Event::SceneTransitionStarted { .. })
+        })
+        .await;
+        client
+            .transitions()
+            .set_tbar_position(1.0, None)
+            .await
+            .unwrap();
+        until_program(&client, "two").await;
+        event(&mut events, |e| {
+            matches!(e, Event::SceneTransitionEnded { .. })
+        })
+        .await;
+
+        // The studio-mode transition: a picked Fade of 200 ms, then back with Cut.
+        client.transitions().set_current("Fade").await.unwrap();
+        client
+            .transitions()
+            .set_current_duration(time::Duration::milliseconds(200))
+            .await
+            .unwrap();
+        let current = client.transitions().current().await.unwrap();
+        assert_eq!(
+            (current.id.name.as_str(), current.duration),
+            ("Fade", Some(time::Duration::milliseconds(200)))
+        );
+        client.transitions().trigger().await.unwrap();
+        event(&mut events, |e| {
+            matches!(e, Event::SceneTransitionStarted { .. })
+        })
+        .await;
+        until_program(&client, "outro").await;
+        // A transition button pressed while one runs does nothing (as in OBS): wait for it.
+        event(&mut events, |e| {
+            matches!(e, Event::SceneTransitionEnded { .. })
+        })
+        .await;
+        client.transitions().set_current("Cut").await.unwrap();
+        client
+            .scenes()
+            .set_current_preview_scene("one")
+            .await
+            .unwrap();
+        client.transitions().trigger().await.unwrap();
+        until_program(&client, "one").await;
+
+        // Nodes as scene items and inputs; settings are the node's spec parameters.
+        let items = client
+            .scene_items()
+            .list(SceneId::Name("one"))
+            .await
+            .unwrap();
+        assert_eq!(items.len(), 5);
+        let fg = items.iter().find(|i| i.source_name == "one/fg").unwrap();
+        assert_eq!(fg.id, item_id(&NodeId::new("fg")));
+        let mix = client
+            .inputs()
+            .settings::<Value>(InputId::Name("one/mix"))
+            .await
+            .unwrap();
+        assert_eq!(mix.kind, "blend");
+        assert_eq!(mix.settings["layers.opacity"], json!([1.0, 1.0, 1.0]));
+        client
+            .inputs()
+            .set_settings(SetSettings {
+                input: InputId::Name("one/mix"),
+                settings: &json!({ "layers.opacity": [1.0, 0.25, 1.0] }),
+                overlay: None,
+            })
+            .await
+            .unwrap();
+        let e = event(
+            &mut events,
+            |e| matches!(e, Event::InputSettingsChanged { id, .. } if id.name == "one/mix"),
+        )
+        .await;
+        let Event::InputSettingsChanged { settings, .. } = e else {
+            unreachable!()
+        };
+        assert_eq!(settings["layers.opacity"], json!([1.0, 0.25, 1.0]));
+        let bad = client
+            .inputs()
+            .set_settings(SetSettings {
+                input: InputId::Name("one/mix"),
+                settings: &json!({ "layers.opacity": [1.0, 7.0] }),
+                overlay: None,
+            })
+            .await;
+        assert!(bad.is_err(), "out of range is refused");
+
+        // A scene item's visibility is the opacity of the blend layer it feeds.
+        client
+            .scene_items()
+            .set_enabled(SetEnabled {
+                scene: SceneId::Name("one"),
+                item_id: fg.id,
+                enabled: false,
+            })
+            .await
+            .unwrap();
+        assert!(
+            !client
+                .scene_items()
+                .enabled(SceneId::Name("one"), fg.id)
+                .await
+                .unwrap()
+        );
+
+        // What OBS has no words for: the Scope vendor requests.
+        let status: obws::responses::general::VendorResponse<Value> = client
+            .general()
+            .call_vendor_request(CallVendorRequest {
+                vendor_name: "metadj-scope",
+                request_type: "scope_status",
+                request_data: &json!({}),
+            })
+            .await
+            .unwrap();
+        assert!(status.response_data["scopes"].is_array());
+        let _: obws::responses::general::VendorResponse<Value> = client
+            .general()
+            .call_vendor_request(CallVendorRequest {
+                vendor_name: "metadj-scope",
+                request_type: "send_prompt",
+                request_data: &json!({ "text": "a painted fox", "weight": 0.5 }),
+            })
+            .await
+            .unwrap();
+        let unknown = client
+            .general()
+            .call_vendor_request::<_, Value>(CallVendorRequest {
+                vendor_name: "metadj-scope",
+                request_type: "dance",
+                request_data: &json!({}),
+            })
+            .await;
+        assert!(unknown.is_err());
+        // Studio mode stays on, clearly.
+        assert!(client.ui().set_studio_mode_enabled(false).await.is_err());
+        assert!(client.ui().set_studio_mode_enabled(true).await.is_ok());
+    });
+    let playback = app.world().resource::<Playback>();
+    assert_eq!(playback.scene, 0);
+    assert_eq!(layer_opacity(&app, 1), 0.0, "fg hidden (after 0.25)");
+    let scope = app.world().resource::<Editor>().doc.show().scenes[0]
+        .scope
+        .clone()
+        .unwrap();
+    assert_eq!(
+        (scope.prompts[0].text.as_str(), scope.prompts[0].weight),
+        ("a painted fox", 0.5)
+    );
+}
+
+#[test]
+fn passwords_garbage_and_a_crowd_leave_the_server_serving() {
+    let app = drive(app(Some("s3cret")), |port| async move {
+        // Wrong password: closed with AuthenticationFailed (4009).
+        let wrong = obws::Client::connect("127.0.0.1", port, Some("guess")).await;
+        match wrong {
+            Err(obws::error::Error::Handshake(obws::client::HandshakeError::ConnectionClosed(
+                Some(d),
+            ))) => {
+                assert_eq!(u16::from(d.code), 4009, "{}", d.reason);
+            }
+            other => panic!("{:?}", other.map(|_| ())),
+        }
+        // Garbage on raw sockets, and 100 clients connecting and going away.
+        use tokio::io::AsyncWriteExt;
+        for i in 0..100 {
+            let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .unwrap();
+            if i % 2 == 0 {
+                s.write_all(b"GET / HTTP/1.1\r\n\r\n\x00\xff garbage")
+                    .await
+                    .unwrap();
+            }
+        }
+        let mut crowd = Vec::new();
+        for _ in 0..20 {
+            crowd.push(
+                obws::Client::connect("127.0.0.1", port, Some("s3cret"))
+                    .await
+                    .unwrap(),
+            );
+        }
+        drop(crowd);
+        // Still serving, and the right password drives the show.
+        let client = obws::Client::connect("127.0.0.1", port, Some("s3cret"))
+            .await
+            .unwrap();
+        client
+            .scenes()
+            .set_current_program_scene("two")
+            .await
+            .unwrap();
+        until_program(&client, "two").await;
+    });
+    assert_eq!(
+        app.world().resource::<Playback>().scene,
+        1,
+        "the show played on"
+    );
+}
