@@ -6,11 +6,11 @@ SHELL := /bin/bash
 
 # Runtime (software Vulkan, X11 client libraries, a virtual display, ffmpeg for `play --record`
 # and the benchmark) and build dependencies (C/C++ compiler for openh264, libclang for the
-# camera crate's bindgen, libvpx for VP8).
+# camera crate's bindgen, libvpx for VP8, ALSA headers for MIDI).
 APT_PACKAGES := build-essential pkg-config curl ca-certificates \
 	mesa-vulkan-drivers libvulkan1 xvfb xauth ffmpeg \
 	libx11-6 libx11-xcb1 libxcursor1 libxi6 libxrandr2 libxkbcommon-x11-0 \
-	libclang-dev nasm libvpx-dev
+	libclang-dev nasm libvpx-dev libasound2-dev
 # The benchmark needs nothing beyond the runtime packages (ffmpeg is one of them now).
 BENCH_PACKAGES :=
 

@@ -71,6 +71,9 @@ pub struct PlayArgs {
     /// The obs-websocket password (clients authenticate with it; none on loopback if absent).
     #[arg(long, value_name = "PASSWORD")]
     pub obs_password: Option<String>,
+    /// Do not open MIDI input ports (controllers are otherwise connected as they appear).
+    #[arg(long)]
+    pub no_midi: bool,
     /// With `--output-only`: borderless fullscreen with the cursor hidden and no UI.
     #[arg(long)]
     pub fullscreen: bool,

@@ -13,6 +13,7 @@ pub mod editor;
 pub mod headless;
 pub mod health;
 pub mod latency;
+pub mod midi;
 pub mod obs_ws;
 pub mod osc;
 pub mod output;
@@ -32,7 +33,7 @@ use bevy::prelude::*;
 use crate::showfile::LoadedShow;
 
 /// The order of the app's `Update` work within a frame. Order new variants by adding them to
-/// the chain in [`PlayerPlugin`], the only place it is declared.
+/// the chain in [`AppSystems::order`], the only place it is declared.
 #[derive(SystemSet, Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum AppSystems {
     /// Apply a reloaded show file.
@@ -49,6 +50,25 @@ pub enum AppSystems {
     Output,
 }
 
+impl AppSystems {
+    /// Declares the frame's order on `app` (the [`PlayerPlugin`] does; so do test apps that
+    /// use parts of it).
+    pub fn order(app: &mut App) -> &mut App {
+        app.configure_sets(
+            Update,
+            (
+                AppSystems::LoadShow,
+                AppSystems::Input,
+                AppSystems::Control,
+                AppSystems::Playback,
+                AppSystems::Sources,
+                AppSystems::Output,
+            )
+                .chain(),
+        )
+    }
+}
+
 /// Everything that plays a show, with or without a window: show loading (and live reload),
 /// playback and sources. The caller adds the compositor and, for a window, the output plugins.
 pub struct PlayerPlugin {
@@ -62,19 +82,7 @@ pub struct PlayerPlugin {
 
 impl Plugin for PlayerPlugin {
     fn build(&self, app: &mut App) {
-        app.configure_sets(
-            Update,
-            (
-                AppSystems::LoadShow,
-                AppSystems::Input,
-                AppSystems::Control,
-                AppSystems::Playback,
-                AppSystems::Sources,
-                AppSystems::Output,
-            )
-                .chain(),
-        )
-        .add_plugins((
+        AppSystems::order(app).add_plugins((
             showfile::ShowPlugin {
                 initial: self.show.clone(),
                 watch: self.watch,

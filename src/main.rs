@@ -210,6 +210,9 @@ fn play(args: &PlayArgs) -> anyhow::Result<()> {
             password: args.obs_password.clone(),
         });
     }
+    app.add_plugins(metadj_scope::midi::MidiPlugin {
+        ports: !args.no_midi,
+    });
     if let Some(addr) = args.osc.0 {
         app.add_plugins(metadj_scope::osc::OscPlugin { addr });
     }

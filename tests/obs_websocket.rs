@@ -9,19 +9,17 @@
     reason = "test helpers: a panic with its message is the failure report"
 )]
 
-use std::sync::Arc;
-use std::sync::atomic::Ordering;
+mod common;
+
 use std::time::{Duration, Instant};
 
 use bevy::prelude::*;
+use common::control_app;
 use futures_util::StreamExt;
-use metadj_scope::AppSystems;
-use metadj_scope::control::ControlPlugin;
-use metadj_scope::editor::{Editor, EditorPlugin};
+use metadj_scope::editor::Editor;
 use metadj_scope::obs_ws::{ObsWebSocket, ObsWebSocketPlugin, item_id};
-use metadj_scope::playback::{Playback, PlaybackPlugin};
-use metadj_scope::render::{FrameClock, Program};
-use metadj_scope::showfile::{self, CurrentShow, ShowPlugin};
+use metadj_scope::playback::Playback;
+use metadj_scope::showfile::CurrentShow;
 use obws::events::Event;
 use obws::requests::general::CallVendorRequest;
 use obws::requests::inputs::{InputId, SetSettings};
@@ -47,50 +45,15 @@ const SHOW: &str = r#"(version: 2, canvas: (64, 36),
     ])"#;
 
 fn app(password: Option<&str>) -> App {
-    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    let n = NEXT.fetch_add(1, Ordering::Relaxed);
-    let dir = std::env::temp_dir().join(format!("metadj-obsws-{}-{n}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("show.ron");
-    std::fs::write(&path, SHOW).unwrap();
-    let loaded = Arc::new(showfile::load_show(&path).unwrap());
-    let mut app = App::new();
-    app.add_plugins(MinimalPlugins)
-        .init_resource::<Program>()
-        .init_resource::<FrameClock>()
-        .configure_sets(
-            Update,
-            (
-                AppSystems::LoadShow,
-                AppSystems::Input,
-                AppSystems::Control,
-                AppSystems::Playback,
-                AppSystems::Sources,
-                AppSystems::Output,
-            )
-                .chain(),
-        )
-        .add_plugins((
-            ShowPlugin {
-                initial: loaded.clone(),
-                watch: false,
-            },
-            EditorPlugin {
-                show: loaded,
-                ui: false,
-            },
-            PlaybackPlugin {
-                start_scene: 0,
-                live_clock: true,
-            },
-            ControlPlugin,
-            ObsWebSocketPlugin {
-                addr: "127.0.0.1:0".parse().unwrap(),
-                password: password.map(str::to_owned),
-            },
-        ));
-    app.update();
-    app
+    control_app(
+        "obsws",
+        SHOW,
+        true,
+        ObsWebSocketPlugin {
+            addr: "127.0.0.1:0".parse().unwrap(),
+            password: password.map(str::to_owned),
+        },
+    )
 }
 
 /// Runs `client` on its own thread and runtime while this thread plays the app, as a show

@@ -6,19 +6,18 @@
     reason = "test helpers: a panic with its message is the failure report"
 )]
 
+mod common;
+
 use std::net::UdpSocket;
-use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use bevy::prelude::*;
-use metadj_scope::AppSystems;
-use metadj_scope::control::ControlPlugin;
-use metadj_scope::editor::{Editor, EditorPlugin};
+use common::{LIVE_SCENE, control_app};
+use metadj_scope::editor::Editor;
 use metadj_scope::osc::{OscListener, OscPlugin};
-use metadj_scope::playback::{Playback, PlaybackPlugin};
-use metadj_scope::render::Program;
-use metadj_scope::showfile::{self, CurrentShow, ShowPlugin};
+use metadj_scope::playback::Playback;
+use metadj_scope::showfile::CurrentShow;
 use rosc::{OscBundle, OscMessage, OscPacket, OscTime, OscType};
 use show::node::NodeKind;
 
@@ -37,47 +36,14 @@ fn app() -> App {
 }
 
 fn app_for(text: &str) -> App {
-    // One directory per app: tests run in parallel.
-    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    let n = NEXT.fetch_add(1, Ordering::Relaxed);
-    let dir = std::env::temp_dir().join(format!("metadj-osc-{}-{n}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("show.ron");
-    std::fs::write(&path, text).unwrap();
-    let loaded = Arc::new(showfile::load_show(&path).unwrap());
-    let mut app = App::new();
-    app.add_plugins(MinimalPlugins)
-        .init_resource::<Program>()
-        .configure_sets(
-            Update,
-            (
-                AppSystems::LoadShow,
-                AppSystems::Input,
-                AppSystems::Control,
-                AppSystems::Playback,
-            )
-                .chain(),
-        )
-        .add_plugins((
-            ShowPlugin {
-                initial: loaded.clone(),
-                watch: false,
-            },
-            EditorPlugin {
-                show: loaded,
-                ui: false,
-            },
-            PlaybackPlugin {
-                start_scene: 0,
-                live_clock: false,
-            },
-            ControlPlugin,
-            OscPlugin {
-                addr: "127.0.0.1:0".parse().unwrap(),
-            },
-        ));
-    app.update();
-    app
+    control_app(
+        "osc",
+        text,
+        false,
+        OscPlugin {
+            addr: "127.0.0.1:0".parse().unwrap(),
+        },
+    )
 }
 
 fn send(to: std::net::SocketAddr, packet: &OscPacket) {
@@ -191,17 +157,10 @@ fn osc_drives_studio_mode_preview_tbar_and_take() {
 
 #[test]
 fn osc_sets_node_parameters_and_scope_prompts_without_undo_steps() {
-    let mut app = app_for(
+    let mut app = app_for(&format!(
         r#"(version: 2, canvas: (64, 36), presets: (prompts: [(name: "ink", prompts: [(text: "ink drawing", weight: 1.0)])]),
-        scenes: [(name: "one", nodes: {
-            "bg": (kind: solid(())), "fg": (kind: solid(())),
-            "cam": (kind: camera((device: synthetic, width: 64, height: 36, fps: 30))),
-            "scope": (kind: scope((url: "embedded", pipeline: "passthrough", params: (prompts: [(text: "start", weight: 1.0)])))),
-            "mix": (kind: blend((layers: [(mode: normal, opacity: 1.0), (mode: normal, opacity: 1.0), (mode: normal, opacity: 1.0)]))),
-            "out": (kind: output(())) },
-          edges: [(from: "bg", to: "mix", port: "0"), (from: "fg", to: "mix", port: "1"), (from: "cam", to: "scope"),
-                  (from: "scope", to: "mix", port: "2"), (from: "mix", to: "out")])])"#,
-    );
+        scenes: [{LIVE_SCENE}])"#
+    ));
     let addr = app.world().resource::<OscListener>().addr;
     let opacity = |app: &App| match &app.world().resource::<CurrentShow>().0.show.scenes[0].nodes
         [&show::NodeId::new("mix")]

@@ -27,6 +27,7 @@ use show::{NodeId, Show};
 
 use crate::control::ShowCommand;
 use crate::latency::AddedLatency;
+use crate::midi::{MidiInput, MidiLearn};
 use crate::playback::{Playback, SceneKeys};
 use crate::preview::{NodePreviews, PreviewImages, PreviewPlugin};
 use crate::render::{CompositeOutput, PreviewFrames, PreviewReadback};
@@ -112,6 +113,7 @@ impl Plugin for EditorPlugin {
             // egui widgets keep per-frame state in `Rc`s: the console lives on the main thread.
             .insert_non_send(Console::new())
             .init_resource::<EditorOwnsShow>()
+            .add_message::<MidiLearn>()
             .add_systems(
                 Update,
                 (
@@ -180,11 +182,12 @@ fn console_ui(
     show: Res<CurrentShow>,
     playback: Res<Playback>,
     output: Res<CompositeOutput>,
-    (stats, items, scope_statuses, latency): (
+    (stats, items, scope_statuses, latency, midi): (
         Res<FrameStats>,
         Res<StatusItems>,
         Res<ScopeStatuses>,
         Option<Res<AddedLatency>>,
+        Option<Res<MidiInput>>,
     ),
     preview_images: Res<PreviewImages>,
     mut preview_readback: Option<ResMut<PreviewReadback>>,
@@ -192,7 +195,7 @@ fn console_ui(
     mut previews: ResMut<NodePreviews>,
     mut registered: Local<HashSet<AssetId<Image>>>,
     mut program_texture: Local<Option<bevy_egui::egui::TextureId>>,
-    mut commands: MessageWriter<ShowCommand>,
+    (mut commands, mut learn): (MessageWriter<ShowCommand>, MessageWriter<MidiLearn>),
     mut exit: MessageWriter<AppExit>,
 ) -> Result {
     let texture = *program_texture
@@ -306,6 +309,10 @@ fn console_ui(
         node_errors: editor.node_errors.clone(),
         show_error: editor.show_error.clone(),
         status,
+        midi_status: midi.as_ref().map_or("MIDI: off".into(), |m| {
+            m.status.lock().map(|s| s.label()).unwrap_or_default()
+        }),
+        midi_learning: midi.as_ref().and_then(|m| m.mapper.learning.clone()),
     };
     let actions = console.ui(&ctx, &mut editor.doc, &live);
     // What to preview next: the edited scene's visible nodes (thumbnails on) and the viewer.
@@ -358,6 +365,9 @@ fn console_ui(
             Action::Save => editor.save(),
             Action::Quit => {
                 exit.write(AppExit::Success);
+            }
+            Action::MidiLearn(target) => {
+                learn.write(MidiLearn(target));
             }
             Action::LoadExternal => {
                 if let Some(theirs) = editor.pending_external.take() {

@@ -12,6 +12,7 @@
 //! - `studio`: studio mode (multiview, preview/program monitors, Take, Auto, T-bar).
 //! - `scope_panel`: the live Scope controls (prompts, reference strength) and health.
 //! - `viewer`: monitors and the node viewer. `dialogs`: quit and conflict questions.
+//! - `midi_panel`: MIDI learn and mappings.
 //! - `minimap`: the graph overview. `shortcuts`: keys. `style`: pin colours and shapes.
 
 mod dialogs;
@@ -20,6 +21,7 @@ mod graph;
 mod graph_view;
 mod inspector;
 mod inspector_lists;
+mod midi_panel;
 mod minimap;
 mod palette;
 mod presets;
@@ -103,6 +105,10 @@ pub struct Live<'a> {
     pub scope: HashMap<NodeId, ScopeLive>,
     /// The show's health: the worst of its parts (shown in the top bar, never on program).
     pub health: Health,
+    /// "MIDI: unavailable", "MIDI: nanoKONTROL2"...
+    pub midi_status: String,
+    /// The target the next moved control will be mapped to, while learning.
+    pub midi_learning: Option<show::midi::MidiTarget>,
 }
 
 /// A texture the host renders, with its pixel size and, when available, its pixels (RGBA8,
@@ -133,6 +139,8 @@ pub enum Action {
     Quit,
     /// Replace the document with the version on disk (the operator chose theirs in a conflict).
     LoadExternal,
+    /// Map the next MIDI control moved to this target (`None` cancels).
+    MidiLearn(Option<show::midi::MidiTarget>),
 }
 
 /// How long a refusal stays on screen, in seconds: long enough to read, short enough not to
@@ -150,6 +158,7 @@ pub struct Console {
     scenes: scenes::ScenesPanel,
     studio: studio::Studio,
     scope_panel: scope_panel::ScopePanel,
+    midi: midi_panel::MidiPanel,
     /// The preview scene last frame: a new one becomes the edited scene.
     last_preview: Option<usize>,
     dialog: dialogs::Dialog,
@@ -214,6 +223,24 @@ impl Console {
                 if let Some(s) = out.edit {
                     self.edit_scene(s);
                 }
+                ui.separator();
+                egui::CollapsingHeader::new("MIDI")
+                    .default_open(false)
+                    .show(ui, |ui| {
+                        let selected = self.selected.last().cloned();
+                        let (more, error) = self.midi.show(
+                            ui,
+                            doc,
+                            self.edited_scene,
+                            selected.as_ref(),
+                            &live.midi_status,
+                            live.midi_learning.as_ref(),
+                        );
+                        actions.extend(more);
+                        if let Some(e) = error {
+                            self.refuse(&ctx, e);
+                        }
+                    });
             });
         egui::Panel::right("console_inspector")
             .resizable(true)

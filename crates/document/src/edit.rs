@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 
 use show::error::MAX_TRANSITION_SECS;
+use show::midi::MidiTarget;
 use show::node::{Layer, NodeKind, Output, ScopeParams};
 use show::scene::Transition;
 use show::{Edge, Node, NodeId, Scene, Show};
@@ -97,6 +98,9 @@ pub enum Edit {
     },
     /// The show's prompt and pipeline presets, all at once (save, rename, delete).
     SetPresets(show::Presets),
+    /// The show's MIDI mappings, all at once (learn, delete). A control maps to one target:
+    /// learning it again replaces the old mapping.
+    SetMidi(Vec<show::midi::MidiMapping>),
 }
 
 /// What an accepted edit did beyond the obvious.
@@ -226,7 +230,15 @@ impl Edit {
             Edit::RenameScene { scene, name } => {
                 scene_ref(show, scene)?;
                 let name = scene_name(show, Some(scene), &name)?;
-                scene_mut(show, scene)?.name = name;
+                let old = std::mem::replace(&mut scene_mut(show, scene)?.name, name.clone());
+                // A pad mapped to the scene follows it to its new name.
+                for m in &mut show.midi {
+                    if let MidiTarget::Program(s) | MidiTarget::Preview(s) = &mut m.target
+                        && *s == old
+                    {
+                        s.clone_from(&name);
+                    }
+                }
             }
             Edit::MoveScene { from, to } => {
                 scene_ref(show, from)?;
@@ -254,8 +266,27 @@ impl Edit {
             }
             Edit::SetSceneScope { scene, scope } => scene_mut(show, scene)?.scope = scope,
             Edit::SetPresets(presets) => show.presets = presets,
+            Edit::SetMidi(midi) => show.midi = midi,
         }
+        // Mappings to a scene, node or preset that is gone go with it (undo brings both back).
+        let midi = std::mem::take(&mut show.midi);
+        show.midi = midi
+            .into_iter()
+            .filter(|m| exists(show, &m.target))
+            .collect();
         Ok(applied)
+    }
+}
+
+/// Whether a MIDI target names something the show has.
+fn exists(show: &Show, target: &MidiTarget) -> bool {
+    match target {
+        MidiTarget::Program(name) | MidiTarget::Preview(name) => {
+            show.scenes.iter().any(|s| s.name == *name)
+        }
+        MidiTarget::Preset(name) => show.presets.prompts.iter().any(|p| p.name == *name),
+        MidiTarget::Param { node, .. } => show.scenes.iter().any(|s| s.nodes.contains_key(node)),
+        MidiTarget::Take | MidiTarget::Auto | MidiTarget::TBar | MidiTarget::VaceScale => true,
     }
 }
 

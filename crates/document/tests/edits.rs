@@ -587,3 +587,43 @@ fn a_surface_edit_changes_the_show_without_an_undo_step() {
     assert_eq!(doc.undo_steps(), before);
     assert!(!doc.can_undo());
 }
+
+#[test]
+fn midi_mappings_follow_a_renamed_scene_and_go_with_a_removed_one() {
+    use show::midi::{MidiControl, MidiMapping, MidiTarget};
+    let mut doc = demo();
+    let name = doc.show().scenes[1].name.clone();
+    let pad = |n| MidiControl::Note {
+        channel: 10,
+        number: n,
+    };
+    doc.apply(Edit::SetMidi(vec![
+        MidiMapping {
+            control: pad(36),
+            target: MidiTarget::Program(name),
+        },
+        MidiMapping {
+            control: pad(37),
+            target: MidiTarget::Take,
+        },
+    ]))
+    .unwrap();
+    doc.apply(Edit::RenameScene {
+        scene: 1,
+        name: "renamed".into(),
+    })
+    .unwrap();
+    assert_eq!(
+        doc.show().midi[0].target,
+        MidiTarget::Program("renamed".into())
+    );
+    doc.apply(Edit::RemoveScene { scene: 1 }).unwrap();
+    assert_eq!(doc.show().midi.len(), 1);
+    assert_eq!(doc.show().midi[0].target, MidiTarget::Take);
+    assert!(doc.undo());
+    assert_eq!(
+        doc.show().midi.len(),
+        2,
+        "undo brings the mapping back with the scene"
+    );
+}

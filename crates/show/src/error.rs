@@ -136,6 +136,8 @@ pub enum ErrorKind {
         name: String,
         problem: String,
     },
+    #[error("MIDI mapping {control}: {problem}")]
+    BadMidi { control: String, problem: String },
 }
 
 impl ErrorKind {
@@ -168,7 +170,8 @@ impl ErrorKind {
             | OutputCount(_)
             | BadTransitionDuration(_)
             | NoSuchScene(_)
-            | BadPreset { .. } => None,
+            | BadPreset { .. }
+            | BadMidi { .. } => None,
         }
     }
 }

@@ -10,6 +10,7 @@ pub mod compile;
 pub mod error;
 pub mod id;
 pub mod io;
+pub mod midi;
 pub mod node;
 pub mod plan;
 pub mod preset;

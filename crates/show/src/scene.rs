@@ -26,6 +26,9 @@ pub struct Show {
     /// Prompt and pipeline presets (format version 2).
     #[serde(default, skip_serializing_if = "is_empty")]
     pub presets: Presets,
+    /// Controller mappings (optional in format version 2; older builds refuse the field).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub midi: Vec<crate::midi::MidiMapping>,
     /// Highest numeric suffix handed out by [`Show::fresh_id`], so deleted ids are never reused.
     #[serde(default)]
     pub id_counter: u64,
@@ -56,6 +59,7 @@ impl Show {
             canvas,
             scenes: Vec::new(),
             presets: Presets::default(),
+            midi: Vec::new(),
             id_counter: 0,
             origin: Origin::default(),
         }

@@ -75,6 +75,9 @@ pub fn validate(show: &Show, base_dir: &Path) -> Vec<ShowError> {
     for kind in check_presets(&show.presets) {
         errors.push(loc.error(kind, None, loc.find_top("presets")));
     }
+    for kind in check_midi(show) {
+        errors.push(loc.error(kind, None, loc.find_top("midi")));
+    }
     for (scene, &nth) in show.scenes.iter().zip(&nth) {
         for (kind, place) in check_scene(scene, base_dir) {
             let pos = match &place {
@@ -384,6 +387,56 @@ const MAX_CROP_SUM: f32 = 0.99;
 
 /// Out-of-range parameters as `(name, range, value)`. Single-parameter ranges come from the
 /// kind's [`crate::spec`] table; rules that relate several fields follow it.
+/// Channels 1-16 and numbers 0-127 as MIDI has them, each control mapped once, and targets
+/// that exist in the show (a renamed scene would otherwise leave a pad that does nothing).
+fn check_midi(show: &Show) -> Vec<ErrorKind> {
+    use crate::midi::{MidiControl, MidiTarget};
+    let mut out = Vec::new();
+    let mut seen = HashSet::new();
+    for m in &show.midi {
+        let (MidiControl::Cc { channel, number } | MidiControl::Note { channel, number }) =
+            m.control;
+        let mut bad = |problem: String| {
+            out.push(ErrorKind::BadMidi {
+                control: m.control.label(),
+                problem,
+            });
+        };
+        if !(1..=16).contains(&channel) {
+            bad(format!("channel must be in 1..=16, got {channel}"));
+        }
+        if number > 127 {
+            bad(format!("number must be in 0..=127, got {number}"));
+        }
+        if !seen.insert(m.control) {
+            bad("is mapped twice".into());
+        }
+        let scene = |name: &String| show.scenes.iter().any(|s| s.name == *name);
+        match &m.target {
+            MidiTarget::Program(name) | MidiTarget::Preview(name) if !scene(name) => {
+                bad(format!("no scene {name:?}"));
+            }
+            MidiTarget::Preset(name) if !show.presets.prompts.iter().any(|p| p.name == *name) => {
+                bad(format!("no prompt preset {name:?}"));
+            }
+            MidiTarget::Param { node, param, .. } => {
+                let kinds: Vec<_> = show
+                    .scenes
+                    .iter()
+                    .filter_map(|s| s.nodes.get(node))
+                    .collect();
+                if kinds.is_empty() {
+                    bad(format!("no node \"{node}\" in any scene"));
+                } else if !kinds.iter().any(|n| n.kind.spec().param(param).is_some()) {
+                    bad(format!("node \"{node}\" has no parameter {param:?}"));
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
 /// Names unique and not blank; values checked by the Scope node's parameter table (a preset
 /// holds nothing a Scope node could not).
 fn check_presets(presets: &crate::Presets) -> Vec<ErrorKind> {

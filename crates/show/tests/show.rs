@@ -978,3 +978,31 @@ fn small_valid_png_passes() {
     let (m, _) = image_messages(&path);
     assert!(m.is_empty(), "{m:?}");
 }
+
+#[test]
+fn midi_mappings_are_checked_against_midi_and_the_show() {
+    let text = r#"(version: 2, canvas: (64, 36),
+    midi: [
+        (control: cc(channel: 0, number: 7), target: t_bar),
+        (control: note(channel: 10, number: 200), target: program("nope")),
+        (control: note(channel: 10, number: 36), target: take),
+        (control: note(channel: 10, number: 36), target: param(node: "bg", param: "nope")),
+    ],
+    scenes: [(name: "one", nodes: { "bg": (kind: solid(())), "out": (kind: output(())) }, edges: [(from: "bg", to: "out")])])"#;
+    let show = io::load_str(text, Path::new("x.ron")).unwrap();
+    let msg: String = validate(&show, Path::new("."))
+        .iter()
+        .map(|e| format!("{e}\n"))
+        .collect();
+    for want in [
+        "ch 0 CC 7: channel must be in 1..=16, got 0",
+        "number must be in 0..=127, got 200",
+        "no scene \"nope\"",
+        "ch 10 note 36: is mapped twice",
+        "node \"bg\" has no parameter \"nope\"",
+    ] {
+        assert!(msg.contains(want), "{want:?} not in:\n{msg}");
+    }
+    // The problems point at the show's `midi:` line.
+    assert!(msg.contains("x.ron:2:"), "{msg}");
+}

@@ -23,6 +23,8 @@ pub struct State {
     pub node_errors: HashMap<(usize, NodeId), String>,
     /// A picture for the program monitor, the viewer and every thumbnail.
     pub picture: Option<(egui::TextureId, [u32; 2])>,
+    /// What the host is learning a MIDI control for (it follows `Action::MidiLearn`).
+    pub midi_learning: Option<show::midi::MidiTarget>,
 }
 
 pub fn demo_path() -> PathBuf {
@@ -56,6 +58,7 @@ pub fn harness_with(
         scope: HashMap::new(),
         node_errors: HashMap::new(),
         picture: None,
+        midi_learning: None,
     };
     let mut h = builder.with_size(egui::vec2(1600.0, 900.0)).build_ui_state(
         |ui, s: &mut State| {
@@ -89,13 +92,17 @@ pub fn harness_with(
                 thumbnails,
                 node_errors: s.node_errors.clone(),
                 status: "60 fps".to_owned(),
+                midi_status: "MIDI: unavailable".to_owned(),
+                midi_learning: s.midi_learning.clone(),
                 ..Default::default()
             };
             let actions = s.console.ui(ui.ctx(), &mut s.doc, &live);
             // The host's part for the T-bar: the end or 0 ends the mix and the bar rests at 0.
             for a in &actions {
-                if let Action::TBar(p, _) = a {
-                    s.tbar = if *p >= 1.0 || *p <= 0.0 { 0.0 } else { *p };
+                match a {
+                    Action::TBar(p, _) => s.tbar = if *p >= 1.0 || *p <= 0.0 { 0.0 } else { *p },
+                    Action::MidiLearn(t) => s.midi_learning = t.clone(),
+                    _ => {}
                 }
             }
             s.actions.extend(actions);

@@ -71,6 +71,28 @@ impl ParamSpec {
             .map_err(|e| format!("{} {e}", self.name))
     }
 
+    /// Where `value` sits in this row's range, in `0..=1` (the inverse of
+    /// [`Input::Normalized`]); `None` for rows without a range (text, colours, pairs).
+    pub fn normalize(&self, value: &Value) -> Option<f32> {
+        let frac = |x: f64, lo: f64, hi: f64| {
+            (hi > lo).then(|| ((x - lo) / (hi - lo)).clamp(0.0, 1.0) as f32)
+        };
+        match (&self.ty, value) {
+            (ParamType::Float { min, max, .. }, Value::Float(x)) => {
+                frac(f64::from(*x), f64::from(*min), f64::from(*max))
+            }
+            (ParamType::Int { min, max }, Value::Int(x)) => {
+                frac(*x as f64, *min as f64, *max as f64)
+            }
+            (ParamType::Bool, Value::Bool(b)) => Some(if *b { 1.0 } else { 0.0 }),
+            (ParamType::Choice(names), Value::Choice(c)) => {
+                let i = names.iter().position(|n| n == c)?;
+                frac(i as f64, 0.0, names.len().saturating_sub(1) as f64)
+            }
+            _ => None,
+        }
+    }
+
     fn takes(&self, what: &str) -> String {
         format!("{} takes {what}", self.name)
     }
@@ -128,7 +150,7 @@ mod tests {
                     assert_eq!(lo, Ok(Value::Int(*min)), "{}", row.name);
                     assert_eq!(hi, Ok(Value::Int(*max)), "{}", row.name);
                 }
-                ParamType::Choice(names) => {
+                ParamType::Choice(names) if names.len() > 1 => {
                     assert_eq!(lo, Ok(Value::Choice(names[0])), "{}", row.name);
                     assert_eq!(
                         hi,
@@ -138,6 +160,20 @@ mod tests {
                     );
                 }
                 _ => {}
+            }
+            // normalize is coerce's inverse at both ends of every ranged row.
+            for n in [0.0, 1.0] {
+                if let Ok(v) = row.coerce(&Input::Normalized(n)) {
+                    let back = row.normalize(&v);
+                    if matches!(row.ty, ParamType::Text | ParamType::Path) {
+                        continue;
+                    }
+                    assert!(
+                        back.is_none_or(|b| (b - n).abs() < 1e-5),
+                        "{}: {back:?}",
+                        row.name
+                    );
+                }
             }
         }
     }

@@ -1,0 +1,56 @@
+//! The MIDI panel with real clicks: learn asks the host, cancel stops it, a learned mapping is
+//! listed and its × removes it as one undo step.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::*;
+use console::Action;
+use document::Edit;
+use egui_kittest::kittest::Queryable;
+use show::midi::{MidiControl, MidiMapping, MidiTarget};
+
+#[test]
+fn learn_cancel_list_and_remove_mappings() {
+    let mut h = harness(demo());
+    h.get_by_label("MIDI").click();
+    h.run_steps(2);
+    assert!(
+        h.query_by_label("MIDI: unavailable").is_some(),
+        "the state is shown"
+    );
+    assert!(h.query_by_label("No mappings yet").is_some());
+    // The first target is Take: Learn asks the host to map the next control to it.
+    h.get_by_label("Learn").click();
+    h.run_steps(2);
+    assert_eq!(
+        h.state().actions,
+        vec![Action::MidiLearn(Some(MidiTarget::Take))]
+    );
+    assert!(h.query_by_label("Move a control for Take…").is_some());
+    h.get_by_label("Cancel").click();
+    h.run_steps(2);
+    assert_eq!(h.state().actions.last(), Some(&Action::MidiLearn(None)));
+    // The host learned a fader for the T-bar (as it does, by an edit of the show's list).
+    let fader = MidiMapping {
+        control: MidiControl::Cc {
+            channel: 1,
+            number: 7,
+        },
+        target: MidiTarget::TBar,
+    };
+    h.state_mut()
+        .doc
+        .apply(Edit::SetMidi(vec![fader.clone()]))
+        .unwrap();
+    h.run_steps(2);
+    assert!(h.query_by_label("ch 1 CC 7 → T-bar").is_some());
+    let steps = h.state().doc.undo_steps();
+    h.get_by_label("×").click();
+    h.run_steps(2);
+    assert!(h.state().doc.show().midi.is_empty());
+    assert_eq!(h.state().doc.undo_steps(), steps + 1);
+    assert!(h.state_mut().doc.undo());
+    assert_eq!(h.state().doc.show().midi, vec![fader]);
+}

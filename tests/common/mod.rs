@@ -1,0 +1,66 @@
+//! The app a control surface drives in tests: the show (from `text`), its document, playback
+//! and the command path, on minimal plugins (no window, no GPU). Each test adds its surface.
+
+#![allow(
+    clippy::unwrap_used,
+    reason = "test helpers: a panic with its message is the failure report"
+)]
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use bevy::app::Plugins;
+use bevy::prelude::*;
+use metadj_scope::AppSystems;
+use metadj_scope::control::ControlPlugin;
+use metadj_scope::editor::EditorPlugin;
+use metadj_scope::playback::PlaybackPlugin;
+use metadj_scope::render::{FrameClock, Program};
+use metadj_scope::showfile::{self, ShowPlugin};
+
+/// `live_clock`: transitions run on real time (for clients on other threads), else per frame.
+/// One directory per app: tests run in parallel.
+pub fn control_app<M>(name: &str, text: &str, live_clock: bool, surface: impl Plugins<M>) -> App {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("metadj-{name}-{}-{n}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("show.ron");
+    std::fs::write(&path, text).unwrap();
+    let loaded = Arc::new(showfile::load_show(&path).unwrap());
+    let mut app = App::new();
+    app.add_plugins(MinimalPlugins)
+        .init_resource::<Program>()
+        .init_resource::<FrameClock>();
+    AppSystems::order(&mut app)
+        .add_plugins((
+            ShowPlugin {
+                initial: loaded.clone(),
+                watch: false,
+            },
+            EditorPlugin {
+                show: loaded,
+                ui: false,
+            },
+            PlaybackPlugin {
+                start_scene: 0,
+                live_clock,
+            },
+            ControlPlugin,
+        ))
+        .add_plugins(surface);
+    app.update();
+    app
+}
+
+/// A scene with what surfaces change: a blend of two solids and a Scope node (fed by a
+/// camera) with a prompt. Its nodes: `bg`, `fg`, `cam`, `scope`, `mix`, `out`.
+#[allow(dead_code, reason = "each test file compiles this module; not all use it")]
+pub const LIVE_SCENE: &str = r#"(name: "one", nodes: {
+        "bg": (kind: solid(())), "fg": (kind: solid(())),
+        "cam": (kind: camera((device: synthetic, width: 64, height: 36, fps: 30))),
+        "scope": (kind: scope((url: "embedded", pipeline: "passthrough", params: (prompts: [(text: "start", weight: 1.0)])))),
+        "mix": (kind: blend((layers: [(mode: normal, opacity: 1.0), (mode: normal, opacity: 1.0), (mode: normal, opacity: 1.0)]))),
+        "out": (kind: output(())) },
+       edges: [(from: "bg", to: "mix", port: "0"), (from: "fg", to: "mix", port: "1"), (from: "cam", to: "scope"),
+               (from: "scope", to: "mix", port: "2"), (from: "mix", to: "out")])"#;
