@@ -64,6 +64,9 @@ pub struct PlayArgs {
     /// Where OSC control listens (UDP), or `off`. Loopback only: OSC has no authentication.
     #[arg(long, value_name = "ADDR|off", default_value = "127.0.0.1:9000", value_parser = parse_osc)]
     pub osc: OscAddr,
+    /// Where OSC feedback goes (program, preview, T-bar, Scope state as they change), loopback.
+    #[arg(long, value_name = "ADDR", value_parser = parse_osc_feedback)]
+    pub osc_feedback: Option<std::net::SocketAddr>,
     /// Where the obs-websocket v5 server listens (TCP), or `off`. Beyond loopback only with
     /// `--obs-password`.
     #[arg(long, value_name = "ADDR|off", default_value = "127.0.0.1:4455", value_parser = parse_obs_websocket)]
@@ -284,6 +287,13 @@ fn parse_osc(s: &str) -> Result<OscAddr, String> {
         ));
     }
     Ok(OscAddr(Some(addr)))
+}
+
+fn parse_osc_feedback(s: &str) -> Result<std::net::SocketAddr, String> {
+    match parse_osc(s)? {
+        OscAddr(Some(addr)) => Ok(addr),
+        OscAddr(None) => Err("give an ip:port on loopback, or leave the option out".into()),
+    }
 }
 
 #[cfg(test)]

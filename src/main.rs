@@ -214,7 +214,10 @@ fn play(args: &PlayArgs) -> anyhow::Result<()> {
         ports: !args.no_midi,
     });
     if let Some(addr) = args.osc.0 {
-        app.add_plugins(metadj_scope::osc::OscPlugin { addr });
+        app.add_plugins(metadj_scope::osc::OscPlugin {
+            addr,
+            feedback: args.osc_feedback,
+        });
     }
     // The document is the show's one writer, console or not: control surfaces change it too.
     app.add_plugins(EditorPlugin {

@@ -17,8 +17,16 @@
 //! - `/metadj/scope/{id}/prompt s [f]` replaces the program scene's prompt (optional weight),
 //!   `/metadj/scope/{id}/preset s` recalls a prompt preset, `/metadj/scope/{id}/vace_scale f`
 //!   sets the reference strength.
+//!
+//! Address patterns (`*`, `?`, `[a-c]`, `{one,two}`, OSC 1.0) are matched against the show's
+//! addresses (scene names and numbers, the program scene's nodes and parameters, its Scope
+//! nodes), so `/metadj/node/*/opacity` reaches every node that has one.
+//!
+//! Feedback (`--osc-feedback HOST:PORT`, loopback): when they change, `/metadj/program s i`,
+//! `/metadj/preview s i` (name, 1-based number; `"" 0` for none), `/metadj/tbar f` and
+//! `/metadj/scope/{id}/state s`, so TouchOSC labels and faders follow the show.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::net::{SocketAddr, UdpSocket};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -30,7 +38,10 @@ use rosc::{OscPacket, OscType};
 
 use crate::AppSystems;
 use crate::control::{LiveEdit, ParamInput, ShowCommand};
+use crate::health;
+use crate::playback::Playback;
 use crate::showfile::CurrentShow;
+use crate::sources::scope::ScopeStatuses;
 
 /// What an OSC message asked for, before it is matched against the show.
 #[derive(Debug, Clone, PartialEq)]
@@ -44,6 +55,8 @@ pub enum OscRequest {
     TBar(f32),
     /// A change to the program scene ([`LiveEdit`] with `scene: None`).
     Live(LiveEdit),
+    /// An address pattern, matched against the show's addresses in the app.
+    Pattern(rosc::OscMessage),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -52,9 +65,11 @@ pub enum SceneRef {
     Name(String),
 }
 
-/// Listens for OSC on `addr` (`127.0.0.1:9000` by default; port 0 picks a free one).
+/// Listens for OSC on `addr` (`127.0.0.1:9000` by default; port 0 picks a free one) and, with
+/// `feedback`, tells that address what changed.
 pub struct OscPlugin {
     pub addr: SocketAddr,
+    pub feedback: Option<SocketAddr>,
 }
 
 /// The running listener: where it listens, and what it could not use.
@@ -65,6 +80,8 @@ pub struct OscListener {
     /// Packets that did not decode or named an address we do not know.
     pub rejected: Arc<AtomicU64>,
     stop: Arc<AtomicBool>,
+    /// The listening socket, for feedback.
+    socket: UdpSocket,
 }
 
 impl Drop for OscListener {
@@ -80,6 +97,14 @@ impl Plugin for OscPlugin {
                 info!("OSC: listening on udp://{}", listener.addr);
                 app.insert_resource(listener)
                     .add_systems(Update, apply_osc.in_set(AppSystems::Input));
+                if let Some(to) = self.feedback {
+                    info!("OSC: feedback to udp://{to}");
+                    app.insert_resource(Feedback {
+                        to,
+                        sent: HashMap::new(),
+                    })
+                    .add_systems(Update, send_feedback.in_set(AppSystems::Output));
+                }
             }
             Err(e) => warn!("OSC is off: cannot listen on udp://{}: {e}", self.addr),
         }
@@ -96,6 +121,10 @@ impl OscListener {
         let rejected = Arc::new(AtomicU64::new(0));
         let stop = Arc::new(AtomicBool::new(false));
         let (r, s) = (rejected.clone(), stop.clone());
+        let feedback = socket.try_clone()?;
+        // Feedback goes out of the listening port (where senders expect replies from). It
+        // stays blocking: non-blocking would apply to the listener's reads too (one file
+        // description), and a datagram of a few bytes does not wait for buffer space here.
         std::thread::Builder::new()
             .name("osc-listener".into())
             .spawn(move || listen(&socket, &tx, &r, &s))?;
@@ -104,6 +133,7 @@ impl OscListener {
             requests,
             rejected,
             stop,
+            socket: feedback,
         })
     }
 }
@@ -144,6 +174,15 @@ fn listen(socket: &UdpSocket, tx: &Sender<OscRequest>, rejected: &AtomicU64, sto
         let mut messages = Vec::new();
         flatten(packet, &mut messages);
         for msg in messages {
+            if is_pattern(&msg.addr) {
+                match rosc::address::Matcher::new(&msg.addr) {
+                    Ok(_) => {
+                        let _ = tx.try_send(OscRequest::Pattern(msg));
+                    }
+                    Err(e) => reject(format!("{}: not an address pattern ({e})", msg.addr)),
+                }
+                continue;
+            }
             match parse(&msg.addr, &msg.args) {
                 Ok(Some(request)) => {
                     // A full channel means the app is stalled: dropping a cut is better than
@@ -155,6 +194,71 @@ fn listen(socket: &UdpSocket, tx: &Sender<OscRequest>, rejected: &AtomicU64, sto
             }
         }
     }
+}
+
+fn is_pattern(addr: &str) -> bool {
+    addr.contains(['*', '?', '[', ']', '{', '}'])
+}
+
+/// The concrete addresses `show` answers to, for matching patterns: scenes by number and name,
+/// the program scene's nodes by parameter (and `/normalized`), its Scope nodes.
+pub fn address_space(show: &show::Show, program: usize) -> Vec<String> {
+    let mut out = vec![
+        "/metadj/take".into(),
+        "/metadj/auto".into(),
+        "/metadj/tbar".into(),
+    ];
+    for (i, scene) in show.scenes.iter().enumerate() {
+        for what in ["program", "preview"] {
+            out.push(format!("/metadj/scene/{}/{what}", i + 1));
+            out.push(format!("/metadj/scene/{}/{what}", scene.name));
+        }
+    }
+    if let Some(scene) = show.scenes.get(program) {
+        for (id, node) in &scene.nodes {
+            for row in node.kind.spec().params {
+                let items = (row.len)(&node.kind);
+                let base = format!("/metadj/node/{id}/{}", row.name);
+                if row.list {
+                    for i in 0..items {
+                        out.push(format!("{base}/{i}"));
+                        out.push(format!("{base}/{i}/normalized"));
+                    }
+                } else if items > 0 {
+                    out.push(format!("{base}/normalized"));
+                    out.push(base);
+                }
+            }
+            if matches!(node.kind, show::NodeKind::Scope(_)) {
+                for what in ["prompt", "preset", "vace_scale"] {
+                    out.push(format!("/metadj/scope/{id}/{what}"));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The requests a pattern message stands for: every matching address, parsed with the
+/// message's arguments; one per scene or command (a scene matched by number and by name is
+/// one cut).
+fn expand(msg: &rosc::OscMessage, space: &[String]) -> Vec<OscRequest> {
+    let Ok(matcher) = rosc::address::Matcher::new(&msg.addr) else {
+        return Vec::new();
+    };
+    let mut out: Vec<OscRequest> = Vec::new();
+    for addr in space {
+        let Ok(a) = rosc::address::OscAddress::new(addr.clone()) else {
+            continue;
+        };
+        if matcher.match_address(&a)
+            && let Ok(Some(request)) = parse(addr, &msg.args)
+            && !out.contains(&request)
+        {
+            out.push(request);
+        }
+    }
+    out
 }
 
 fn flatten(packet: OscPacket, out: &mut Vec<rosc::OscMessage>) {
@@ -289,6 +393,7 @@ fn pressed(args: &[OscType]) -> bool {
 fn apply_osc(
     listener: Res<OscListener>,
     show: Res<CurrentShow>,
+    playback: Res<Playback>,
     mut commands: MessageWriter<ShowCommand>,
 ) {
     let scenes = &show.0.show.scenes;
@@ -302,7 +407,28 @@ fn apply_osc(
         }
         found
     };
+    let mut requests = Vec::new();
     for request in listener.requests.try_iter() {
+        match request {
+            OscRequest::Pattern(msg) => {
+                let found = expand(&msg, &address_space(&show.0.show, playback.scene));
+                if found.is_empty() {
+                    debug!("OSC: {} matches nothing in this show", msg.addr);
+                }
+                requests.extend(found);
+            }
+            other => requests.push(other),
+        }
+    }
+    let mut seen_scenes = HashSet::new();
+    for request in requests {
+        // Two names of one scene (number and name) in one pattern: one cut.
+        if let OscRequest::Program(s) | OscRequest::Preview(s) = &request
+            && let Some(i) = index(s)
+            && !seen_scenes.insert((matches!(request, OscRequest::Program(_)), i))
+        {
+            continue;
+        }
         let command = match request {
             OscRequest::Program(scene) => index(&scene).map(ShowCommand::Cut),
             OscRequest::Preview(scene) => index(&scene).map(ShowCommand::Preview),
@@ -310,9 +436,69 @@ fn apply_osc(
             OscRequest::Auto => Some(ShowCommand::Auto(None)),
             OscRequest::TBar(position) => Some(ShowCommand::TBar(position, None)),
             OscRequest::Live(live) => Some(ShowCommand::Live(live)),
+            OscRequest::Pattern(_) => None,
         };
         if let Some(command) = command {
             commands.write(command);
+        }
+    }
+}
+
+/// Where feedback goes, and what it was last told (so only changes are sent).
+#[derive(Resource)]
+struct Feedback {
+    to: SocketAddr,
+    sent: HashMap<String, Vec<OscType>>,
+}
+
+/// Sends what changed since last frame. A failed send is tried again next frame.
+fn send_feedback(
+    listener: Res<OscListener>,
+    mut feedback: ResMut<Feedback>,
+    show: Res<CurrentShow>,
+    playback: Res<Playback>,
+    scope: Option<Res<ScopeStatuses>>,
+) {
+    let scenes = &show.0.show.scenes;
+    let scene = |i: Option<usize>| match i.and_then(|i| scenes.get(i).map(|s| (i, s))) {
+        Some((i, s)) => vec![
+            OscType::String(s.name.clone()),
+            OscType::Int(i32::try_from(i + 1).unwrap_or(i32::MAX)),
+        ],
+        None => vec![OscType::String(String::new()), OscType::Int(0)],
+    };
+    let mut now = vec![
+        ("/metadj/program".to_owned(), scene(Some(playback.scene))),
+        ("/metadj/preview".to_owned(), scene(playback.preview)),
+        (
+            "/metadj/tbar".to_owned(),
+            vec![OscType::Float(playback.tbar_position())],
+        ),
+    ];
+    for (id, stats) in scope.iter().flat_map(|s| s.0.iter()) {
+        now.push((
+            format!("/metadj/scope/{id}/state"),
+            vec![OscType::String(health::state_name(&stats.state))],
+        ));
+    }
+    let Feedback { to, sent } = &mut *feedback;
+    for (addr, args) in now {
+        if sent.get(&addr) == Some(&args) {
+            continue;
+        }
+        let packet = OscPacket::Message(rosc::OscMessage {
+            addr: addr.clone(),
+            args: args.clone(),
+        });
+        let Ok(bytes) = rosc::encoder::encode(&packet) else {
+            continue;
+        };
+        match listener.socket.send_to(&bytes, *to) {
+            Ok(_) => {
+                sent.insert(addr, args);
+            }
+            // Nobody listening yet (ICMP port unreachable) is normal for feedback.
+            Err(e) => debug!("OSC feedback to {to}: {e}"),
         }
     }
 }
@@ -414,5 +600,37 @@ mod tests {
             })))
         );
         assert!(parse("/metadj/scope/scope/what", &[]).is_err());
+    }
+
+    #[test]
+    fn patterns_expand_to_one_request_per_target() {
+        let show = show::io::load_str(
+            r#"(version: 2, canvas: (64, 36), scenes: [
+              (name: "one", nodes: { "a": (kind: solid(())), "b": (kind: blend((layers: [(mode: normal, opacity: 1.0), (mode: normal, opacity: 1.0)]))), "out": (kind: output(())) },
+               edges: [(from: "a", to: "b", port: "0"), (from: "a", to: "b", port: "1"), (from: "b", to: "out")]),
+              (name: "two", nodes: { "out": (kind: output(())) }, edges: [])])"#,
+            std::path::Path::new("x.ron"),
+        )
+        .unwrap();
+        let space = address_space(&show, 0);
+        let msg = |addr: &str, args| rosc::OscMessage {
+            addr: addr.into(),
+            args,
+        };
+        let opacity = expand(
+            &msg("/metadj/node/*/layers.opacity/*", vec![OscType::Float(0.5)]),
+            &space,
+        );
+        assert_eq!(opacity.len(), 2, "both layers of the blend: {opacity:?}");
+        // Scene 2 by number and by name are two addresses; `[12]` picks numbers only.
+        let cuts = expand(&msg("/metadj/scene/[12]/program", vec![]), &space);
+        assert_eq!(
+            cuts,
+            vec![
+                OscRequest::Program(SceneRef::Number(1)),
+                OscRequest::Program(SceneRef::Number(2))
+            ]
+        );
+        assert!(expand(&msg("/metadj/nothing/*", vec![]), &space).is_empty());
     }
 }

@@ -36,12 +36,17 @@ fn app() -> App {
 }
 
 fn app_for(text: &str) -> App {
+    app_with(text, None)
+}
+
+fn app_with(text: &str, feedback: Option<std::net::SocketAddr>) -> App {
     control_app(
         "osc",
         text,
         false,
         OscPlugin {
             addr: "127.0.0.1:0".parse().unwrap(),
+            feedback,
         },
     )
 }
@@ -241,4 +246,98 @@ fn osc_sets_node_parameters_and_scope_prompts_without_undo_steps() {
     let doc = &app.world().resource::<Editor>().doc;
     assert!(doc.is_dirty(), "a surface's change is kept and saved");
     assert!(!doc.can_undo(), "performance is not an undo step");
+}
+
+#[test]
+fn osc_address_patterns_match_the_shows_addresses_and_feedback_follows_the_show() {
+    let feedback = UdpSocket::bind("127.0.0.1:0").unwrap();
+    feedback
+        .set_read_timeout(Some(Duration::from_millis(50)))
+        .unwrap();
+    let plain = |name: &str| {
+        format!(
+            r#"(name: "{name}", nodes: {{ "bg": (kind: solid(())), "out": (kind: output(())) }}, edges: [(from: "bg", to: "out")])"#
+        )
+    };
+    let mut app = app_with(
+        &format!(
+            "(version: 2, canvas: (64, 36), scenes: [{LIVE_SCENE}, {}, {}])",
+            plain("two"),
+            plain("outro")
+        ),
+        Some(feedback.local_addr().unwrap()),
+    );
+    let addr = app.world().resource::<OscListener>().addr;
+    // Everything that feedback said, by address (the latest value of each).
+    let mut heard: std::collections::HashMap<String, Vec<OscType>> = Default::default();
+    let mut listen = |app: &mut App, want: &str, args: &[OscType]| {
+        let start = Instant::now();
+        let mut buf = [0u8; 1536];
+        while heard.get(want).map(Vec::as_slice) != Some(args) {
+            assert!(
+                start.elapsed() < Duration::from_secs(5),
+                "{want} {args:?}: {heard:?}"
+            );
+            app.update();
+            if let Ok((n, _)) = feedback.recv_from(&mut buf)
+                && let Ok((_, OscPacket::Message(m))) = rosc::decoder::decode_udp(&buf[..n])
+            {
+                heard.insert(m.addr, m.args);
+            }
+        }
+    };
+    listen(
+        &mut app,
+        "/metadj/program",
+        &[OscType::String("one".into()), OscType::Int(1)],
+    );
+    listen(
+        &mut app,
+        "/metadj/preview",
+        &[OscType::String(String::new()), OscType::Int(0)],
+    );
+    // A pattern over the nodes: only the blend has a second layer.
+    send(
+        addr,
+        &message(
+            "/metadj/node/*/layers.opacity/1",
+            vec![OscType::Float(0.25)],
+        ),
+    );
+    until(&mut app, "pattern reached the blend", |app| {
+        match &app.world().resource::<CurrentShow>().0.show.scenes[0].nodes
+            [&show::NodeId::new("mix")]
+            .kind
+        {
+            NodeKind::Blend(b) => b.layers[1].opacity == 0.25,
+            _ => false,
+        }
+    });
+    // A character class and alternatives over scene names.
+    send(
+        addr,
+        &message("/metadj/scene/{outro,nothing}/preview", vec![]),
+    );
+    listen(
+        &mut app,
+        "/metadj/preview",
+        &[OscType::String("outro".into()), OscType::Int(3)],
+    );
+    send(addr, &message("/metadj/scene/t?o/program", vec![]));
+    listen(
+        &mut app,
+        "/metadj/program",
+        &[OscType::String("two".into()), OscType::Int(2)],
+    );
+    send(addr, &message("/metadj/tbar", vec![OscType::Float(0.5)]));
+    listen(&mut app, "/metadj/tbar", &[OscType::Float(0.5)]);
+    // A pattern that matches nothing, and one that is not a pattern, change nothing.
+    let rejected = app.world().resource::<OscListener>().rejected.clone();
+    let before = app.world().resource::<Playback>().scene;
+    send(addr, &message("/metadj/scene/*zzz/program", vec![]));
+    send(addr, &message("/metadj/scene/[/program", vec![]));
+    until(&mut app, "bad pattern counted", |_| {
+        rejected.load(Ordering::Relaxed) == 1
+    });
+    assert_eq!(app.world().resource::<Playback>().scene, before);
 }

@@ -55,7 +55,10 @@ pub fn control_app<M>(name: &str, text: &str, live_clock: bool, surface: impl Pl
 
 /// A scene with what surfaces change: a blend of two solids and a Scope node (fed by a
 /// camera) with a prompt. Its nodes: `bg`, `fg`, `cam`, `scope`, `mix`, `out`.
-#[allow(dead_code, reason = "each test file compiles this module; not all use it")]
+#[allow(
+    dead_code,
+    reason = "each test file compiles this module; not all use it"
+)]
 pub const LIVE_SCENE: &str = r#"(name: "one", nodes: {
         "bg": (kind: solid(())), "fg": (kind: solid(())),
         "cam": (kind: camera((device: synthetic, width: 64, height: 36, fps: 30))),
