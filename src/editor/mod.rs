@@ -9,6 +9,7 @@
 //! through the document too, so an external edit cannot overwrite unsaved work silently.
 
 mod compile;
+mod keys;
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
@@ -28,6 +29,7 @@ use show::{NodeId, Show};
 use crate::control::ShowCommand;
 use crate::latency::AddedLatency;
 use crate::midi::{MidiInput, MidiLearn};
+use crate::output::OutputMode;
 use crate::playback::{Playback, SceneKeys};
 use crate::preview::{NodePreviews, PreviewImages, PreviewPlugin};
 use crate::render::{CompositeOutput, PreviewFrames, PreviewReadback};
@@ -37,6 +39,7 @@ use crate::stats::{FrameStats, StatusItems};
 use crate::{AppSystems, health};
 
 pub use compile::{Compiled, Compiler};
+pub use keys::{keymap_path, load_keymap, save_keymap};
 
 /// Hosts the document (edits go live, saves, reloads from disk) and, with `ui`, the console
 /// in the primary window. Without `ui` (headless tests) edits are made on [`Editor::doc`].
@@ -111,7 +114,15 @@ impl Plugin for EditorPlugin {
     fn build(&self, app: &mut App) {
         app.insert_resource(Editor::new(&self.show))
             // egui widgets keep per-frame state in `Rc`s: the console lives on the main thread.
-            .insert_non_send(Console::new())
+            .insert_non_send({
+                let mut console = Console::new();
+                if self.ui
+                    && let Some(path) = keymap_path()
+                {
+                    console.set_keymap(load_keymap(&path));
+                }
+                console
+            })
             .init_resource::<EditorOwnsShow>()
             .add_message::<MidiLearn>()
             .add_systems(
@@ -196,7 +207,7 @@ fn console_ui(
     mut registered: Local<HashSet<AssetId<Image>>>,
     mut program_texture: Local<Option<bevy_egui::egui::TextureId>>,
     (mut commands, mut learn): (MessageWriter<ShowCommand>, MessageWriter<MidiLearn>),
-    mut exit: MessageWriter<AppExit>,
+    (mut exit, mut output_mode): (MessageWriter<AppExit>, Option<ResMut<OutputMode>>),
 ) -> Result {
     let texture = *program_texture
         .get_or_insert_with(|| contexts.add_image(EguiTextureHandle::Weak(output.0.id())));
@@ -368,6 +379,15 @@ fn console_ui(
             }
             Action::MidiLearn(target) => {
                 learn.write(MidiLearn(target));
+            }
+            Action::SaveKeymap(keymap) => match keymap_path() {
+                Some(path) => save_keymap(path, &keymap),
+                None => warn!("no home folder: the keys are not saved"),
+            },
+            Action::ToggleFullscreen => {
+                if let Some(mode) = output_mode.as_mut() {
+                    mode.fullscreen = !mode.fullscreen;
+                }
             }
             Action::LoadExternal => {
                 if let Some(theirs) = editor.pending_external.take() {

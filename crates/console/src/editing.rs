@@ -42,6 +42,13 @@ impl Console {
                 self.graph.frame = Some(graph::FrameTarget::All);
             }
             ui.checkbox(&mut self.thumbnails, "Thumbnails");
+            if ui
+                .button("Keys")
+                .on_hover_text("Show and change the show keys")
+                .clicked()
+            {
+                self.keys_window.open = !self.keys_window.open;
+            }
             ui.separator();
             let colour = style::health(live.health);
             ui.label(

@@ -12,7 +12,7 @@
 //! - `studio`: studio mode (multiview, preview/program monitors, Take, Auto, T-bar).
 //! - `scope_panel`: the live Scope controls (prompts, reference strength) and health.
 //! - `viewer`: monitors and the node viewer. `dialogs`: quit and conflict questions.
-//! - `midi_panel`: MIDI learn and mappings.
+//! - `midi_panel`: MIDI learn and mappings. `keymap`, `keys_window`: the operator's keys.
 //! - `minimap`: the graph overview. `shortcuts`: keys. `style`: pin colours and shapes.
 
 mod dialogs;
@@ -21,6 +21,8 @@ mod graph;
 mod graph_view;
 mod inspector;
 mod inspector_lists;
+pub mod keymap;
+mod keys_window;
 mod midi_panel;
 mod minimap;
 mod palette;
@@ -141,6 +143,10 @@ pub enum Action {
     LoadExternal,
     /// Map the next MIDI control moved to this target (`None` cancels).
     MidiLearn(Option<show::midi::MidiTarget>),
+    /// The operator changed the keys: save them (per machine).
+    SaveKeymap(keymap::Keymap),
+    /// The program window between fullscreen and windowed.
+    ToggleFullscreen,
 }
 
 /// How long a refusal stays on screen, in seconds: long enough to read, short enough not to
@@ -159,6 +165,8 @@ pub struct Console {
     studio: studio::Studio,
     scope_panel: scope_panel::ScopePanel,
     midi: midi_panel::MidiPanel,
+    keymap: keymap::Keymap,
+    keys_window: keys_window::KeysWindow,
     /// The preview scene last frame: a new one becomes the edited scene.
     last_preview: Option<usize>,
     dialog: dialogs::Dialog,
@@ -201,7 +209,7 @@ impl Console {
             }
         }
         self.edited_scene = self.edited_scene.min(scene_count.saturating_sub(1));
-        let mut actions = shortcuts::handle(self, &ctx, doc);
+        let mut actions = shortcuts::handle(self, &ctx, doc, live);
 
         egui::Panel::top("console_top").show(ui, |ui| self.top_bar(ui, doc, live));
         egui::Panel::left("console_scenes")
@@ -300,6 +308,10 @@ impl Console {
             self.add_from_palette(&ctx, doc, chosen);
         }
         actions.extend(self.dialog.show(&ctx));
+        if let Some(keymap) = self.keys_window.show(&ctx, &self.keymap) {
+            self.keymap = keymap.clone();
+            actions.push(Action::SaveKeymap(keymap));
+        }
         // A gesture left open (a widget vanished mid-drag) must not swallow later edits.
         if doc.in_gesture()
             && !ctx.input(|i| i.pointer.any_down())
@@ -315,6 +327,15 @@ impl Console {
             self.toast = None;
         }
         actions
+    }
+
+    /// The operator's keys (the host loads them from the machine's settings).
+    pub fn set_keymap(&mut self, keymap: keymap::Keymap) {
+        self.keymap = keymap;
+    }
+
+    pub fn keymap(&self) -> &keymap::Keymap {
+        &self.keymap
     }
 
     /// The scene shown in the graph view.

@@ -1,30 +1,25 @@
 //! Keyboard shortcuts, read before any widget so they act on last frame's focus.
 //!
-//! Keys 1–9 put a scene on program, Shift+1–9 in preview. Only Ctrl+S works while typing: digits, Delete, Tab and Ctrl+Z/C/V belong to a focused
-//! text field (a scene name, a prompt), never to the show.
+//! Show keys come from the [`Keymap`] (defaults: 1–9 program, Shift+1–9 preview, Space take,
+//! Enter auto, `[`/`]` T-bar, F1–F9 presets). Only Ctrl+S works while typing: digits, Delete,
+//! Tab and Ctrl+Z/C/V belong to a focused text field (a scene name, a prompt), never to the show.
 
 use document::{Clipboard, Document, Edit};
 use egui::{Event, Key, KeyboardShortcut, Modifiers};
 
 use crate::graph::FrameTarget;
-use crate::{Action, Console};
-
-const DIGITS: [Key; 9] = [
-    Key::Num1,
-    Key::Num2,
-    Key::Num3,
-    Key::Num4,
-    Key::Num5,
-    Key::Num6,
-    Key::Num7,
-    Key::Num8,
-    Key::Num9,
-];
+use crate::keymap::{KeyAction, TBAR_STEP};
+use crate::{Action, Console, Live};
 
 /// Where pasted and duplicated nodes land, relative to the originals.
 const PASTE_OFFSET: (f32, f32) = (40.0, 40.0);
 
-pub(crate) fn handle(c: &mut Console, ctx: &egui::Context, doc: &mut Document) -> Vec<Action> {
+pub(crate) fn handle(
+    c: &mut Console,
+    ctx: &egui::Context,
+    doc: &mut Document,
+    live: &Live,
+) -> Vec<Action> {
     let mut actions = Vec::new();
     let shortcut = |m, k| KeyboardShortcut::new(m, k);
     let cmd = Modifiers::COMMAND;
@@ -32,7 +27,10 @@ pub(crate) fn handle(c: &mut Console, ctx: &egui::Context, doc: &mut Document) -
     if ctx.input_mut(|i| i.consume_shortcut(&shortcut(cmd, Key::S))) {
         actions.push(Action::Save);
     }
-    if ctx.text_edit_focused() || c.dialog != crate::dialogs::Dialog::None {
+    if ctx.text_edit_focused()
+        || c.dialog != crate::dialogs::Dialog::None
+        || c.keys_window.is_capturing()
+    {
         return actions;
     }
     let (redo, undo, copy, paste, duplicate) = ctx.input_mut(|i| {
@@ -104,17 +102,71 @@ pub(crate) fn handle(c: &mut Console, ctx: &egui::Context, doc: &mut Document) -
         c.palette.open(ctx, at, screen, None);
     }
     if !c.palette.is_open() {
-        let scenes = doc.show().scenes.len();
-        for (n, key) in DIGITS.iter().enumerate().take(scenes) {
-            // Shifted first: a plain-key match ignores an extra Shift.
-            if shifted(ctx, *key) {
-                actions.push(Action::Preview(n));
-            } else if plain(*key) {
-                actions.push(Action::Cut(n));
+        // Shifted chords first: a plain-key match ignores an extra Shift.
+        let mut keys = c.keymap.keys.clone();
+        keys.sort_by_key(|(_, chord)| !chord.shift);
+        for (action, chord) in keys {
+            let Some(key) = chord.key() else { continue };
+            let hit = if chord.shift && !chord.ctrl && !chord.alt {
+                shifted(ctx, key)
+            } else {
+                ctx.input_mut(|i| i.consume_key(chord.modifiers(), key))
+            };
+            if hit && let Some(a) = key_action(c, ctx, doc, live, action) {
+                actions.push(a);
             }
         }
     }
     actions
+}
+
+/// What a key's action asks for; `None` when it names something the show does not have (or
+/// it was done here: a preset is an edit of the program scene).
+fn key_action(
+    c: &mut Console,
+    ctx: &egui::Context,
+    doc: &mut Document,
+    live: &Live,
+    action: KeyAction,
+) -> Option<Action> {
+    let scenes = doc.show().scenes.len();
+    let scene = |n: u8| Some(usize::from(n).checked_sub(1)?).filter(|i| *i < scenes);
+    let picked = c.studio.picked;
+    match action {
+        KeyAction::Program(n) => scene(n).map(Action::Cut),
+        KeyAction::Preview(n) => scene(n).map(Action::Preview),
+        KeyAction::Take => live.preview_scene.map(|_| Action::Take),
+        KeyAction::Auto => live.preview_scene.map(|_| Action::Auto(picked)),
+        KeyAction::TBarUp => live
+            .preview_scene
+            .map(|_| Action::TBar((live.tbar + TBAR_STEP).min(1.0), picked)),
+        KeyAction::TBarDown => live
+            .preview_scene
+            .map(|_| Action::TBar((live.tbar - TBAR_STEP).max(0.0), picked)),
+        KeyAction::Fullscreen => Some(Action::ToggleFullscreen),
+        KeyAction::Preset(n) => {
+            let program = live.program_scene;
+            let preset = doc
+                .show()
+                .presets
+                .prompts
+                .get(usize::from(n).checked_sub(1)?)?
+                .clone();
+            let s = doc.show().scenes.get(program)?;
+            let (id, _) = s
+                .nodes
+                .iter()
+                .find(|(_, n)| matches!(n.kind, show::NodeKind::Scope(_)))?;
+            let params = crate::effective_params(s, id)?;
+            if let Err(e) = doc.apply(Edit::SetSceneScope {
+                scene: program,
+                scope: Some(preset.apply_to(&params)),
+            }) {
+                c.refuse(ctx, e.to_string());
+            }
+            None
+        }
+    }
 }
 
 /// Shift and `key`, matched by the key's place on the keyboard as well: Shift+1 is "!" on
