@@ -570,7 +570,7 @@ async fn upload_asset(State(s): State<AppState>, RawQuery(q): RawQuery, body: By
     }
     let path = s.assets_dir.join(&filename);
     let written =
-        tokio::task::spawn_blocking(move || std::fs::write(&path, &body).map(|()| path)).await;
+        tokio::task::spawn_blocking(move || write_atomic(&path, &body).map(|()| path)).await;
     match written {
         Ok(Ok(path)) => match asset_info(&path) {
             Some(info) => reply(StatusCode::OK, info),
@@ -585,6 +585,26 @@ async fn upload_asset(State(s): State<AppState>, RawQuery(q): RawQuery, body: By
         ),
         Err(e) => detail(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
     }
+}
+
+/// A temp file beside `path`, fsync, rename: a failed or cut upload never leaves a truncated
+/// asset, nor replaces a good one with one. The temp name has no asset extension, so listings
+/// never show it.
+fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let name = path
+        .file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    let tmp = path.with_file_name(format!(".{name}.{}.part", uuid::Uuid::new_v4()));
+    let result = std::fs::File::create(&tmp).and_then(|mut f| {
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    });
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
 }
 
 async fn list_assets(State(s): State<AppState>, RawQuery(q): RawQuery) -> Response {

@@ -363,6 +363,27 @@ async fn asset_upload_returns_an_absolute_server_path() {
         assert_eq!(r.status(), code, "{query}");
     }
     let dir = path.parent().unwrap().to_path_buf();
+    // A write that fails (here the name is taken by a directory) answers 500 naming the file
+    // and leaves no partial file behind; the good asset stays as it was.
+    std::fs::create_dir(dir.join("taken.png")).unwrap();
+    let r = reqwest::Client::new()
+        .post(format!("{base}/api/v1/assets?filename=taken.png"))
+        .body(vec![1u8, 2, 3])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    let body: Value = r.json().await.unwrap();
+    assert!(
+        body["detail"].as_str().unwrap().contains("taken.png"),
+        "{body}"
+    );
+    let left: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(left.iter().all(|n| !n.ends_with(".part")), "{left:?}");
+    assert_eq!(std::fs::read(&path).unwrap(), bytes);
     drop(server);
     assert!(!dir.exists(), "the temporary assets dir is removed on drop");
 }
