@@ -136,10 +136,10 @@ impl Plugin for EditorPlugin {
                     .chain()
                     .in_set(AppSystems::LoadShow),
             );
-        app.world_mut().remove_resource::<SceneKeys>();
         if !self.ui {
             return;
         }
+        app.world_mut().remove_resource::<SceneKeys>();
         // The console's own keys (1-9, Tab, Delete) are read from egui, never while typing.
         app.insert_resource(EguiGlobalSettings {
             auto_create_primary_context: false,

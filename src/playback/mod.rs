@@ -200,15 +200,37 @@ const SCENE_KEYS: [KeyCode; 9] = [
     KeyCode::Digit9,
 ];
 
-/// Keys `1`–`9` send [`ShowCommand::Cut`]; absent while the console owns the keyboard.
+/// Keys `1`–`9` send [`ShowCommand::Cut`], `PageDown`/`→` and `PageUp`/`←` cut to the next
+/// and previous scene (so a show of more than nine scenes reaches them all); absent while the
+/// console owns the keyboard.
 #[derive(Resource, Debug, Clone, Copy)]
 pub struct SceneKeys;
 
-fn scene_keys(keys: Option<Res<ButtonInput<KeyCode>>>, mut commands: MessageWriter<ShowCommand>) {
+fn scene_keys(
+    keys: Option<Res<ButtonInput<KeyCode>>>,
+    playback: Res<Playback>,
+    show: Res<CurrentShow>,
+    mut commands: MessageWriter<ShowCommand>,
+) {
     let Some(keys) = keys else { return };
-    if let Some(target) = SCENE_KEYS.iter().position(|k| keys.just_pressed(*k)) {
-        commands.write(ShowCommand::Cut(target));
+    if let Some(c) = key_command(&keys, playback.scene, show.0.show.scenes.len()) {
+        commands.write(c);
     }
+}
+
+/// The cut the keys pressed this frame ask for, with `current` on program of `count` scenes.
+fn key_command(keys: &ButtonInput<KeyCode>, current: usize, count: usize) -> Option<ShowCommand> {
+    if let Some(target) = SCENE_KEYS.iter().position(|k| keys.just_pressed(*k)) {
+        return Some(ShowCommand::Cut(target));
+    }
+    let any = |ks: [KeyCode; 2]| ks.iter().any(|k| keys.just_pressed(*k));
+    if any([KeyCode::PageDown, KeyCode::ArrowRight]) && current + 1 < count {
+        return Some(ShowCommand::Cut(current + 1));
+    }
+    if any([KeyCode::PageUp, KeyCode::ArrowLeft]) && current > 0 {
+        return Some(ShowCommand::Cut(current - 1));
+    }
+    None
 }
 
 /// After a reload, stay on the scene with the same name (scenes may have been reordered).
@@ -271,6 +293,32 @@ fn tick_clock(time: Res<Time>, mut clock: ResMut<FrameClock>) {
 #[cfg(test)]
 pub(super) mod tests {
     use super::*;
+
+    #[test]
+    fn keys_cut_by_number_and_step_through_every_scene() {
+        let press = |k: KeyCode, current, count| {
+            let mut keys = ButtonInput::<KeyCode>::default();
+            keys.press(k);
+            key_command(&keys, current, count)
+        };
+        assert_eq!(press(KeyCode::Digit3, 0, 12), Some(ShowCommand::Cut(2)));
+        // Scene 10 of 12 and beyond by stepping.
+        assert_eq!(press(KeyCode::PageDown, 9, 12), Some(ShowCommand::Cut(10)));
+        assert_eq!(
+            press(KeyCode::ArrowRight, 10, 12),
+            Some(ShowCommand::Cut(11))
+        );
+        assert_eq!(
+            press(KeyCode::PageDown, 11, 12),
+            None,
+            "no scene after the last"
+        );
+        assert_eq!(
+            press(KeyCode::ArrowLeft, 11, 12),
+            Some(ShowCommand::Cut(10))
+        );
+        assert_eq!(press(KeyCode::PageUp, 0, 12), None);
+    }
     use show::scene::Transition as SceneTransition;
 
     pub(super) fn plan(n: u32) -> Arc<RenderPlan> {
