@@ -90,6 +90,17 @@ impl MidiPanel {
     }
 }
 
+/// A right-click menu on a control that learns a MIDI control for it (Take, a scene's Go, the
+/// T-bar), as the MIDI section does.
+pub(crate) fn learn_menu(r: &egui::Response, target: MidiTarget, actions: &mut Vec<Action>) {
+    r.context_menu(|ui| {
+        if ui.button("MIDI learn").clicked() {
+            actions.push(Action::MidiLearn(Some(target)));
+            ui.close();
+        }
+    });
+}
+
 /// What a control can be mapped to: the studio controls, each scene, each prompt preset, the
 /// reference strength, and the ranged parameters of the selected node.
 fn targets(doc: &Document, scene: usize, selected: Option<&NodeId>) -> Vec<MidiTarget> {

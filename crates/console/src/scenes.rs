@@ -8,6 +8,9 @@
 use document::{Document, Edit};
 use egui::{Id, Key, RichText, Ui};
 
+use show::midi::MidiTarget;
+
+use crate::midi_panel::learn_menu;
 use crate::{Action, style};
 
 #[derive(Debug, Default)]
@@ -98,13 +101,13 @@ impl ScenesPanel {
                         out.actions.push(Action::Cut(i));
                     }
                 }
-                if ui
+                let go = ui
                     .small_button("Go")
-                    .on_hover_text(format!("Put “{name}” on program"))
-                    .clicked()
-                {
+                    .on_hover_text(format!("Put “{name}” on program (right-click: MIDI learn)"));
+                if go.clicked() {
                     out.actions.push(Action::Cut(i));
                 }
+                learn_menu(&go, MidiTarget::Program(name.clone()), &mut out.actions);
             });
         }
         ui.separator();

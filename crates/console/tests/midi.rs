@@ -54,3 +54,17 @@ fn learn_cancel_list_and_remove_mappings() {
     assert!(h.state_mut().doc.undo());
     assert_eq!(h.state().doc.show().midi, vec![fader]);
 }
+
+#[test]
+fn right_click_on_a_scenes_go_learns_midi_for_it() {
+    let mut h = harness(demo());
+    let name = h.state().doc.show().scenes[1].name.clone();
+    h.get_all_by_label("Go").nth(1).unwrap().click_secondary();
+    h.run_steps(2);
+    h.get_by_label("MIDI learn").click();
+    h.run_steps(2);
+    assert_eq!(
+        h.state().actions,
+        vec![Action::MidiLearn(Some(MidiTarget::Program(name)))]
+    );
+}
