@@ -121,7 +121,11 @@ impl Mapper {
                     .filter(|m| m.control != control)
                     .cloned()
                     .collect();
-                next.push(MidiMapping { control, target });
+                next.push(MidiMapping {
+                    control,
+                    target,
+                    range: None,
+                });
                 self.faders.remove(&control);
                 return vec![Outcome::Learned(next)];
             }
@@ -131,7 +135,8 @@ impl Mapper {
         for m in mappings.iter().filter(|m| m.control == control) {
             match (event, m.target.is_continuous()) {
                 (MidiEvent::Cc { value, .. }, true) => {
-                    let v = f32::from(value) / 127.0;
+                    let (lo, hi) = m.range.unwrap_or((0.0, 1.0));
+                    let v = lo + f32::from(value) / 127.0 * (hi - lo);
                     let now = current(&m.target);
                     out.push(self.fader(control, v, now, &m.target));
                 }
@@ -202,6 +207,7 @@ mod tests {
         vec![MidiMapping {
             control: CC7,
             target: MidiTarget::TBar,
+            range: None,
         }]
     }
 
@@ -261,7 +267,8 @@ mod tests {
             out,
             vec![Outcome::Learned(vec![MidiMapping {
                 control: CC7,
-                target: MidiTarget::Take
+                target: MidiTarget::Take,
+                range: None,
             }])]
         );
         assert_eq!(m.learning, None);
@@ -320,6 +327,7 @@ mod tests {
             MidiMapping {
                 control: CC7,
                 target: MidiTarget::Take,
+                range: None,
             },
             MidiMapping {
                 control: MidiControl::Note {
@@ -327,6 +335,7 @@ mod tests {
                     number: 36,
                 },
                 target: MidiTarget::Program("intro".into()),
+                range: None,
             },
         ];
         let mut m = Mapper::default();
@@ -346,5 +355,26 @@ mod tests {
         assert!(fire(&mut m, &[0x89, 36, 0]).is_empty());
         // Another channel is another control.
         assert!(fire(&mut m, &[0x98, 36, 100]).is_empty());
+    }
+
+    #[test]
+    fn a_range_maps_the_fader_onto_part_of_the_target() {
+        let mut m = Mapper::default();
+        let mapping = vec![MidiMapping {
+            control: CC7,
+            target: MidiTarget::VaceScale,
+            range: Some((0.4, 0.6)),
+        }];
+        let at = |v: u8| parse(&[0xb0, 7, v]).unwrap();
+        // The fader's bottom is 0.4 of the range, where the target is: picked up at once.
+        assert_eq!(
+            m.handle(at(0), &mapping, |_| Some(0.4)),
+            vec![Outcome::Fire(MidiTarget::VaceScale, Some(0.4))]
+        );
+        let top = m.handle(at(127), &mapping, |_| Some(0.4));
+        assert!(
+            matches!(top[..], [Outcome::Fire(_, Some(v))] if (v - 0.6).abs() < 1e-6),
+            "{top:?}"
+        );
     }
 }

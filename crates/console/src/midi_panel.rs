@@ -85,9 +85,60 @@ impl MidiPanel {
                 }
                 ui.label(format!("{} → {}", m.control.label(), m.target.label()));
             });
+            if m.target.is_continuous() {
+                // One drag of a range value is one undo step.
+                let r = range_editor(ui, m.range);
+                if r.started {
+                    doc.begin_gesture();
+                }
+                if let Some(range) = r.changed {
+                    let mut next = mappings.clone();
+                    next[i].range = range;
+                    if let Err(e) = doc.apply(Edit::SetMidi(next)) {
+                        error = Some(e.to_string());
+                    }
+                }
+                if r.stopped {
+                    doc.end_gesture();
+                }
+            }
         }
         (actions, error)
     }
+}
+
+/// What the range editor did this frame.
+struct RangeEdit {
+    /// The new range (`None` inside: all of it), when a value changed.
+    changed: Option<Option<(f32, f32)>>,
+    started: bool,
+    stopped: bool,
+}
+
+/// The part of the target's range the fader sweeps, in percent (0-100 % is stored as `None`).
+fn range_editor(ui: &mut Ui, range: Option<(f32, f32)>) -> RangeEdit {
+    let (mut lo, mut hi) = range.map_or((0.0, 100.0), |(l, h)| (l * 100.0, h * 100.0));
+    ui.horizontal(|ui| {
+        ui.add_space(20.0);
+        ui.label("range");
+        let value = |v| {
+            egui::DragValue::new(v)
+                .range(0.0..=100.0)
+                .suffix(" %")
+                .speed(0.5)
+        };
+        let a = ui.add(value(&mut lo));
+        ui.label("to");
+        let b = ui.add(value(&mut hi));
+        let (lo, hi) = (lo / 100.0, hi / 100.0);
+        RangeEdit {
+            changed: (a.changed() || b.changed())
+                .then(|| (lo != 0.0 || hi != 1.0).then_some((lo, hi))),
+            started: a.drag_started() || b.drag_started(),
+            stopped: a.drag_stopped() || b.drag_stopped(),
+        }
+    })
+    .inner
 }
 
 /// A right-click menu on a control that learns a MIDI control for it (Take, a scene's Go, the

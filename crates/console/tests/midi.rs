@@ -39,6 +39,7 @@ fn learn_cancel_list_and_remove_mappings() {
             number: 7,
         },
         target: MidiTarget::TBar,
+        range: None,
     };
     h.state_mut()
         .doc
@@ -46,6 +47,10 @@ fn learn_cancel_list_and_remove_mappings() {
         .unwrap();
     h.run_steps(2);
     assert!(h.query_by_label("ch 1 CC 7 → T-bar").is_some());
+    assert!(
+        h.query_by_label("range").is_some(),
+        "a fader's range is editable"
+    );
     let steps = h.state().doc.undo_steps();
     h.get_by_label("×").click();
     h.run_steps(2);

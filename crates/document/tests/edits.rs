@@ -601,10 +601,12 @@ fn midi_mappings_follow_a_renamed_scene_and_go_with_a_removed_one() {
         MidiMapping {
             control: pad(36),
             target: MidiTarget::Program(name),
+            range: None,
         },
         MidiMapping {
             control: pad(37),
             target: MidiTarget::Take,
+            range: None,
         },
     ]))
     .unwrap();

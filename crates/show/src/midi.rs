@@ -73,4 +73,8 @@ impl MidiTarget {
 pub struct MidiMapping {
     pub control: MidiControl,
     pub target: MidiTarget,
+    /// The part of the target's range a fader sweeps, as fractions `(bottom, top)` of it (a
+    /// fader for 40-60 % of a key's similarity); `None` is all of it. `bottom > top` reverses.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub range: Option<(f32, f32)>,
 }

@@ -411,6 +411,16 @@ fn check_midi(show: &Show) -> Vec<ErrorKind> {
         if !seen.insert(m.control) {
             bad("is mapped twice".into());
         }
+        if let Some((lo, hi)) = m.range
+            && !(lo.is_finite()
+                && hi.is_finite()
+                && (0.0..=1.0).contains(&lo)
+                && (0.0..=1.0).contains(&hi))
+        {
+            bad(format!(
+                "range must be two fractions in 0..=1, got ({lo}, {hi})"
+            ));
+        }
         let scene = |name: &String| show.scenes.iter().any(|s| s.name == *name);
         match &m.target {
             MidiTarget::Program(name) | MidiTarget::Preview(name) if !scene(name) => {

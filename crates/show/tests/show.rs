@@ -987,6 +987,7 @@ fn midi_mappings_are_checked_against_midi_and_the_show() {
         (control: note(channel: 10, number: 200), target: program("nope")),
         (control: note(channel: 10, number: 36), target: take),
         (control: note(channel: 10, number: 36), target: param(node: "bg", param: "nope")),
+        (control: cc(channel: 2, number: 1), target: t_bar, range: Some((0.0, 1.5))),
     ],
     scenes: [(name: "one", nodes: { "bg": (kind: solid(())), "out": (kind: output(())) }, edges: [(from: "bg", to: "out")])])"#;
     let show = io::load_str(text, Path::new("x.ron")).unwrap();
@@ -1000,6 +1001,7 @@ fn midi_mappings_are_checked_against_midi_and_the_show() {
         "no scene \"nope\"",
         "ch 10 note 36: is mapped twice",
         "node \"bg\" has no parameter \"nope\"",
+        "ch 2 CC 1: range must be two fractions in 0..=1, got (0, 1.5)",
     ] {
         assert!(msg.contains(want), "{want:?} not in:\n{msg}");
     }
