@@ -62,15 +62,17 @@ pub struct PlayArgs {
     #[arg(long, value_name = "N", conflicts_with = "output_only")]
     pub output_monitor: Option<usize>,
     /// Where OSC control listens (UDP), or `off`. Loopback only: OSC has no authentication.
-    #[arg(long, value_name = "ADDR|off", default_value = "127.0.0.1:9000", value_parser = parse_osc)]
-    pub osc: OscAddr,
+    /// [default: the settings file's `osc`, else 127.0.0.1:9000]
+    #[arg(long, value_name = "ADDR|off", value_parser = parse_osc)]
+    pub osc: Option<OscAddr>,
     /// Where OSC feedback goes (program, preview, T-bar, Scope state as they change), loopback.
     #[arg(long, value_name = "ADDR", value_parser = parse_osc_feedback)]
     pub osc_feedback: Option<std::net::SocketAddr>,
     /// Where the obs-websocket v5 server listens (TCP), or `off`. Beyond loopback only with
     /// `--obs-password`.
-    #[arg(long, value_name = "ADDR|off", default_value = "127.0.0.1:4455", value_parser = parse_obs_websocket)]
-    pub obs_websocket: ObsWebSocketAddr,
+    /// [default: the settings file's `obs_websocket`, else 127.0.0.1:4455]
+    #[arg(long, value_name = "ADDR|off", value_parser = parse_obs_websocket)]
+    pub obs_websocket: Option<ObsWebSocketAddr>,
     /// The obs-websocket password (clients authenticate with it; none on loopback if absent).
     #[arg(long, value_name = "PASSWORD")]
     pub obs_password: Option<String>,
@@ -309,16 +311,16 @@ mod osc_tests {
         assert!(parse_osc("nonsense").is_err());
         // Through clap, as `play` parses it: the default and `off`.
         let play = |args: &[&str]| match Cli::try_parse_from(args).map(|c| c.command) {
-            Ok(Command::Play(p)) => p.osc,
+            Ok(Command::Play(p)) => p.surfaces(&Default::default()).map(|s| s.osc),
             other => panic!("{other:?}"),
         };
         assert_eq!(
             play(&["metadj-scope", "play", "s.ron"]),
-            OscAddr(Some("127.0.0.1:9000".parse().unwrap()))
+            Ok(Some("127.0.0.1:9000".parse().unwrap()))
         );
         assert_eq!(
             play(&["metadj-scope", "play", "s.ron", "--osc", "off"]),
-            OscAddr(None)
+            Ok(None)
         );
     }
 }
@@ -336,62 +338,124 @@ fn parse_obs_websocket(s: &str) -> Result<ObsWebSocketAddr, String> {
         .map_err(|e| format!("{s:?}: expected ip:port or off ({e})"))
 }
 
+/// Where the control surfaces listen, from the command line over the settings file over the
+/// defaults.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Surfaces {
+    pub obs_websocket: Option<std::net::SocketAddr>,
+    pub obs_password: Option<String>,
+    pub osc: Option<std::net::SocketAddr>,
+    pub osc_feedback: Option<std::net::SocketAddr>,
+}
+
 impl PlayArgs {
-    /// The obs-websocket address, refused beyond loopback without a password (anyone on the
-    /// network could otherwise run the show).
-    pub fn obs_websocket(&self) -> Result<Option<std::net::SocketAddr>, String> {
-        match self.obs_websocket.0 {
-            Some(a)
-                if !a.ip().is_loopback()
-                    && self.obs_password.as_deref().is_none_or(str::is_empty) =>
-            {
-                Err(format!(
-                    "--obs-websocket {a}: listening beyond loopback needs --obs-password"
-                ))
+    /// The surfaces' addresses. obs-websocket is refused beyond loopback without a password
+    /// (anyone on the network could otherwise run the show); settings-file values are checked
+    /// as the command line's are, and an error names the setting.
+    pub fn surfaces(&self, settings: &crate::settings::Settings) -> Result<Surfaces, String> {
+        let from_file = |name: &str, v: &Option<String>, default: &str| {
+            let s = v.as_deref().unwrap_or(default);
+            (format!("settings `{name}`"), s.to_owned())
+        };
+        let obs = match self.obs_websocket {
+            Some(a) => a,
+            None => {
+                let (what, s) =
+                    from_file("obs_websocket", &settings.obs_websocket, "127.0.0.1:4455");
+                parse_obs_websocket(&s).map_err(|e| format!("{what}: {e}"))?
             }
-            a => Ok(a),
+        };
+        let password = self
+            .obs_password
+            .clone()
+            .or_else(|| settings.obs_password.clone())
+            .filter(|p| !p.is_empty());
+        if let Some(a) = obs.0
+            && !a.ip().is_loopback()
+            && password.is_none()
+        {
+            return Err(format!(
+                "obs-websocket on {a}: listening beyond loopback needs a password (--obs-password or the settings file's obs_password)"
+            ));
         }
+        let osc = match self.osc {
+            Some(a) => a,
+            None => {
+                let (what, s) = from_file("osc", &settings.osc, "127.0.0.1:9000");
+                parse_osc(&s).map_err(|e| format!("{what}: {e}"))?
+            }
+        };
+        let osc_feedback = match (self.osc_feedback, &settings.osc_feedback) {
+            (Some(a), _) => Some(a),
+            (None, Some(s)) => {
+                Some(parse_osc_feedback(s).map_err(|e| format!("settings `osc_feedback`: {e}"))?)
+            }
+            (None, None) => None,
+        };
+        Ok(Surfaces {
+            obs_websocket: obs.0,
+            obs_password: password,
+            osc: osc.0,
+            osc_feedback,
+        })
     }
 }
 
 #[cfg(test)]
 mod obs_websocket_tests {
     use super::{Cli, Command};
+    use crate::settings::Settings;
     use clap::Parser;
 
     #[test]
     fn obs_websocket_defaults_to_loopback_and_needs_a_password_beyond_it() {
-        let play = |args: &[&str]| match Cli::try_parse_from(args).map(|c| c.command) {
-            Ok(Command::Play(p)) => p,
-            other => panic!("{other:?}"),
+        let none = Settings::default();
+        let obs = |args: &[&str], settings: &Settings| {
+            let mut all = vec!["metadj-scope", "play", "s.ron"];
+            all.extend_from_slice(args);
+            match Cli::try_parse_from(all).map(|c| c.command) {
+                Ok(Command::Play(p)) => p.surfaces(settings).map(|s| s.obs_websocket),
+                other => panic!("{other:?}"),
+            }
         };
-        let p = play(&["metadj-scope", "play", "s.ron"]);
-        assert_eq!(
-            p.obs_websocket(),
-            Ok(Some("127.0.0.1:4455".parse().unwrap()))
+        assert_eq!(obs(&[], &none), Ok(Some("127.0.0.1:4455".parse().unwrap())));
+        assert_eq!(obs(&["--obs-websocket", "off"], &none), Ok(None));
+        assert!(
+            obs(&["--obs-websocket", "0.0.0.0:4455"], &none)
+                .unwrap_err()
+                .contains("--obs-password")
         );
-        let p = play(&["metadj-scope", "play", "s.ron", "--obs-websocket", "off"]);
-        assert_eq!(p.obs_websocket(), Ok(None));
-        let p = play(&[
-            "metadj-scope",
-            "play",
-            "s.ron",
-            "--obs-websocket",
-            "0.0.0.0:4455",
-        ]);
-        assert!(p.obs_websocket().unwrap_err().contains("--obs-password"));
-        let p = play(&[
-            "metadj-scope",
-            "play",
-            "s.ron",
-            "--obs-websocket",
-            "0.0.0.0:4455",
-            "--obs-password",
-            "pw",
-        ]);
-        assert!(p.obs_websocket().is_ok_and(|a| a.is_some()));
+        assert!(
+            obs(
+                &["--obs-websocket", "0.0.0.0:4455", "--obs-password", "pw"],
+                &none
+            )
+            .is_ok_and(|a| a.is_some())
+        );
         assert!(
             Cli::try_parse_from(["metadj-scope", "play", "s.ron", "--obs-websocket", "x"]).is_err()
         );
+        // The settings file: used where the command line is silent, checked the same way.
+        let file = Settings {
+            obs_websocket: Some("0.0.0.0:4460".into()),
+            obs_password: Some("pw".into()),
+            ..Settings::default()
+        };
+        assert_eq!(obs(&[], &file), Ok(Some("0.0.0.0:4460".parse().unwrap())));
+        assert_eq!(obs(&["--obs-websocket", "off"], &file), Ok(None));
+        let no_password = Settings {
+            obs_password: None,
+            ..file.clone()
+        };
+        assert!(obs(&[], &no_password).is_err());
+        let bad = Settings {
+            osc: Some("0.0.0.0:9000".into()),
+            ..Settings::default()
+        };
+        let p = match Cli::try_parse_from(["metadj-scope", "play", "s.ron"]).map(|c| c.command) {
+            Ok(Command::Play(p)) => p,
+            other => panic!("{other:?}"),
+        };
+        assert!(p.surfaces(&bad).unwrap_err().starts_with("settings `osc`"));
     }
 }

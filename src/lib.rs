@@ -21,6 +21,7 @@ pub mod playback;
 pub mod preview;
 pub mod record;
 pub mod render;
+pub mod settings;
 pub mod showfile;
 pub mod sources;
 pub mod stats;

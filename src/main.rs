@@ -137,7 +137,8 @@ fn play(args: &PlayArgs) -> anyhow::Result<()> {
     if let Some(path) = &args.screenshot {
         metadj_scope::write::check_writable(path)?;
     }
-    let obs_websocket = args.obs_websocket().map_err(anyhow::Error::msg)?;
+    let settings = metadj_scope::settings::Settings::load_default().map_err(anyhow::Error::msg)?;
+    let surfaces = args.surfaces(&settings).map_err(anyhow::Error::msg)?;
     // Load once up front so a broken file fails here, with every error, before a window opens.
     let loaded = showfile::load_show(&args.show)?;
     let start_scene = match &args.scene {
@@ -204,19 +205,19 @@ fn play(args: &PlayArgs) -> anyhow::Result<()> {
             visible: !args.fullscreen && !console,
         },
     ));
-    if let Some(addr) = obs_websocket {
+    if let Some(addr) = surfaces.obs_websocket {
         app.add_plugins(metadj_scope::obs_ws::ObsWebSocketPlugin {
             addr,
-            password: args.obs_password.clone(),
+            password: surfaces.obs_password.clone(),
         });
     }
     app.add_plugins(metadj_scope::midi::MidiPlugin {
         ports: !args.no_midi,
     });
-    if let Some(addr) = args.osc.0 {
+    if let Some(addr) = surfaces.osc {
         app.add_plugins(metadj_scope::osc::OscPlugin {
             addr,
-            feedback: args.osc_feedback,
+            feedback: surfaces.osc_feedback,
         });
     }
     // The document is the show's one writer, console or not: control surfaces change it too.

@@ -1,6 +1,5 @@
 //! The operator's keymap file. Keys belong to the machine and its operator, not to the show, so
-//! they live in `$XDG_CONFIG_HOME/metadj-scope/keys.ron` (`~/.config/…`), or in
-//! `$METADJ_SCOPE_CONFIG/keys.ron` when that is set.
+//! they live in the config folder (`crate::settings::config_dir`) as `keys.ron`.
 
 use std::path::{Path, PathBuf};
 
@@ -9,15 +8,7 @@ use console::keymap::Keymap;
 
 /// Where the keymap file is, if there is a home to put it in.
 pub fn keymap_path() -> Option<PathBuf> {
-    let dir = std::env::var_os("METADJ_SCOPE_CONFIG")
-        .map(PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("XDG_CONFIG_HOME").map(|d| PathBuf::from(d).join("metadj-scope"))
-        })
-        .or_else(|| {
-            std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config/metadj-scope"))
-        })?;
-    Some(dir.join("keys.ron"))
+    Some(crate::settings::config_dir()?.join("keys.ron"))
 }
 
 /// The keymap in `path`: the defaults when there is no file; the defaults and a warning that
