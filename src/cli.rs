@@ -107,6 +107,33 @@ pub struct PlayArgs {
     #[arg(long, value_enum, value_name = "ENCODER", default_value_t = crate::record::Encoding::default(),
           requires = "record")]
     pub record_encoder: crate::record::Encoding,
+    /// Streams into OBS (boxed: these args are large enough).
+    #[command(flatten)]
+    pub streams: Box<StreamArgs>,
+}
+
+/// `play`'s stream flags.
+#[derive(Debug, clap::Args)]
+pub struct StreamArgs {
+    /// Stream the program (repeatable): H.264 in MPEG-TS, a keyframe every second, to
+    /// `srt://127.0.0.1:PORT` (an SRT listener: OBS's Media Source reads
+    /// `srt://127.0.0.1:PORT?mode=caller`) or `udp://127.0.0.1:PORT` (pushed). Loopback only
+    /// without --stream-allow-remote; beyond it, give SRT a `passphrase=` (10-79 characters).
+    #[arg(long, value_name = "URL")]
+    pub stream: Vec<String>,
+    /// Stream a picture with its alpha (repeatable): VP8 with alpha in WebM to
+    /// `NODE=tcp://127.0.0.1:PORT?listen` (OBS reads `tcp://127.0.0.1:PORT`). NODE is
+    /// `program` for now: the program's own alpha (opaque today, over black).
+    #[arg(long, value_name = "NODE=URL")]
+    pub stream_alpha: Vec<String>,
+    /// Let stream URLs reach beyond this machine: anyone who reaches the port can watch (SRT's
+    /// `passphrase=` encrypts and authenticates).
+    #[arg(long)]
+    pub stream_allow_remote: bool,
+    /// Frame rate of the streams (constant while a client watches).
+    #[arg(long, value_name = "FPS", default_value_t = 30,
+          value_parser = clap::value_parser!(u32).range(1..=240))]
+    pub stream_fps: u32,
 }
 
 /// Recordings are Matroska: refuse another extension before anything starts.

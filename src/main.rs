@@ -186,6 +186,21 @@ fn play(args: &PlayArgs) -> anyhow::Result<()> {
             },
         });
     }
+    let streams = metadj_scope::record::stream::specs(
+        &args.streams.stream,
+        &args.streams.stream_alpha,
+        args.streams.stream_allow_remote,
+    )
+    .map_err(anyhow::Error::msg)?;
+    if !streams.is_empty() {
+        app.add_plugins(metadj_scope::record::StreamPlugin {
+            streams,
+            options: metadj_scope::record::StreamOptions {
+                fps: args.streams.stream_fps,
+                ..Default::default()
+            },
+        });
+    }
     let loaded = Arc::new(loaded);
     app.add_plugins(DefaultPlugins.set(window)).add_plugins((
         CompositorPlugin,

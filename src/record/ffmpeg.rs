@@ -6,6 +6,7 @@ use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -70,6 +71,9 @@ pub(crate) struct Ffmpeg {
     tail: Arc<Mutex<VecDeque<String>>>,
     stderr_thread: Option<JoinHandle<()>>,
     path: PathBuf,
+    /// Set once ffmpeg has opened its output (it logged `Output #0` at level info): for a
+    /// listening stream, a client has connected.
+    ready: Arc<AtomicBool>,
 }
 
 /// A handle that can kill ffmpeg from another thread (a worker stuck in a write).
@@ -117,13 +121,27 @@ impl Ffmpeg {
             })?;
         let stdin = child.stdin.take();
         let tail = Arc::new(Mutex::new(VecDeque::new()));
+        let ready = Arc::new(AtomicBool::new(false));
         let stderr_thread = child.stderr.take().and_then(|stderr| {
             let tail = tail.clone();
+            let ready = ready.clone();
             std::thread::Builder::new()
                 .name("record-ffmpeg-stderr".into())
                 .spawn(move || {
                     for line in BufReader::new(stderr).lines().map_while(Result::ok) {
                         tracing::debug!("ffmpeg: {line}");
+                        // Streams log at `level+info` to see this; their info lines are not
+                        // what a failure message should quote.
+                        let info = line.strip_prefix("[info] ").or_else(|| {
+                            // `[libvpx @ 0x…] [info] …`: a component's info line.
+                            line.split_once("] [info] ").map(|(_, rest)| rest)
+                        });
+                        if let Some(info) = info {
+                            if info.starts_with("Output #0") {
+                                ready.store(true, Ordering::Relaxed);
+                            }
+                            continue;
+                        }
                         if let Ok(mut t) = tail.lock() {
                             if t.len() == TAIL_LINES {
                                 t.pop_front();
@@ -140,7 +158,23 @@ impl Ffmpeg {
             tail,
             stderr_thread,
             path: path.to_path_buf(),
+            ready,
         })
+    }
+
+    /// Whether ffmpeg has opened its output (see [`Ffmpeg::ready`]'s field); needs
+    /// `-loglevel level+info`.
+    pub(crate) fn ready(&self) -> bool {
+        self.ready.load(Ordering::Relaxed)
+    }
+
+    /// If ffmpeg has exited: why, in its words (the exit status and its last error lines).
+    pub(crate) fn exited(&mut self) -> Option<String> {
+        match self.poll() {
+            Ok(Some(status)) => Some(detail(self.failed(status))),
+            Ok(None) => None,
+            Err(()) => Some("ffmpeg's state cannot be read".into()),
+        }
     }
 
     pub(crate) fn killer(&self) -> Killer {
@@ -248,6 +282,14 @@ impl Ffmpeg {
             path: self.path.clone(),
             detail,
         }
+    }
+}
+
+/// What a [`RecordError`] from ffmpeg says, without the recording's own words.
+pub(crate) fn detail(e: RecordError) -> String {
+    match e {
+        RecordError::Mux { detail, .. } => detail,
+        e => e.to_string(),
     }
 }
 

@@ -12,6 +12,7 @@
 mod ffmpeg;
 mod pacing;
 mod recorder;
+pub mod stream;
 
 use std::collections::VecDeque;
 use std::path::PathBuf;
@@ -22,6 +23,9 @@ use crate::AppSystems;
 use crate::render::{FrameClock, LatestProgramFrame, ProgramReadback};
 
 pub use recorder::{FFMPEG_ENV, RecordOptions, RecordStats, Recorder};
+pub use stream::{
+    StreamKind, StreamOptions, StreamPlugin, StreamSpec, StreamUrl, Streamer, Streams,
+};
 
 /// Who encodes the H.264. openh264 is the default: measured on the 2-core machine it costs
 /// less CPU per frame than ffmpeg's libx264 ultrafast fed raw RGBA (1080p30: 21 against 26 ms;

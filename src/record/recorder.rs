@@ -327,7 +327,7 @@ impl Drop for Recorder {
 
 /// H.264 bitrate for openh264: 0.15 bit per pixel (≈ 9 Mbit/s at 1080p30), high enough that
 /// a recording of a show is close to the program.
-fn bitrate_kbps(size: (u32, u32), fps: u32) -> u32 {
+pub(crate) fn bitrate_kbps(size: (u32, u32), fps: u32) -> u32 {
     let bits = f64::from(size.0) * f64::from(size.1) * f64::from(fps) * 0.15;
     (bits / 1000.0).clamp(500.0, 50_000.0) as u32
 }
