@@ -255,8 +255,30 @@ fn publish(
     time: Res<Time>,
     latest: Option<Res<LatestProgramFrame>>,
     readback: Option<ResMut<ProgramReadback>>,
+    mut from_doc: Local<Option<(u64, Arc<LoadedShow>)>>,
 ) {
-    let loaded = show.0.clone();
+    // The document when there is one: a change a client asked for is in it the frame it is
+    // applied, while the compiled show follows from a worker a few frames later (a Get right
+    // after a Set must see the Set). Requests read only the show's data, not its plans.
+    let loaded = match editor.as_deref() {
+        Some(e) => {
+            let revision = e.doc.revision();
+            if from_doc.as_ref().is_none_or(|(r, _)| *r != revision) {
+                let compiled = &show.0;
+                let doc = LoadedShow {
+                    path: compiled.path.clone(),
+                    base_dir: compiled.base_dir.clone(),
+                    show: e.doc.show().clone(),
+                    plans: Vec::new(),
+                };
+                *from_doc = Some((revision, Arc::new(doc)));
+            }
+            from_doc
+                .as_ref()
+                .map_or_else(|| show.0.clone(), |(_, l)| l.clone())
+        }
+        None => show.0.clone(),
+    };
     let scopes: Vec<(NodeId, Value)> = scopes
         .map(|s| {
             let mut v: Vec<_> =

@@ -423,3 +423,80 @@ fn passwords_garbage_and_a_crowd_leave_the_server_serving() {
         "the show played on"
     );
 }
+
+/// `GetSourceScreenshot` of the program scene is the rendered program picture (lavapipe), as
+/// PNG base64; another source is refused with a status, not a dropped connection.
+#[test]
+fn a_screenshot_is_the_rendered_program_picture() {
+    use metadj_scope::render::harness::{finish_setup, headless_app};
+    let dir = std::env::temp_dir().join(format!("metadj-obsws-shot-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("show.ron");
+    // Straight sRGB (0.8, 0.2, 0.4): the PNG holds those values x255, within 1 step.
+    std::fs::write(
+        &path,
+        r#"(version: 2, canvas: (64, 36), scenes: [(name: "pink",
+            nodes: { "bg": (kind: solid((color: (0.8, 0.2, 0.4, 1.0)))), "out": (kind: output(())) },
+            edges: [(from: "bg", to: "out")])])"#,
+    )
+    .unwrap();
+    let loaded = std::sync::Arc::new(metadj_scope::showfile::load_show(&path).unwrap());
+    let mut app = headless_app(loaded.show.canvas);
+    app.add_plugins((
+        metadj_scope::PlayerPlugin {
+            show: loaded.clone(),
+            watch: false,
+            start_scene: 0,
+            live_clock: true,
+        },
+        metadj_scope::editor::EditorPlugin {
+            show: loaded,
+            ui: false,
+        },
+        ObsWebSocketPlugin {
+            addr: "127.0.0.1:0".parse().unwrap(),
+            password: None,
+        },
+    ));
+    finish_setup(&mut app);
+    app.update();
+    let _app = drive(app, |port| async move {
+        let client = obws::Client::connect("127.0.0.1", port, None::<&str>)
+            .await
+            .unwrap();
+        let shot = |name: &'static str| obws::requests::sources::TakeScreenshot {
+            source: obws::requests::sources::SourceId::Name(name),
+            format: "png",
+            width: None,
+            height: None,
+            compression_quality: None,
+        };
+        let sources = client.sources();
+        let uri = sources.take_screenshot(shot("pink")).await.unwrap();
+        let b64 = uri
+            .strip_prefix("data:image/png;base64,")
+            .unwrap_or_else(|| panic!("not a PNG data URI: {}", &uri[..40.min(uri.len())]));
+        use base64::Engine;
+        let png = base64::engine::general_purpose::STANDARD
+            .decode(b64)
+            .unwrap();
+        let picture = image::load_from_memory(&png).unwrap().to_rgba8();
+        assert_eq!(picture.dimensions(), (64, 36));
+        let want = [0.8f64, 0.2, 0.4, 1.0].map(|c| (c * 255.0).round());
+        for p in [picture.get_pixel(0, 0), picture.get_pixel(32, 18)] {
+            for c in 0..4 {
+                assert!(
+                    (f64::from(p[c]) - want[c]).abs() <= 1.0,
+                    "{:?} vs {want:?}",
+                    p.0
+                );
+            }
+        }
+        assert!(
+            sources.take_screenshot(shot("bg")).await.is_err(),
+            "only the program scene is a screenshot source"
+        );
+        // Still serving after the refusal.
+        assert!(client.general().version().await.is_ok());
+    });
+}
