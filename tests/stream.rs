@@ -442,3 +442,185 @@ fn cli_play_streams_the_program_over_srt() {
     assert!(stderr.contains("1 connection(s)"), "{stderr}");
     let _ = std::fs::remove_dir_all(Path::new(&dir));
 }
+
+/// Frames from a client decoding `url` to grey (1 byte a pixel), each with its arrival time.
+fn watch(
+    url: &str,
+    input: &[&str],
+    size: (u32, u32),
+) -> (
+    std::process::Child,
+    std::sync::mpsc::Receiver<(Instant, f64)>,
+) {
+    let mut child = Command::new("ffmpeg")
+        .args([
+            "-hide_banner",
+            "-v",
+            "error",
+            "-fflags",
+            "nobuffer",
+            "-flags",
+            "low_delay",
+        ])
+        .args(input)
+        .args(["-i", url, "-f", "rawvideo", "-pix_fmt", "gray", "-"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let frame = size.0 as usize * size.1 as usize;
+    std::thread::spawn(move || {
+        let mut buf = vec![0u8; frame];
+        while stdout.read_exact(&mut buf).is_ok() {
+            let mean = buf.iter().map(|&v| f64::from(v)).sum::<f64>() / frame as f64;
+            if tx.send((Instant::now(), mean)).is_err() {
+                break;
+            }
+        }
+    });
+    (child, rx)
+}
+
+/// The cost and latency of streaming (BENCHMARKS.md "Streaming"): `cargo test --test stream
+/// -- --ignored --nocapture measure`. Latency: the picture pushed into the stream turns from
+/// black to white; the time until a client decodes a white frame (push to decoded picture:
+/// encode, ffmpeg, transport, client demux and decode; not the render or the readback).
+/// Cost: the headless frame rate of the demo's `test` scene at 720p without a stream, with an
+/// SRT stream nobody watches, and with one a client decodes.
+#[test]
+#[ignore = "a measurement, not a check: minutes of CPU"]
+fn measure_streaming() {
+    logs();
+    let size = (1280u32, 720u32);
+    let black = vec![0u8; size.0 as usize * size.1 as usize * 4];
+    let white: Vec<u8> = black.iter().map(|_| 255u8).collect();
+    let latency = std::env::var_os("MEASURE_SKIP_LATENCY").is_none();
+    for (name, tcp) in [("srt", false), ("udp", false)]
+        .into_iter()
+        .filter(|_| latency)
+    {
+        let port = free_port(tcp);
+        let (url, client_url) = match name {
+            "srt" => (
+                format!("srt://127.0.0.1:{port}"),
+                format!("srt://127.0.0.1:{port}?mode=caller"),
+            ),
+            _ => (
+                format!("udp://127.0.0.1:{port}"),
+                format!("udp://127.0.0.1:{port}?overrun_nonfatal=1"),
+            ),
+        };
+        let stream = Streamer::start(
+            StreamUrl::parse(&url, false).unwrap(),
+            StreamKind::Program,
+            size,
+            StreamOptions::default(),
+        )
+        .unwrap();
+        let (mut child, rx) = watch(&client_url, TS_INPUT, size);
+        let start = Instant::now();
+        let mut lat = Vec::new();
+        let mut i = 0u32;
+        let mut white_since: Option<Instant> = None;
+        let mut switches = 0;
+        while switches < 12 && start.elapsed() < Duration::from_secs(60) {
+            let now = Instant::now();
+            // Every 1.5 s after the first 4 s: switch colour.
+            let phase = (start.elapsed().as_secs_f64() - 4.0) / 1.5;
+            let want_white = phase >= 0.0 && (phase as u32).is_multiple_of(2);
+            if want_white && white_since.is_none() {
+                white_since = Some(now);
+                switches += 1;
+            }
+            if !want_white {
+                white_since = None;
+            }
+            let pic = if want_white { &white } else { &black };
+            stream.push(start.elapsed().as_secs_f64(), pic.clone());
+            while let Ok((at, mean)) = rx.try_recv() {
+                if let Some(t0) = white_since
+                    && mean > 128.0
+                    && lat.len() < switches
+                {
+                    lat.push(at.duration_since(t0).as_secs_f64() * 1000.0);
+                }
+            }
+            i += 1;
+            if let Some(wait) =
+                Duration::from_secs_f64(f64::from(i) / 30.0).checked_sub(start.elapsed())
+            {
+                std::thread::sleep(wait);
+            }
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        let stats = stream.finish();
+        let per = stats.worker_cpu.map_or(f64::NAN, |d| {
+            d.as_secs_f64() * 1000.0 / stats.encoded.max(1) as f64
+        });
+        lat.sort_by(f64::total_cmp);
+        println!(
+            "RESULT {name} 720p30 push→decoded latency ms: {lat:?} (median {:.0}); worker CPU {per:.1} ms/frame; {stats}",
+            lat.get(lat.len() / 2).copied().unwrap_or(f64::NAN)
+        );
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for mode in ["none", "srt, no client", "srt, a client"] {
+        let loaded =
+            metadj_scope::headless::load_at_size(&root.join("scenes/demo.ron"), Some(size))
+                .unwrap();
+        let scene = loaded.scene_index("test").unwrap();
+        let port = free_port(false);
+        let stream = (mode != "none").then(|| {
+            Streamer::start(
+                StreamUrl::parse(&format!("srt://127.0.0.1:{port}"), false).unwrap(),
+                StreamKind::Program,
+                size,
+                StreamOptions::default(),
+            )
+            .unwrap()
+        });
+        let mut child = None;
+        if let Some(s) = stream.as_ref().filter(|_| mode == "srt, a client") {
+            // The listener opens once ffmpeg has its probe frame; then the client calls in.
+            s.push(0.0, black.clone());
+            std::thread::sleep(Duration::from_millis(1500));
+            child = Some(watch(
+                &format!("srt://127.0.0.1:{port}?mode=caller"),
+                TS_INPUT,
+                size,
+            ));
+            let t = Instant::now();
+            while !s.is_live() && t.elapsed() < Duration::from_secs(10) {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+        let mut t0 = None;
+        let n = 100;
+        metadj_scope::headless::render_frames(loaded, scene, 0.0, 30.0, n, |i, img| {
+            if i == 10 {
+                t0 = Some(Instant::now());
+            }
+            if let Some(s) = &stream {
+                s.push(f64::from(i) / 30.0, img.into_raw());
+            }
+            if let Some((_, rx)) = &child {
+                while rx.try_recv().is_ok() {}
+            }
+            Ok(())
+        })
+        .unwrap();
+        let fps = f64::from(n - 10) / t0.unwrap().elapsed().as_secs_f64();
+        if let Some((c, _)) = &mut child {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+        let stats = stream.map(Streamer::finish);
+        println!(
+            "RESULT render 720p with stream {mode}: {fps:.1} frames/s{}",
+            stats.map_or(String::new(), |s| format!(" ({s})"))
+        );
+    }
+}
