@@ -10,6 +10,7 @@
 //! error naming the file; the show plays on.
 
 mod ffmpeg;
+mod inlet;
 mod pacing;
 mod recorder;
 pub mod stream;
@@ -114,8 +115,7 @@ impl Plugin for RecordPlugin {
             path: self.path.clone(),
             options: self.options.clone(),
             state: State::Waiting,
-            last_frame: None,
-            times: VecDeque::new(),
+            frames: ProgramFrames::default(),
             warned_size: false,
         })
         .add_systems(Startup, enable_readback)
@@ -126,6 +126,45 @@ impl Plugin for RecordPlugin {
 
 /// Show times of the last frames rendered, to stamp frames read back a few frames later.
 const TIMES_KEPT: usize = 32;
+
+/// The read-back program frames a worker is fed (the recorder, each stream): which show time
+/// each recent frame was rendered at, since a read-back frame arrives a few frames later, and
+/// which frame was handed on last.
+#[derive(Debug, Default)]
+pub(crate) struct ProgramFrames {
+    /// (frame, show time) of recent frames.
+    times: VecDeque<(u64, f32)>,
+    /// [`FrameClock::frame`] of the last frame handed on.
+    last: Option<u64>,
+}
+
+impl ProgramFrames {
+    /// Notes this frame's show time; returns the newest read-back frame not handed on yet,
+    /// with the show time it was rendered at.
+    pub(crate) fn next<'a>(
+        &mut self,
+        clock: &FrameClock,
+        latest: &'a LatestProgramFrame,
+    ) -> Option<(f32, &'a image::RgbaImage)> {
+        if self.times.back().is_none_or(|&(f, _)| f != clock.frame) {
+            if self.times.len() == TIMES_KEPT {
+                self.times.pop_front();
+            }
+            self.times.push_back((clock.frame, clock.time));
+        }
+        let (frame, image) = latest.0.as_ref()?;
+        if self.last == Some(*frame) {
+            return None;
+        }
+        self.last = Some(*frame);
+        let time = self
+            .times
+            .iter()
+            .find(|(f, _)| f == frame)
+            .map_or(clock.time, |&(_, t)| t);
+        Some((time, image))
+    }
+}
 
 enum State {
     /// Starts on the first program frame (its size is the recording's).
@@ -141,10 +180,7 @@ pub struct Recording {
     path: PathBuf,
     options: RecordOptions,
     state: State,
-    /// [`FrameClock::frame`] of the last frame handed over.
-    last_frame: Option<u64>,
-    /// (frame, show time) of recent frames.
-    times: VecDeque<(u64, f32)>,
+    frames: ProgramFrames,
     warned_size: bool,
 }
 
@@ -180,12 +216,7 @@ fn feed_recorder(
     latest: Res<LatestProgramFrame>,
 ) {
     let rec = &mut *rec;
-    if rec.times.back().is_none_or(|&(f, _)| f != clock.frame) {
-        if rec.times.len() == TIMES_KEPT {
-            rec.times.pop_front();
-        }
-        rec.times.push_back((clock.frame, clock.time));
-    }
+    let next = rec.frames.next(&clock, &latest);
     if let State::Running(r) = &rec.state {
         r.set_clock(f64::from(clock.time));
         if let Some(e) = r.failed() {
@@ -194,18 +225,9 @@ fn feed_recorder(
             return;
         }
     }
-    let Some((frame, image)) = &latest.0 else {
+    let Some((time, image)) = next else {
         return;
     };
-    if rec.last_frame == Some(*frame) {
-        return;
-    }
-    rec.last_frame = Some(*frame);
-    let time = rec
-        .times
-        .iter()
-        .find(|(f, _)| f == frame)
-        .map_or(clock.time, |&(_, t)| t);
     if matches!(rec.state, State::Waiting) {
         rec.state = match Recorder::start_with(&rec.path, image.dimensions(), rec.options.clone()) {
             Ok(r) => State::Running(r),

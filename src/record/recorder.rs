@@ -2,13 +2,15 @@
 //! ffmpeg. Plain Rust (no Bevy) so it is tested on its own; [`super::RecordPlugin`] drives it.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError};
 use media::{Codec, Encoder, NewestSender, PixelFormat, VideoFrame, newest_channel};
+
+use super::inlet::{Frame, Inlet};
 
 use super::ffmpeg::{self, Ffmpeg, Killer};
 use super::pacing::{Pacer, Place};
@@ -106,31 +108,12 @@ impl std::fmt::Display for RecordStats {
     }
 }
 
-/// One program frame for the recording.
-struct Frame {
-    /// Show clock, seconds.
-    time: f64,
-    /// RGBA8, the recording's size.
-    rgba: Vec<u8>,
-}
-
-/// Counters shared with the worker.
-#[derive(Default)]
-struct Shared {
-    dropped: AtomicU64,
-    wrong_size: AtomicU64,
-    /// The show clock (f64 bits), for filling a stalled source.
-    clock: AtomicU64,
-    /// Set by the worker when it stopped on an error (the error itself comes from `finish`).
-    error: Mutex<Option<String>>,
-}
-
 /// A recording in progress. Dropping it finishes the file (as [`Recorder::finish`]).
 pub struct Recorder {
     path: PathBuf,
     size: (u32, u32),
     tx: NewestSender<Frame>,
-    shared: Arc<Shared>,
+    shared: Arc<Inlet>,
     stop: Arc<std::sync::atomic::AtomicBool>,
     worker: Option<JoinHandle<Result<RecordStats, RecordError>>>,
     killer: Killer,
@@ -203,7 +186,7 @@ impl Recorder {
         let ff = Ffmpeg::spawn(&options.ffmpeg, &args, path).map_err(forget)?;
         let killer = ff.killer();
         let (tx, rx) = newest_channel(QUEUE);
-        let shared = Arc::new(Shared::default());
+        let shared = Arc::new(Inlet::default());
         let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let worker = Worker {
             path: path.to_path_buf(),
@@ -255,29 +238,18 @@ impl Recorder {
     /// a frame the worker has not taken yet is replaced (and counted as dropped). Frames of
     /// another size are left out and counted.
     pub fn push(&self, time: f64, rgba: Vec<u8>) {
-        if rgba.len() != self.size.0 as usize * self.size.1 as usize * 4 {
-            self.shared.wrong_size.fetch_add(1, Ordering::Relaxed);
-            return;
-        }
-        self.set_clock(time);
-        let dropped = self.tx.send(Frame { time, rgba });
-        self.shared
-            .dropped
-            .fetch_add(dropped as u64, Ordering::Relaxed);
+        self.shared.push(&self.tx, self.size, time, rgba);
     }
 
     /// Tells the worker the show clock's time, so it keeps writing (repeats) when no frames
     /// come. The clock only moves forward (a frame pushed late does not set it back).
     pub fn set_clock(&self, time: f64) {
-        // Non-negative f64s order as their bit patterns do.
-        self.shared
-            .clock
-            .fetch_max(time.max(0.0).to_bits(), Ordering::Relaxed);
+        self.shared.set_clock(time);
     }
 
     /// The error the recording stopped on, if it did; it is then also returned by `finish`.
     pub fn failed(&self) -> Option<String> {
-        self.shared.error.lock().ok().and_then(|e| e.clone())
+        self.shared.failed()
     }
 
     /// ffmpeg's process id (tests cut a recording by killing it).
@@ -337,7 +309,7 @@ struct Worker {
     size: (u32, u32),
     fps: u32,
     rx: Receiver<Frame>,
-    shared: Arc<Shared>,
+    shared: Arc<Inlet>,
     stop: Arc<std::sync::atomic::AtomicBool>,
     ff: Option<Ffmpeg>,
     encoder: Option<Encoder>,
@@ -360,9 +332,7 @@ impl Worker {
         match finished {
             Ok(()) => Ok(self.stats),
             Err(e) => {
-                if let Ok(mut slot) = self.shared.error.lock() {
-                    *slot = Some(e.to_string());
-                }
+                self.shared.fail(e.to_string());
                 Err(e)
             }
         }
@@ -376,7 +346,7 @@ impl Worker {
         // Recent worst delay from the show clock to a frame's arrival, decaying.
         let mut lag = 0.0f64;
         let shared = self.shared.clone();
-        let clock = move || f64::from_bits(shared.clock.load(Ordering::Relaxed));
+        let clock = move || shared.clock();
         loop {
             let frame = match self.rx.recv_timeout(tick) {
                 Ok(f) => Some(f),

@@ -16,7 +16,6 @@
 //! is taken) it is started again after a backoff, and the restarts are counted. Nothing here
 //! ever blocks the show: the worker is the only thing that waits.
 
-use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -27,10 +26,11 @@ use bevy::prelude::*;
 use crossbeam_channel::{Receiver, RecvTimeoutError};
 use media::{Codec, Encoder, NewestSender, PixelFormat, VideoFrame, newest_channel};
 
-use super::RecordError;
 use super::ffmpeg::{self, Ffmpeg, Killer};
+use super::inlet::{Frame, Inlet};
 use super::pacing::{Pacer, Place};
 use super::recorder::{FFMPEG_ENV, bitrate_kbps};
+use super::{ProgramFrames, RecordError};
 use crate::AppSystems;
 use crate::render::{FrameClock, LatestProgramFrame, ProgramReadback};
 
@@ -321,24 +321,14 @@ impl std::fmt::Display for StreamStats {
     }
 }
 
-struct Frame {
-    time: f64,
-    rgba: Vec<u8>,
-}
-
 #[derive(Default)]
 struct Shared {
-    dropped: AtomicU64,
-    wrong_size: AtomicU64,
+    inlet: Inlet,
     encoded: AtomicU64,
     connections: AtomicU64,
     restarts: AtomicU64,
-    /// The show clock (f64 bits).
-    clock: AtomicU64,
     /// Whether a client is connected now (ffmpeg's output is open).
     live: AtomicBool,
-    /// Set when the stream stopped for good (ffmpeg missing, the encoder failed).
-    error: Mutex<Option<String>>,
     /// The running ffmpeg, to kill it from [`Streamer::finish`] (a worker stuck in a write).
     killer: Mutex<Option<Killer>>,
 }
@@ -453,27 +443,17 @@ impl Streamer {
     /// Hands a picture (RGBA8, shown at show time `time`; premultiplied alpha is undone for
     /// the alpha stream) to the worker. Never blocks.
     pub fn push(&self, time: f64, rgba: Vec<u8>) {
-        if rgba.len() != self.size.0 as usize * self.size.1 as usize * 4 {
-            self.shared.wrong_size.fetch_add(1, Ordering::Relaxed);
-            return;
-        }
-        self.set_clock(time);
-        let dropped = self.tx.send(Frame { time, rgba });
-        self.shared
-            .dropped
-            .fetch_add(dropped as u64, Ordering::Relaxed);
+        self.shared.inlet.push(&self.tx, self.size, time, rgba);
     }
 
     /// The show clock, so the worker repeats the last frame when none come.
     pub fn set_clock(&self, time: f64) {
-        self.shared
-            .clock
-            .fetch_max(time.max(0.0).to_bits(), Ordering::Relaxed);
+        self.shared.inlet.set_clock(time);
     }
 
     /// The error the stream stopped on for good, if it did.
     pub fn failed(&self) -> Option<String> {
-        self.shared.error.lock().ok().and_then(|e| e.clone())
+        self.shared.inlet.failed()
     }
 
     /// Frames encoded and sent so far.
@@ -530,8 +510,8 @@ impl Streamer {
             url: self.url.to_string(),
             ..StreamStats::default()
         });
-        stats.dropped = self.shared.dropped.load(Ordering::Relaxed);
-        stats.wrong_size = self.shared.wrong_size.load(Ordering::Relaxed);
+        stats.dropped = self.shared.inlet.dropped.load(Ordering::Relaxed);
+        stats.wrong_size = self.shared.inlet.wrong_size.load(Ordering::Relaxed);
         stats
     }
 }
@@ -572,8 +552,7 @@ impl Plugin for StreamPlugin {
                 })
                 .collect(),
             options: self.options.clone(),
-            last_frame: None,
-            times: VecDeque::new(),
+            frames: ProgramFrames::default(),
         })
         .add_systems(Startup, |mut r: ResMut<ProgramReadback>| r.enabled = true)
         .add_systems(Update, feed_streams.in_set(AppSystems::Output))
@@ -598,10 +577,7 @@ struct Entry {
 pub struct Streams {
     entries: Vec<Entry>,
     options: StreamOptions,
-    /// [`FrameClock::frame`] of the last program frame handed over.
-    last_frame: Option<u64>,
-    /// (frame, show time) of recent frames, to stamp frames read back a few frames later.
-    times: VecDeque<(u64, f32)>,
+    frames: ProgramFrames,
 }
 
 impl Streams {
@@ -627,8 +603,6 @@ impl Streams {
     }
 }
 
-const TIMES_KEPT: usize = 32;
-
 /// Hands each new read-back program frame to every stream, starting them on the first one.
 fn feed_streams(
     mut streams: ResMut<Streams>,
@@ -636,12 +610,7 @@ fn feed_streams(
     latest: Res<LatestProgramFrame>,
 ) {
     let streams = &mut *streams;
-    if streams.times.back().is_none_or(|&(f, _)| f != clock.frame) {
-        if streams.times.len() == TIMES_KEPT {
-            streams.times.pop_front();
-        }
-        streams.times.push_back((clock.frame, clock.time));
-    }
+    let next = streams.frames.next(&clock, &latest);
     for e in &mut streams.entries {
         if let EntryState::Running(s) = &e.state {
             s.set_clock(f64::from(clock.time));
@@ -651,18 +620,9 @@ fn feed_streams(
             }
         }
     }
-    let Some((frame, image)) = &latest.0 else {
+    let Some((time, image)) = next else {
         return;
     };
-    if streams.last_frame == Some(*frame) {
-        return;
-    }
-    streams.last_frame = Some(*frame);
-    let time = streams
-        .times
-        .iter()
-        .find(|(f, _)| f == frame)
-        .map_or(clock.time, |&(_, t)| t);
     for e in &mut streams.entries {
         if matches!(e.state, EntryState::Waiting) {
             e.state = match Streamer::start(
@@ -816,9 +776,7 @@ impl Worker {
         let cpu_start = ffmpeg::proc_stat("/proc/thread-self/stat").map(|s| s.1);
         if let Err(e) = self.stream() {
             tracing::error!("{e}; the show plays on without this stream");
-            if let Ok(mut slot) = self.shared.error.lock() {
-                *slot = Some(e.to_string());
-            }
+            self.shared.inlet.fail(e.to_string());
         }
         if let Some(child) = self.ff.take() {
             // A listener with no client never finishes; it is killed after the timeout.
@@ -838,7 +796,7 @@ impl Worker {
         let tick = Duration::from_secs_f64(1.0 / f64::from(self.fps));
         let mut lag = 0.0f64;
         let shared = self.shared.clone();
-        let clock = move || f64::from_bits(shared.clock.load(Ordering::Relaxed));
+        let clock = move || shared.inlet.clock();
         loop {
             if self.stop.load(Ordering::Relaxed) {
                 return Ok(());
