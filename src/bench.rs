@@ -269,14 +269,7 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<BenchReport> {
             capture(&mut app, frame)?;
         }
         app.world_mut().resource_mut::<ProgramReadback>().enabled = false;
-        let gpu_path = DiagnosticPath::new(GPU_TIME_DIAGNOSTIC);
-        if let Some(d) = app
-            .world_mut()
-            .resource_mut::<DiagnosticsStore>()
-            .get_mut(&gpu_path)
-        {
-            d.clear_history();
-        }
+        clear_gpu_time(&mut app);
         let start = Instant::now();
         for _ in 0..args.frames {
             frame += 1;
@@ -294,11 +287,7 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<BenchReport> {
                 "{n} layers: the read-back frame is black (mean {check_mean:.2}); nothing was composited"
             );
         }
-        let gpu_ms = app
-            .world()
-            .resource::<DiagnosticsStore>()
-            .get(&gpu_path)
-            .and_then(|d| d.average());
+        let gpu_ms = gpu_time_ms(&app);
         let packed_layers = app.world().resource::<PackedInputs>().get();
         info!("bench: {n} layers ({packed_layers} packed): {wall_ms:.1} ms/frame");
         let fps = 1000.0 / wall_ms;
@@ -465,7 +454,6 @@ pub fn run_previews(args: &BenchArgs, path: &Path) -> anyhow::Result<PreviewBenc
             Some(1),
         ),
     ];
-    let gpu_path = DiagnosticPath::new(GPU_TIME_DIAGNOSTIC);
     let mut rows = Vec::new();
     let mut frame = 0u64;
     for (name, program, every) in runs {
@@ -483,13 +471,7 @@ pub fn run_previews(args: &BenchArgs, path: &Path) -> anyhow::Result<PreviewBenc
             capture(&mut app, frame)?;
         }
         app.world_mut().resource_mut::<ProgramReadback>().enabled = false;
-        if let Some(d) = app
-            .world_mut()
-            .resource_mut::<DiagnosticsStore>()
-            .get_mut(&gpu_path)
-        {
-            d.clear_history();
-        }
+        clear_gpu_time(&mut app);
         let start = Instant::now();
         for _ in 0..args.frames {
             frame += 1;
@@ -500,11 +482,7 @@ pub fn run_previews(args: &BenchArgs, path: &Path) -> anyhow::Result<PreviewBenc
         let (updates, _) = capture(&mut app, frame)?;
         let wall_ms =
             start.elapsed().as_secs_f64() * 1000.0 / (f64::from(args.frames) + updates as f64);
-        let gpu_ms = app
-            .world()
-            .resource::<DiagnosticsStore>()
-            .get(&gpu_path)
-            .and_then(|d| d.average());
+        let gpu_ms = gpu_time_ms(&app);
         info!("bench previews: {name}: {wall_ms:.2} ms/frame");
         rows.push((name, wall_ms, gpu_ms));
     }
@@ -777,6 +755,26 @@ impl Drop for TempDir {
             warn!("could not remove {}: {e}", self.0.display());
         }
     }
+}
+
+/// Forgets the GPU time measured so far (warm-up frames), so the average covers the run.
+pub(crate) fn clear_gpu_time(app: &mut App) {
+    let path = DiagnosticPath::new(GPU_TIME_DIAGNOSTIC);
+    if let Some(d) = app
+        .world_mut()
+        .resource_mut::<DiagnosticsStore>()
+        .get_mut(&path)
+    {
+        d.clear_history();
+    }
+}
+
+/// The average GPU time per frame since [`clear_gpu_time`], in ms.
+pub(crate) fn gpu_time_ms(app: &App) -> Option<f64> {
+    app.world()
+        .resource::<DiagnosticsStore>()
+        .get(&DiagnosticPath::new(GPU_TIME_DIAGNOSTIC))
+        .and_then(|d| d.average())
 }
 
 #[cfg(test)]

@@ -8,7 +8,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use bevy::diagnostic::{DiagnosticPath, DiagnosticsStore};
 use bevy::prelude::*;
 use bevy::render::diagnostic::RenderDiagnosticsPlugin;
 use serde::Serialize;
@@ -16,7 +15,6 @@ use serde::Serialize;
 use crate::PlayerPlugin;
 use crate::headless::wait_for_sources;
 use crate::latency::{AddedLatency, LatencyPlugin};
-use crate::render::GPU_TIME_DIAGNOSTIC;
 use crate::render::harness::{finish_setup, headless_app};
 use crate::showfile::load_show;
 use crate::sources::scope::ScopeStatuses;
@@ -104,14 +102,7 @@ pub fn run(args: &BenchShowArgs) -> anyhow::Result<ShowBench> {
     while settle.elapsed() < Duration::from_secs(1) {
         app.update();
     }
-    let gpu_path = DiagnosticPath::new(GPU_TIME_DIAGNOSTIC);
-    if let Some(d) = app
-        .world_mut()
-        .resource_mut::<DiagnosticsStore>()
-        .get_mut(&gpu_path)
-    {
-        d.clear_history();
-    }
+    crate::bench::clear_gpu_time(&mut app);
     let start = Instant::now();
     let limit = Duration::from_secs_f32(args.seconds);
     let mut frames = 0u64;
@@ -121,10 +112,7 @@ pub fn run(args: &BenchShowArgs) -> anyhow::Result<ShowBench> {
     }
     let seconds = start.elapsed().as_secs_f64();
     let world = app.world();
-    let gpu_ms = world
-        .resource::<DiagnosticsStore>()
-        .get(&gpu_path)
-        .and_then(|d| d.average());
+    let gpu_ms = crate::bench::gpu_time_ms(&app);
     let added_latency_ms = world
         .resource::<AddedLatency>()
         .all()

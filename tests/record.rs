@@ -16,6 +16,8 @@
     reason = "test helpers: a panic with its message is the failure report"
 )]
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -420,30 +422,13 @@ fn without_ffmpeg_the_message_says_what_to_install() {
     std::fs::remove_dir_all(dir).unwrap();
 }
 
-/// A small show for the windowed player: a solid colour.
-const SOLID_SHOW: &str = r#"(
-    version: 1,
-    canvas: (160, 90),
-    scenes: [
-        (
-            name: "one",
-            nodes: {
-                "bg": (kind: solid((color: (0.2, 0.4, 0.8, 1.0)))),
-                "out": (kind: output(())),
-            },
-            edges: [(from: "bg", to: "out")],
-        ),
-    ],
-)
-"#;
-
 /// `play --record` as a user runs it (under xvfb-run): the file is finished on quit; with no
 /// ffmpeg on PATH the show still plays and the log says what to install.
 #[test]
 fn cli_play_records_and_plays_on_without_ffmpeg() {
     let dir = temp_dir("cli");
     let show = dir.join("solid.ron");
-    std::fs::write(&show, SOLID_SHOW).unwrap();
+    std::fs::write(&show, common::SOLID_SHOW).unwrap();
     // `path`: the app's PATH (xvfb-run itself keeps the caller's, it needs its tools).
     let run = |file: &Path, path: Option<&Path>| {
         let mut cmd = Command::new("xvfb-run");
@@ -579,7 +564,7 @@ fn measure_recording_cost() {
 fn cli_play_killed_leaves_a_finished_file() {
     let dir = temp_dir("cli-kill");
     let show = dir.join("solid.ron");
-    std::fs::write(&show, SOLID_SHOW).unwrap();
+    std::fs::write(&show, common::SOLID_SHOW).unwrap();
     let file = dir.join("killed.mkv");
     let mut child = Command::new("xvfb-run")
         .args(["-a", "-s", "-screen 0 640x360x24"])

@@ -12,6 +12,8 @@
     reason = "test helpers: a panic with its message is the failure report"
 )]
 
+mod common;
+
 use std::io::Read;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -377,23 +379,6 @@ fn without_ffmpeg_the_error_names_the_url_and_what_to_install() {
     assert!(msg.contains("install ffmpeg"), "{msg}");
 }
 
-/// A solid show for the windowed player.
-const SOLID_SHOW: &str = r#"(
-    version: 1,
-    canvas: (160, 90),
-    scenes: [
-        (
-            name: "one",
-            nodes: {
-                "bg": (kind: solid((color: (0.2, 0.4, 0.8, 1.0)))),
-                "out": (kind: output(())),
-            },
-            edges: [(from: "bg", to: "out")],
-        ),
-    ],
-)
-"#;
-
 /// `play --stream srt://…` as a user runs it (under xvfb-run): an SRT caller decodes the
 /// show's colour, the show keeps playing after it leaves, and the app quits cleanly.
 #[test]
@@ -407,7 +392,7 @@ fn cli_play_streams_the_program_over_srt() {
     ));
     std::fs::create_dir_all(&dir).unwrap();
     let show = dir.join("solid.ron");
-    std::fs::write(&show, SOLID_SHOW).unwrap();
+    std::fs::write(&show, common::SOLID_SHOW).unwrap();
     let port = free_port(false);
     let app = Command::new("xvfb-run")
         .args(["-a", "-s", "-screen 0 640x360x24"])

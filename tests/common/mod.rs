@@ -18,6 +18,10 @@ use metadj_scope::playback::PlaybackPlugin;
 use metadj_scope::render::{FrameClock, Program};
 use metadj_scope::showfile::{self, ShowPlugin};
 
+#[allow(
+    dead_code,
+    reason = "each test file compiles this module; not all use it"
+)]
 /// `live_clock`: transitions run on real time (for clients on other threads), else per frame.
 /// One directory per app: tests run in parallel.
 pub fn control_app<M>(name: &str, text: &str, live_clock: bool, surface: impl Plugins<M>) -> App {
@@ -67,3 +71,24 @@ pub const LIVE_SCENE: &str = r#"(name: "one", nodes: {
         "out": (kind: output(())) },
        edges: [(from: "bg", to: "mix", port: "0"), (from: "fg", to: "mix", port: "1"), (from: "cam", to: "scope"),
                (from: "scope", to: "mix", port: "2"), (from: "mix", to: "out")])"#;
+
+/// A small show for the windowed player: a solid colour (0.2, 0.4, 0.8).
+#[allow(
+    dead_code,
+    reason = "each test file compiles this module; not all use it"
+)]
+pub const SOLID_SHOW: &str = r#"(
+    version: 1,
+    canvas: (160, 90),
+    scenes: [
+        (
+            name: "one",
+            nodes: {
+                "bg": (kind: solid((color: (0.2, 0.4, 0.8, 1.0)))),
+                "out": (kind: output(())),
+            },
+            edges: [(from: "bg", to: "out")],
+        ),
+    ],
+)
+"#;
