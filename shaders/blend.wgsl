@@ -46,6 +46,10 @@
 //                 if n < 0: C = L + (C - L) * L / (L - n);
 //                 if x > 1: C = L + (C - L) * (1 - L) / (x - L)
 
+#import metadj::common::{
+    fetch_at, finish, has, load_packs, MODES, N_INPUTS, P, sample_at, STRAIGHT_MASK, unpremul, in0,
+    in1, in2, in3, in4, in5, in6, in7, in8, in9, in10, in11, in12, in13, in14, in15}
+
 fn lum(c: vec3<f32>) -> f32 {
     return dot(c, vec3<f32>(0.3, 0.59, 0.11));
 }
@@ -188,4 +192,10 @@ fn pass_main(pos: vec4<f32>) -> vec4<f32> {
     if n > 14u { acc = layer(acc, 14u, in14, p); }
     if n > 15u { acc = layer(acc, 15u, in15, p); }
     return clamp(acc, vec4<f32>(0.0), vec4<f32>(1.0));
+}
+
+@fragment
+fn fs(@builtin(position) pos: vec4<f32>) -> @location(0) vec4<f32> {
+    load_packs(pos.xy);
+    return finish(pass_main(pos));
 }

@@ -15,6 +15,8 @@
 // out   = (C * alpha, alpha)
 // (OBS also box-filters the distance over 3x3 pixels; this key is per pixel.)
 
+#import metadj::common::{finish, load_packs, luma709, P, sample_at, sstep, unpremul, in0}
+
 fn cbcr(c: vec3<f32>) -> vec2<f32> {
     let y = luma709(c);
     return vec2<f32>((c.b - y) / 1.8556, (c.r - y) / 1.5748);
@@ -43,4 +45,10 @@ fn pass_main(pos: vec4<f32>) -> vec4<f32> {
     col = clamp(pow(col, vec3<f32>(ge)) * cf + adj.y, vec3<f32>(0.0), vec3<f32>(1.0));
     let alpha = clamp(c.a * k.w * mask, 0.0, 1.0);
     return vec4<f32>(col * alpha, alpha);
+}
+
+@fragment
+fn fs(@builtin(position) pos: vec4<f32>) -> @location(0) vec4<f32> {
+    load_packs(pos.xy);
+    return finish(pass_main(pos));
 }

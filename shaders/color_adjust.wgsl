@@ -11,6 +11,8 @@
 // C = clamp(C, 0, 1); alpha = c.a * opacity
 // out = (C * alpha, alpha)
 
+#import metadj::common::{finish, load_packs, luma709, P, sample_at, unpremul, in0}
+
 fn pass_main(pos: vec4<f32>) -> vec4<f32> {
     let c = sample_at(0u, in0, pos.xy);
     let a = P.p[0];
@@ -26,4 +28,10 @@ fn pass_main(pos: vec4<f32>) -> vec4<f32> {
     col = clamp(col, vec3<f32>(0.0), vec3<f32>(1.0));
     let alpha = clamp(c.a * P.p[1].y, 0.0, 1.0);
     return vec4<f32>(col * alpha, alpha);
+}
+
+@fragment
+fn fs(@builtin(position) pos: vec4<f32>) -> @location(0) vec4<f32> {
+    load_packs(pos.xy);
+    return finish(pass_main(pos));
 }

@@ -1,4 +1,7 @@
-// common.wgsl: shared by every pass shader; the compositor prepends it to `<kind>.wgsl`.
+// common.wgsl: shared by every pass shader, which imports what it uses from it
+// (`#import metadj::common::{...}`) and defines its entry point `fs` as
+// `load_packs(pos.xy); return finish(pass_main(pos));` around its own colour `pass_main`.
+// The vertex stage is fullscreen.wgsl's.
 //
 // COLOUR CONVENTION: every value is premultiplied alpha with sRGB-encoded (non-linear) channels
 // in 0..=1. Nothing is linearised, except the final write of `program.wgsl`.
@@ -24,10 +27,13 @@
 //   Missing / unset inputs are a 1x1 transparent texture: (0,0,0,0).
 //
 // Shared helpers:
+//   finish(c)    = FINAL ? (clamp(c.rgb, 0, 1), 1) : c
 //   luma709(c)   = 0.2126 r + 0.7152 g + 0.0722 b
 //   unpremul(c)  = a > 0 ? clamp(c.rgb / a, 0, 1) : (0,0,0)
 //   sstep(e0,e1,x) = e1 > e0 ? smoothstep(e0, e1, x) (t = clamp((x-e0)/(e1-e0),0,1); t*t*(3-2t))
 //                            : (x >= e0 ? 1 : 0)
+
+#define_import_path metadj::common
 
 // Pipeline specialisation (shader defs set by the compositor per pipeline variant), so a
 // software rasteriser does not pay for branches a pass never takes. Bit i is input i.
@@ -107,18 +113,8 @@ fn load_packs(p: vec2<f32>) {
     if n > 12u { packed[3] = textureLoad(pack3, q, 0); }
 }
 
-// Fullscreen triangle: vertices (-1,1), (-1,-3), (3,1) cover the target.
-@vertex
-fn vs(@builtin(vertex_index) i: u32) -> @builtin(position) vec4<f32> {
-    let uv = vec2<f32>(f32(i >> 1u), f32(i & 1u)) * 2.0;
-    return vec4<f32>(uv * vec2<f32>(2.0, -2.0) + vec2<f32>(-1.0, 1.0), 0.0, 1.0);
-}
-
-// Each kind's file defines `pass_main`, its colour at a pixel (premultiplied).
-@fragment
-fn fs(@builtin(position) pos: vec4<f32>) -> @location(0) vec4<f32> {
-    load_packs(pos.xy);
-    let c = pass_main(pos);
+// The colour a pass writes: `c`, or over black when the pass writes the program (FINAL).
+fn finish(c: vec4<f32>) -> vec4<f32> {
     if FINAL != 0u {
         return vec4<f32>(clamp(c.rgb, vec3<f32>(0.0), vec3<f32>(1.0)), 1.0);
     }

@@ -6,6 +6,8 @@
 // sigma = radius / 3; w_k = exp(-k^2 / (2 sigma^2)) for k = -r..=r
 // out = sum_k w_k * sample_at(0, p + k*(dx, dy)) / sum_k w_k
 
+#import metadj::common::{finish, load_packs, P, sample_at, in0}
+
 fn pass_main(pos: vec4<f32>) -> vec4<f32> {
     let p = pos.xy;
     let dir = P.p[0].xy;
@@ -25,4 +27,10 @@ fn pass_main(pos: vec4<f32>) -> vec4<f32> {
         wsum = wsum + w;
     }
     return sum / wsum;
+}
+
+@fragment
+fn fs(@builtin(position) pos: vec4<f32>) -> @location(0) vec4<f32> {
+    load_packs(pos.xy);
+    return finish(pass_main(pos));
 }

@@ -8,6 +8,8 @@
 // m = sstep(-softness/2, softness/2, d); if invert: m = 1 - m
 // out = (m, m, m, m)
 
+#import metadj::common::{finish, load_packs, P, sstep}
+
 fn pass_main(pos: vec4<f32>) -> vec4<f32> {
     let q = pos.xy * P.canvas.zw - P.p[0].xy;
     let h = P.p[0].zw * 0.5;
@@ -27,4 +29,10 @@ fn pass_main(pos: vec4<f32>) -> vec4<f32> {
         m = 1.0 - m;
     }
     return vec4<f32>(m);
+}
+
+@fragment
+fn fs(@builtin(position) pos: vec4<f32>) -> @location(0) vec4<f32> {
+    load_packs(pos.xy);
+    return finish(pass_main(pos));
 }

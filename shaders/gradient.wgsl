@@ -7,6 +7,8 @@
 //   radial: t = clamp(|p - S| / |E - S|, 0, 1)                        (0 if E == S)
 // out = mix(premul(from), premul(to), t), premul(c) = (c.rgb * c.a, c.a)
 
+#import metadj::common::{finish, load_packs, P}
+
 fn pass_main(pos: vec4<f32>) -> vec4<f32> {
     let p = pos.xy;
     let a = P.p[0];
@@ -24,4 +26,10 @@ fn pass_main(pos: vec4<f32>) -> vec4<f32> {
         }
     }
     return mix(vec4<f32>(a.rgb * a.a, a.a), vec4<f32>(b.rgb * b.a, b.a), t);
+}
+
+@fragment
+fn fs(@builtin(position) pos: vec4<f32>) -> @location(0) vec4<f32> {
+    load_packs(pos.xy);
+    return finish(pass_main(pos));
 }

@@ -6,6 +6,8 @@
 // if invert: keep = 1 - keep
 // out = c * keep   (all four premultiplied channels)
 
+#import metadj::common::{finish, load_packs, luma709, P, sample_at, sstep, unpremul, in0}
+
 fn pass_main(pos: vec4<f32>) -> vec4<f32> {
     let c = sample_at(0u, in0, pos.xy);
     let k = P.p[0];
@@ -16,4 +18,10 @@ fn pass_main(pos: vec4<f32>) -> vec4<f32> {
         keep = 1.0 - keep;
     }
     return c * keep;
+}
+
+@fragment
+fn fs(@builtin(position) pos: vec4<f32>) -> @location(0) vec4<f32> {
+    load_packs(pos.xy);
+    return finish(pass_main(pos));
 }

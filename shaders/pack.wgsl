@@ -4,10 +4,7 @@
 // words 0. Blend passes then read those inputs with one fetch per pixel (PACK_MASK in
 // common.wgsl). The compositor runs this pass only when a pack is made or its inputs change.
 
-// The generic entry point needs a `pass_main`; a pack pass runs `fs_pack` instead.
-fn pass_main(pos: vec4<f32>) -> vec4<f32> {
-    return vec4<f32>(0.0);
-}
+#import metadj::common::{N_INPUTS, sample_stored, in0, in1, in2, in3}
 
 @fragment
 fn fs_pack(@builtin(position) pos: vec4<f32>) -> @location(0) vec4<u32> {

@@ -13,6 +13,8 @@
 // The output texture is Rgba8UnormSrgb; this pass writes it through an Rgba8Unorm view, so the
 // stored bytes are round(255 * rgb): exactly the sRGB-encoded composite, with no conversion.
 
+#import metadj::common::{finish, load_packs, MODES, P, sample_at, sstep, in0, in1}
+
 fn pass_main(pos: vec4<f32>) -> vec4<f32> {
     let p = pos.xy;
     let kind = MODES[0];
@@ -41,4 +43,10 @@ fn pass_main(pos: vec4<f32>) -> vec4<f32> {
     }
     // Always built with FINAL = 1, which composites over black.
     return c;
+}
+
+@fragment
+fn fs(@builtin(position) pos: vec4<f32>) -> @location(0) vec4<f32> {
+    load_packs(pos.xy);
+    return finish(pass_main(pos));
 }

@@ -12,6 +12,8 @@
 //   and 14 (seconds with two decimals). Digits are white 7-segment glyphs, segment thickness
 //   0.15 of the cell. Output is opaque.
 
+#import metadj::common::{finish, load_packs, P}
+
 // Segment bits a..g = bits 0..6 for digits 0..9.
 fn seg_mask(d: u32) -> u32 {
     switch d {
@@ -103,4 +105,10 @@ fn pass_main(pos: vec4<f32>) -> vec4<f32> {
         }
     }
     return vec4<f32>(col, 1.0);
+}
+
+@fragment
+fn fs(@builtin(position) pos: vec4<f32>) -> @location(0) vec4<f32> {
+    load_packs(pos.xy);
+    return finish(pass_main(pos));
 }

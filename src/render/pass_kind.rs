@@ -4,7 +4,10 @@
 
 use show::plan::PassOp;
 
-const COMMON: &str = include_str!("../../shaders/common.wgsl");
+/// What every pass shader imports (`#import metadj::common::{...}`).
+pub(super) const COMMON: &str = include_str!("../../shaders/common.wgsl");
+/// The vertex stage of every pass.
+pub(super) const FULLSCREEN: &str = include_str!("../../shaders/fullscreen.wgsl");
 
 /// One render pipeline (and one shader file) per kind of pass.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -100,23 +103,21 @@ impl Kind {
             Kind::Pack => ("pack", include_str!("../../shaders/pack.wgsl")),
         }
     }
-
-    /// The full module: `common.wgsl` followed by the kind's file.
-    pub(super) fn module_source(self) -> String {
-        format!("{COMMON}\n{}", self.shader().1)
-    }
 }
 
 #[cfg(test)]
 mod tests {
-    use std::collections::HashSet;
+    use std::collections::{HashMap, HashSet};
 
+    use naga_oil::compose::{
+        ComposableModuleDescriptor, Composer, NagaModuleDescriptor, ShaderDefValue,
+    };
     use show::plan::MAX_PASS_INPUTS;
 
     use super::*;
 
-    /// No two kinds share a shader file, every file exists, and each kind's module is built
-    /// from its own file (the table is keyed by kind, not by position).
+    /// No two kinds share a shader file, every file exists, and each kind's shader is its own
+    /// file (the table is keyed by kind, not by position).
     #[test]
     fn every_kind_has_its_own_shader_file() {
         let names: HashSet<&str> = Kind::ALL.iter().map(|k| k.shader().0).collect();
@@ -126,37 +127,90 @@ mod tests {
             let path = format!("{}/shaders/{name}.wgsl", env!("CARGO_MANIFEST_DIR"));
             let on_disk = std::fs::read_to_string(&path).expect("shader file");
             assert_eq!(on_disk, source, "{path}");
-            assert!(kind.module_source().ends_with(source), "{name}");
         }
     }
 
-    /// Every shader module parses and validates (catches WGSL mistakes without a GPU).
+    /// Composes `source` as the pipeline cache does: `common.wgsl` as the module it imports,
+    /// every shader def set (validating the result).
+    fn compose(name: &str, source: &str) -> Result<naga::Module, String> {
+        compose_with(COMMON, name, source)
+    }
+
+    fn compose_with(common: &str, name: &str, source: &str) -> Result<naga::Module, String> {
+        let mut defs: HashMap<String, ShaderDefValue> = [
+            "N_INPUTS",
+            "SRGB_MASK",
+            "STRAIGHT_MASK",
+            "CROP_MASK",
+            "LOAD_MASK",
+            "PACK_MASK",
+            "FINAL",
+        ]
+        .into_iter()
+        .map(|d| (d.to_owned(), ShaderDefValue::UInt(3)))
+        .collect();
+        for i in 0..MAX_PASS_INPUTS {
+            defs.insert(format!("MODE_{i}"), ShaderDefValue::UInt(1));
+        }
+        let mut composer = Composer::default();
+        let added = composer
+            .add_composable_module(ComposableModuleDescriptor {
+                source: common,
+                file_path: "shaders/common.wgsl",
+                ..Default::default()
+            })
+            .map(|_| ());
+        added.map_err(|e| e.emit_to_string(&composer))?;
+        let made = composer.make_naga_module(NagaModuleDescriptor {
+            source,
+            file_path: &format!("shaders/{name}.wgsl"),
+            shader_defs: defs,
+            ..Default::default()
+        });
+        made.map_err(|e| e.emit_to_string(&composer))
+    }
+
+    /// Every kind's shader composes with `common.wgsl` and validates, and so does the vertex
+    /// stage (catches WGSL mistakes without a GPU).
     #[test]
     fn shaders_validate() {
         for kind in Kind::ALL {
-            let mut src = kind.module_source();
-            for def in [
-                "N_INPUTS",
-                "SRGB_MASK",
-                "STRAIGHT_MASK",
-                "CROP_MASK",
-                "LOAD_MASK",
-                "PACK_MASK",
-                "FINAL",
-            ] {
-                src = src.replace(&format!("#{{{def}}}"), "3");
-            }
-            for i in 0..MAX_PASS_INPUTS {
-                src = src.replace(&format!("#{{MODE_{i}}}"), "1");
-            }
-            let module = naga::front::wgsl::parse_str(&src)
-                .unwrap_or_else(|e| panic!("{}: {}", kind.shader().0, e.emit_to_string(&src)));
-            naga::valid::Validator::new(
-                naga::valid::ValidationFlags::all(),
-                naga::valid::Capabilities::default(),
-            )
-            .validate(&module)
-            .unwrap_or_else(|e| panic!("{}: {e:?}", kind.shader().0));
+            let (name, source) = kind.shader();
+            let module = compose(name, source).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let entry = if kind == Kind::Pack { "fs_pack" } else { "fs" };
+            assert!(
+                module.entry_points.iter().any(|e| e.name == entry),
+                "{name} has no `{entry}`"
+            );
         }
+        let vertex = compose("fullscreen", FULLSCREEN).expect("fullscreen.wgsl");
+        assert!(vertex.entry_points.iter().any(|e| e.name == "vs"));
+    }
+
+    /// A mistake in a kind's file is reported at that file's own line, not at an offset into
+    /// a concatenation with `common.wgsl`.
+    #[test]
+    fn a_shader_error_names_its_file_and_line() {
+        let (name, source) = Kind::Invert.shader();
+        let line = source
+            .lines()
+            .position(|l| l.contains("return vec4<f32>(1.0 - sample_at"))
+            .expect("invert.wgsl's body")
+            + 1;
+        let broken = source.replace(
+            "sample_at(0u, in0, pos.xy).a",
+            "smaple_at(0u, in0, pos.xy).a",
+        );
+        let message = compose(name, &broken).expect_err("an unknown function");
+        assert!(
+            message.contains(&format!("shaders/invert.wgsl:{line}:")),
+            "{message}"
+        );
+        assert!(message.contains("smaple_at"), "{message}");
+        // And one in the shared module names common.wgsl.
+        let broken = COMMON.replace("fn luma709(c: vec3<f32>)", "fn luma709(c: vec3<f32>");
+        let err = compose_with(&broken, "copy", Kind::Copy.shader().1)
+            .expect_err("a syntax error in common.wgsl");
+        assert!(err.contains("shaders/common.wgsl"), "{err}");
     }
 }

@@ -19,7 +19,7 @@ use bevy::shader::{Shader, ShaderDefVal};
 use show::plan::MAX_PASS_INPUTS;
 
 use super::params::PARAM_BYTES;
-use super::pass_kind::Kind;
+use super::pass_kind::{COMMON, FULLSCREEN, Kind};
 
 /// Binding of the linear sampler (see `shaders/common.wgsl`).
 pub(super) const SAMPLER_BINDING: u32 = 1 + MAX_PASS_INPUTS as u32;
@@ -30,20 +30,31 @@ pub(super) const MAX_PACKS: usize = MAX_PASS_INPUTS / 4;
 /// Each kind's shader, made in the main world and handed to the render world. Keyed by kind,
 /// so no ordering of [`Kind::ALL`] can bind one kind's pipeline to another's shader.
 #[derive(Resource, Clone)]
-pub(super) struct ShaderHandles(HashMap<Kind, Handle<Shader>>);
+pub(super) struct ShaderHandles {
+    kinds: HashMap<Kind, Handle<Shader>>,
+    vertex: Handle<Shader>,
+    /// Held so the pipeline cache can resolve `#import metadj::common`.
+    _common: Handle<Shader>,
+}
 
 impl ShaderHandles {
-    /// Adds every kind's shader module to `shaders`.
+    /// Adds every kind's shader, the shared module and the vertex stage to `shaders`.
     pub(super) fn add(shaders: &mut Assets<Shader>) -> ShaderHandles {
-        let handles = Kind::ALL
+        let kinds = Kind::ALL
             .iter()
             .map(|&k| {
-                let shader =
-                    Shader::from_wgsl(k.module_source(), format!("shaders/{}.wgsl", k.shader().0));
-                (k, shaders.add(shader))
+                let (name, source) = k.shader();
+                (
+                    k,
+                    shaders.add(Shader::from_wgsl(source, format!("shaders/{name}.wgsl"))),
+                )
             })
             .collect();
-        ShaderHandles(handles)
+        ShaderHandles {
+            kinds,
+            vertex: shaders.add(Shader::from_wgsl(FULLSCREEN, "shaders/fullscreen.wgsl")),
+            _common: shaders.add(Shader::from_wgsl(COMMON, "shaders/common.wgsl")),
+        }
     }
 }
 
@@ -51,7 +62,7 @@ impl ShaderHandles {
 #[derive(Resource)]
 pub(super) struct CompositorPipelines {
     pub(super) layout: BindGroupLayoutDescriptor,
-    shaders: HashMap<Kind, Handle<Shader>>,
+    shaders: ShaderHandles,
     pub(super) sampler: Sampler,
     /// 1×1 transparent texture bound to unused or missing inputs.
     pub(super) empty: TextureView,
@@ -121,7 +132,7 @@ pub(super) fn init_compositor_pipelines(
     let stride = PARAM_BYTES.div_ceil(align) * align;
     commands.insert_resource(CompositorPipelines {
         layout,
-        shaders: shaders.0.clone(),
+        shaders: shaders.clone(),
         sampler,
         empty,
         empty_pack,
@@ -206,7 +217,12 @@ impl PipelineVariants {
     ) -> CachedRenderPipelineId {
         *self.0.entry(key).or_insert_with(|| {
             // Every kind has a handle (see `ShaderHandles`); a missing one compiles nothing.
-            let shader = pipes.shaders.get(&key.kind).cloned().unwrap_or_default();
+            let shader = pipes
+                .shaders
+                .kinds
+                .get(&key.kind)
+                .cloned()
+                .unwrap_or_default();
             let defs = key.defs();
             let (entry, format) = match key.kind {
                 Kind::Pack => ("fs_pack", TextureFormat::Rgba32Uint),
@@ -216,8 +232,7 @@ impl PipelineVariants {
                 label: Some(format!("compositor_{}", key.kind.shader().0).into()),
                 layout: vec![pipes.layout.clone()],
                 vertex: VertexState {
-                    shader: shader.clone(),
-                    shader_defs: defs.clone(),
+                    shader: pipes.shaders.vertex.clone(),
                     entry_point: Some("vs".into()),
                     ..default()
                 },
