@@ -307,6 +307,30 @@ fn an_obs_websocket_client_drives_scenes_studio_mode_parameters_and_scope() {
             })
             .await;
         assert!(bad.is_err(), "out of range is refused");
+        // `overlay: false` resets what is not given to the defaults first, as OBS does.
+        client
+            .inputs()
+            .set_settings(SetSettings {
+                input: InputId::Name("one/mix"),
+                settings: &json!({ "layers.mode": ["normal", "multiply", "normal"] }),
+                overlay: Some(false),
+            })
+            .await
+            .unwrap();
+        let mix = client
+            .inputs()
+            .settings::<Value>(InputId::Name("one/mix"))
+            .await
+            .unwrap();
+        assert_eq!(
+            mix.settings["layers.mode"],
+            json!(["normal", "multiply", "normal"])
+        );
+        assert_eq!(
+            mix.settings["layers.opacity"],
+            json!([1.0, 1.0, 1.0]),
+            "the opacity not given is back at its default"
+        );
 
         // A scene item's visibility is the opacity of the blend layer it feeds.
         client
@@ -425,7 +449,8 @@ fn passwords_garbage_and_a_crowd_leave_the_server_serving() {
 }
 
 /// `GetSourceScreenshot` of the program scene is the rendered program picture (lavapipe), as
-/// PNG base64; another source is refused with a status, not a dropped connection.
+/// PNG base64; of another scene or of a node, that scene's or node's own rendered picture; an
+/// unknown source is refused with a status, not a dropped connection.
 #[test]
 fn a_screenshot_is_the_rendered_program_picture() {
     use metadj_scope::render::harness::{finish_setup, headless_app};
@@ -437,7 +462,11 @@ fn a_screenshot_is_the_rendered_program_picture() {
         &path,
         r#"(version: 2, canvas: (64, 36), scenes: [(name: "pink",
             nodes: { "bg": (kind: solid((color: (0.8, 0.2, 0.4, 1.0)))), "out": (kind: output(())) },
-            edges: [(from: "bg", to: "out")])])"#,
+            edges: [(from: "bg", to: "out")]),
+          (name: "teal",
+            nodes: { "bg": (kind: solid((color: (0.1, 0.6, 0.5, 1.0)))),
+                     "dim": (kind: color_adjust((brightness: -0.1))), "out": (kind: output(())) },
+            edges: [(from: "bg", to: "dim"), (from: "dim", to: "out")])])"#,
     )
     .unwrap();
     let loaded = std::sync::Arc::new(metadj_scope::showfile::load_show(&path).unwrap());
@@ -472,29 +501,75 @@ fn a_screenshot_is_the_rendered_program_picture() {
             compression_quality: None,
         };
         let sources = client.sources();
-        let uri = sources.take_screenshot(shot("pink")).await.unwrap();
-        let b64 = uri
-            .strip_prefix("data:image/png;base64,")
-            .unwrap_or_else(|| panic!("not a PNG data URI: {}", &uri[..40.min(uri.len())]));
-        use base64::Engine;
-        let png = base64::engine::general_purpose::STANDARD
-            .decode(b64)
-            .unwrap();
-        let picture = image::load_from_memory(&png).unwrap().to_rgba8();
-        assert_eq!(picture.dimensions(), (64, 36));
-        let want = [0.8f64, 0.2, 0.4, 1.0].map(|c| (c * 255.0).round());
-        for p in [picture.get_pixel(0, 0), picture.get_pixel(32, 18)] {
-            for c in 0..4 {
-                assert!(
-                    (f64::from(p[c]) - want[c]).abs() <= 1.0,
-                    "{:?} vs {want:?}",
-                    p.0
-                );
+        let picture = |uri: String| {
+            let b64 = uri
+                .strip_prefix("data:image/png;base64,")
+                .unwrap_or_else(|| panic!("not a PNG data URI: {}", &uri[..40.min(uri.len())]));
+            use base64::Engine;
+            let png = base64::engine::general_purpose::STANDARD
+                .decode(b64)
+                .unwrap();
+            image::load_from_memory(&png).unwrap().to_rgba8()
+        };
+        let check = |picture: &image::RgbaImage, rgb: [f64; 3], what: &str| {
+            assert_eq!(picture.dimensions(), (64, 36), "{what}");
+            let want = [rgb[0], rgb[1], rgb[2], 1.0].map(|c| (c * 255.0).round());
+            for p in [picture.get_pixel(0, 0), picture.get_pixel(32, 18)] {
+                for c in 0..4 {
+                    assert!(
+                        (f64::from(p[c]) - want[c]).abs() <= 1.0,
+                        "{what}: {:?} vs {want:?}",
+                        p.0
+                    );
+                }
             }
-        }
+        };
+        let pink = [0.8, 0.2, 0.4];
+        let teal = [0.1, 0.6, 0.5];
+        check(
+            &picture(sources.take_screenshot(shot("pink")).await.unwrap()),
+            pink,
+            "program",
+        );
+        // A node of the program scene, by its own name and by `scene/node`.
+        check(
+            &picture(sources.take_screenshot(shot("bg")).await.unwrap()),
+            pink,
+            "bg",
+        );
+        // A scene off program, and nodes of it: the colour adjustment's brightness is an
+        // offset on the sRGB-encoded channels (shaders/color_adjust.wgsl), 0.1 down.
+        let dimmed = teal.map(|c| c - 0.1);
+        check(
+            &picture(sources.take_screenshot(shot("teal")).await.unwrap()),
+            dimmed,
+            "teal",
+        );
+        check(
+            &picture(sources.take_screenshot(shot("teal/bg")).await.unwrap()),
+            teal,
+            "teal/bg",
+        );
+        check(
+            &picture(sources.take_screenshot(shot("teal/dim")).await.unwrap()),
+            dimmed,
+            "teal/dim",
+        );
+        // JPEG at a size asked for, scaled to fit.
+        let small = sources
+            .take_screenshot(obws::requests::sources::TakeScreenshot {
+                source: obws::requests::sources::SourceId::Name("teal/bg"),
+                format: "jpg",
+                width: Some(32),
+                height: None,
+                compression_quality: None,
+            })
+            .await
+            .unwrap();
+        assert!(small.starts_with("data:image/jpeg;base64,"));
         assert!(
-            sources.take_screenshot(shot("bg")).await.is_err(),
-            "only the program scene is a screenshot source"
+            sources.take_screenshot(shot("nowhere")).await.is_err(),
+            "an unknown source is refused"
         );
         // Still serving after the refusal.
         assert!(client.general().version().await.is_ok());

@@ -139,6 +139,10 @@ impl Plugin for EditorPlugin {
         if !self.ui {
             return;
         }
+        // A surface may have added it first (obs-websocket's node screenshots).
+        if !app.is_plugin_added::<PreviewPlugin>() {
+            app.add_plugins(PreviewPlugin);
+        }
         app.world_mut().remove_resource::<SceneKeys>();
         // The console's own keys (1-9, Tab, Delete) are read from egui, never while typing.
         app.insert_resource(EguiGlobalSettings {
@@ -146,7 +150,6 @@ impl Plugin for EditorPlugin {
             enable_absorb_bevy_input_system: true,
             ..default()
         })
-        .add_plugins(PreviewPlugin)
         .add_systems(Startup, spawn_console_camera)
         .add_systems(
             Update,

@@ -14,7 +14,7 @@
 //! parameters from the spec table; a scene item is enabled when the blend layer it feeds has
 //! opacity above 0; the transitions are `Scene` (each scene's own), `Cut`, `Fade` and `Wipe`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -35,6 +35,7 @@ use crate::AppSystems;
 use crate::control::{LiveEdit, ParamInput, ShowCommand};
 use crate::editor::Editor;
 use crate::playback::Playback;
+use crate::preview::NodeSnapshots;
 use crate::render::{LatestProgramFrame, ProgramReadback};
 use crate::showfile::{CurrentShow, LoadedShow};
 use crate::sources::scope::ScopeStatuses;
@@ -43,11 +44,13 @@ mod events;
 mod handler;
 mod names;
 mod requests;
+mod screenshot;
 
 use self::events::*;
 use self::names::*;
 pub use self::names::{input_name, item_id, settings, uuid};
 use self::requests::*;
+use self::screenshot::Shot;
 
 /// The vendor name of `CallVendorRequest` and `VendorEvent`.
 pub const VENDOR: &str = "metadj-scope";
@@ -113,6 +116,12 @@ impl ObsWebSocket {
 
 impl Plugin for ObsWebSocketPlugin {
     fn build(&self, app: &mut App) {
+        // Screenshots of nodes are drawn as previews (where the app draws at all).
+        if app.world().contains_resource::<Assets<Image>>()
+            && !app.is_plugin_added::<crate::preview::PreviewPlugin>()
+        {
+            app.add_plugins(crate::preview::PreviewPlugin);
+        }
         let published = Arc::new(Published::default());
         let (tx, commands) = crossbeam_channel::bounded(256);
         let handler = Arc::new(App2Obs {
@@ -173,9 +182,12 @@ struct World {
     editable: bool,
     fps: f32,
     scopes: Vec<(NodeId, Value)>,
-    /// Requests want the program picture until then (the readback runs while they do).
-    screenshot_until: Option<Instant>,
-    screenshot: Option<(u64, Arc<image::RgbaImage>)>,
+    /// Pictures requests want, until when (drawn and read back while they do).
+    shots: HashMap<Shot, Instant>,
+    /// The newest picture of each wanted shot, with the frame it was rendered in.
+    pictures: HashMap<Shot, (u64, Arc<image::RgbaImage>)>,
+    /// Whether nodes can be pictured ([`NodeSnapshots`] exists).
+    snapshots: bool,
 }
 
 impl World {
@@ -263,8 +275,11 @@ fn publish(
     editor: Option<Res<Editor>>,
     scopes: Option<Res<ScopeStatuses>>,
     time: Res<Time>,
-    latest: Option<Res<LatestProgramFrame>>,
-    readback: Option<ResMut<ProgramReadback>>,
+    (latest, readback, mut snapshots): (
+        Option<Res<LatestProgramFrame>>,
+        Option<ResMut<ProgramReadback>>,
+        Option<ResMut<NodeSnapshots>>,
+    ),
     mut from_doc: Local<Option<(u64, Arc<LoadedShow>)>>,
 ) {
     // The document when there is one: a change a client asked for is in it the frame it is
@@ -342,15 +357,39 @@ fn publish(
             };
         }
         world.scopes = scopes.clone();
-        wants_picture = world.screenshot_until.is_some_and(|t| t > Instant::now());
+        let now = Instant::now();
+        world.shots.retain(|_, until| *until > now);
+        let World {
+            shots, pictures, ..
+        } = &mut *world;
+        pictures.retain(|shot, _| shots.contains_key(shot));
+        wants_picture = shots.contains_key(&Shot::Program);
         if wants_picture
             && let Some((frame, picture)) = latest.as_ref().and_then(|l| l.0.as_ref())
-            && world.screenshot.as_ref().is_none_or(|(f, _)| f != frame)
+            && pictures.get(&Shot::Program).is_none_or(|(f, _)| f != frame)
         {
-            world.screenshot = Some((*frame, Arc::new(picture.clone())));
+            pictures.insert(Shot::Program, (*frame, Arc::new(picture.clone())));
         }
-        if !wants_picture {
-            world.screenshot = None;
+        world.snapshots = snapshots.is_some();
+        if let Some(snapshots) = snapshots.as_mut() {
+            let mut nodes: Vec<(usize, NodeId)> = world
+                .shots
+                .keys()
+                .filter_map(|s| match s {
+                    Shot::Node(scene, node) => Some((*scene, node.clone())),
+                    Shot::Program => None,
+                })
+                .collect();
+            nodes.sort();
+            if snapshots.wanted != nodes {
+                snapshots.wanted = nodes;
+            }
+            for (key, picture) in &snapshots.pictures {
+                let shot = Shot::Node(key.0, key.1.clone());
+                if world.shots.contains_key(&shot) {
+                    world.pictures.insert(shot, picture.clone());
+                }
+            }
         }
         published.changed.notify_all();
     }

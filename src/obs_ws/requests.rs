@@ -349,112 +349,43 @@ impl App2Obs {
                 }));
             }
         }
-        self.send(commands)
-    }
-
-    pub(super) fn screenshot(&self, world: &World, data: &Value) -> Reply {
-        let format =
-            required(string_field(data, "imageFormat")?, "imageFormat")?.to_ascii_lowercase();
-        let picture_format = match format.as_str() {
-            "png" => image::ImageFormat::Png,
-            "jpg" | "jpeg" => image::ImageFormat::Jpeg,
-            _ => {
-                return Err(RequestError::new(
-                    status::INVALID_REQUEST_FIELD,
-                    "imageFormat: png, jpg or jpeg",
-                ));
-            }
+        let overlay = match field(data, "overlay") {
+            None => true,
+            Some(Value::Bool(b)) => *b,
+            Some(_) => return Err(RequestError::wrong_type("overlay", "a boolean")),
         };
-        let name = string_field(data, "sourceName")?;
-        let by_uuid = string_field(data, "sourceUuid")?;
-        let show = &world
-            .show
-            .as_ref()
-            .ok_or_else(|| RequestError::new(status::NOT_READY, "no show"))?
-            .show;
-        let program = show
-            .scenes
-            .get(world.program)
-            .map(|s| s.name.clone())
-            .unwrap_or_default();
-        let is_program = match (name, by_uuid) {
-            (Some(n), _) => n == program,
-            (None, Some(u)) => u == uuid("scene", &program),
-            (None, None) => return Err(RequestError::missing("sourceName")),
-        };
-        if !is_program {
-            return Err(RequestError::new(
-                status::INVALID_RESOURCE_STATE,
-                format!("only the program scene (`{program}`) can be captured"),
-            ));
+        if !overlay {
+            // OBS resets the input to its defaults first. Here that is every number, switch
+            // and choice not given (each list item's too); files, text and colours are kept,
+            // since a default there is an empty file or a black colour, not a setting.
+            let defaults = spec
+                .params
+                .iter()
+                .filter(|row| !settings.contains_key(row.name))
+                .flat_map(|row| {
+                    let input = row.default_value(spec).and_then(|v| match v {
+                        ParamValue::Float(f) => Some(ParamInput::Float(f64::from(f))),
+                        ParamValue::Int(i) => Some(ParamInput::Int(i)),
+                        ParamValue::Bool(b) => Some(ParamInput::Bool(b)),
+                        ParamValue::Choice(c) => Some(ParamInput::Text(c.into())),
+                        _ => None,
+                    });
+                    let node = node.clone();
+                    (0..(row.len)(kind)).filter_map(move |index| {
+                        let value = input.clone()?;
+                        ((row.get)(kind, index) != row.coerce(&value).ok()).then(|| {
+                            ShowCommand::Live(LiveEdit::Param {
+                                scene: Some(scene),
+                                node: node.clone(),
+                                param: row.name.into(),
+                                index,
+                                value,
+                            })
+                        })
+                    })
+                });
+            commands.extend(defaults);
         }
-        let size = |f: &str| -> Result<Option<u32>, RequestError> {
-            match field(data, f) {
-                None => Ok(None),
-                Some(v) => match v.as_u64() {
-                    Some(n @ 8..=4096) => Ok(Some(n as u32)),
-                    _ => Err(RequestError::new(
-                        status::REQUEST_FIELD_OUT_OF_RANGE,
-                        format!("{f} must be in 8..=4096"),
-                    )),
-                },
-            }
-        };
-        let (w, h) = (size("imageWidth")?, size("imageHeight")?);
-        // Ask for pictures, then wait for one rendered after the request.
-        let asked = {
-            let mut world = self.published.lock();
-            world.screenshot_until = Some(Instant::now() + Duration::from_secs(2));
-            world.screenshot.as_ref().map(|(f, _)| *f)
-        };
-        let deadline = Instant::now() + Duration::from_secs(2);
-        let picture = loop {
-            let world = self.published.lock();
-            if let Some((f, p)) = &world.screenshot
-                && asked.is_none_or(|a| *f > a)
-            {
-                break p.clone();
-            }
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return Err(RequestError::new(
-                    status::REQUEST_PROCESSING_FAILED,
-                    "no program picture arrived within 2 s (is the compositor running?)",
-                ));
-            }
-            drop(self.published.changed.wait_timeout(world, left));
-        };
-        let picture = match (w, h) {
-            (None, None) => (*picture).clone(),
-            _ => {
-                // Scale to fit inside the asked size, keeping the aspect ratio.
-                let (pw, ph) = (picture.width() as f32, picture.height() as f32);
-                let s = [w.map(|w| w as f32 / pw), h.map(|h| h as f32 / ph)]
-                    .into_iter()
-                    .flatten()
-                    .fold(f32::INFINITY, f32::min);
-                let (nw, nh) = (
-                    ((pw * s).round() as u32).max(1),
-                    ((ph * s).round() as u32).max(1),
-                );
-                image::imageops::resize(&*picture, nw, nh, image::imageops::FilterType::Triangle)
-            }
-        };
-        let mut bytes = std::io::Cursor::new(Vec::new());
-        let encoded = if picture_format == image::ImageFormat::Jpeg {
-            image::DynamicImage::ImageRgba8(picture)
-                .to_rgb8()
-                .write_to(&mut bytes, picture_format)
-        } else {
-            picture.write_to(&mut bytes, picture_format)
-        };
-        encoded.map_err(|e| RequestError::new(status::REQUEST_PROCESSING_FAILED, e.to_string()))?;
-        let mime = if picture_format == image::ImageFormat::Png {
-            "png"
-        } else {
-            "jpeg"
-        };
-        let data = base64::engine::general_purpose::STANDARD.encode(bytes.into_inner());
-        Ok(json!({ "imageData": format!("data:image/{mime};base64,{data}") }))
+        self.send(commands)
     }
 }

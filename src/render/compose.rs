@@ -116,7 +116,11 @@ pub(super) fn compose(
         );
         live.insert(tap);
     }
-    for p in frame.previews.iter().filter(|_| frame.preview_readback) {
+    for p in frame
+        .previews
+        .iter()
+        .filter(|p| frame.preview_readback.contains(&p.image))
+    {
         let tap = Tap::Preview(p.image);
         readbacks.copy(
             &device,

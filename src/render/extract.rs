@@ -1,7 +1,7 @@
 //! Extract: copies the main world's request for this frame into the render world, which never
 //! reads the main world after this point.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use std::sync::Arc;
 
@@ -27,7 +27,8 @@ pub(super) struct ExtractedProgram {
     /// This frame's preview plans and their target images by tapped node (empty when no
     /// previews are due).
     pub(super) previews: Vec<(Arc<TappedPlan>, Vec<(NodeId, AssetId<Image>)>)>,
-    pub(super) preview_readback: bool,
+    /// The preview target images to read back this frame.
+    pub(super) preview_readback: HashSet<AssetId<Image>>,
 }
 
 /// Fills [`ExtractedProgram`]; a resource the main world lacks reads as its default (the
@@ -61,11 +62,15 @@ pub(super) fn extract_program(
     ex.output = output.as_ref().map(|o| o.0.id());
     ex.settings = settings.as_deref().copied().unwrap_or_default();
     ex.previews.clear();
+    ex.preview_readback.clear();
+    let all = preview_readback.as_ref().is_some_and(|r| r.enabled);
     if let Some(p) = preview.as_ref() {
-        ex.previews.extend(p.previews.iter().map(|p| {
-            let targets = p.targets.iter().map(|(n, h)| (n.clone(), h.id()));
-            (p.plan.clone(), targets.collect())
-        }));
+        for p in &p.previews {
+            let targets: Vec<_> = p.targets.iter().map(|(n, h)| (n.clone(), h.id())).collect();
+            if all || p.read_back {
+                ex.preview_readback.extend(targets.iter().map(|(_, i)| *i));
+            }
+            ex.previews.push((p.plan.clone(), targets));
+        }
     }
-    ex.preview_readback = preview_readback.as_ref().is_some_and(|r| r.enabled);
 }

@@ -136,10 +136,13 @@ pub struct Preview {
     /// shows is what the program would show for that node. A node without a tap, or an image
     /// not yet on the GPU, is skipped (a missing tap warns once).
     pub targets: Vec<(NodeId, Handle<Image>)>,
+    /// Read the targets back into [`PreviewFrames`] (as [`PreviewReadback`] does for all).
+    pub read_back: bool,
 }
 
-/// When `enabled`, every rendered preview target is copied back into [`PreviewFrames`]
-/// (tests, tools; the console samples the images directly).
+/// When `enabled`, every rendered preview target is copied back into [`PreviewFrames`] (tests,
+/// tools; the console samples the images directly); else only those of previews marked
+/// [`Preview::read_back`].
 #[derive(Resource, Default, Clone, Copy, Debug)]
 pub struct PreviewReadback {
     pub enabled: bool,

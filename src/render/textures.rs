@@ -4,7 +4,7 @@
 //! changed are uploaded. [`prepare_compositor_textures`] also builds the frame's jobs (see
 //! [`super::jobs`]), since which textures exist decides what they read.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::Ordering;
 
 use bevy::prelude::*;
@@ -105,8 +105,8 @@ pub(super) struct FrameJobs {
     pub(super) packs: Vec<(PackKey, TextureView)>,
     /// Preview targets drawn this frame, indexed by [`super::jobs::Target::Preview`].
     pub(super) previews: Vec<FramePreview>,
-    /// Whether the preview targets are to be read back.
-    pub(super) preview_readback: bool,
+    /// The preview target images to read back.
+    pub(super) preview_readback: HashSet<AssetId<Image>>,
 }
 
 /// One preview target image of this frame.
@@ -269,7 +269,7 @@ pub(super) fn prepare_compositor_textures(
         feeds: feeds.into_iter().map(|(f, _)| f).collect(),
         packs: written,
         previews: preview_targets.into_iter().map(|(f, _)| f).collect(),
-        preview_readback: ex.preview_readback,
+        preview_readback: ex.preview_readback.clone(),
     };
 }
 

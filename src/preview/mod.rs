@@ -18,6 +18,10 @@ use bevy::prelude::*;
 use show::node::NodeKind;
 use show::{NodeId, TappedPlan};
 
+mod snapshot;
+
+pub use snapshot::NodeSnapshots;
+
 use crate::playback::MonitoredScenes;
 use crate::render::{Preview, PreviewRequest, preview_image};
 use crate::showfile::CurrentShow;
@@ -68,6 +72,8 @@ pub struct PreviewImages {
 #[derive(Resource, Default)]
 struct PreviewState {
     previews: Vec<Preview>,
+    /// [`NodeSnapshots`]' plans, drawn on every frame.
+    snapshots: Vec<Preview>,
     /// Frames since the last preview was requested.
     since: u32,
     /// Set when the plan changed, so the next frame draws at once.
@@ -87,10 +93,19 @@ impl Plugin for PreviewPlugin {
             .init_resource::<PreviewImages>()
             .init_resource::<PreviewRequest>()
             .init_resource::<PreviewState>()
+            .init_resource::<NodeSnapshots>()
+            .init_resource::<snapshot::SnapshotImages>()
             .init_resource::<MonitoredScenes>()
             .add_systems(
                 PostUpdate,
-                (monitor_scenes, update_previews, request_previews).chain(),
+                (
+                    monitor_scenes,
+                    update_previews,
+                    snapshot::update_snapshots,
+                    request_previews,
+                    snapshot::collect_snapshots,
+                )
+                    .chain(),
             );
     }
 }
@@ -157,23 +172,23 @@ fn update_previews(
                     .iter()
                     .map(|(n, h)| (n.clone(), h.clone()))
                     .collect(),
+                read_back: false,
             });
         }
         if let Some(v) = &next.viewer {
             list.push(Preview {
                 plan: Arc::new(plan),
                 targets: vec![v.clone()],
+                read_back: false,
             });
         }
     }
     // Images no longer asked for are dropped with `out`'s old maps (their GPU textures go
     // with the last handle).
     *out = next;
-    *state = PreviewState {
-        fresh: !list.is_empty(),
-        previews: list,
-        since: 0,
-    };
+    state.fresh = !list.is_empty();
+    state.previews = list;
+    state.since = 0;
 }
 
 /// Plans and images for whole-scene pictures: each scene compiled with a tap on its output
@@ -210,6 +225,7 @@ fn scene_pictures(
         list.push(Preview {
             plan: Arc::new(plan.rescaled(size)),
             targets: vec![(output, image.clone())],
+            read_back: false,
         });
         pictures.insert((scene, size), image);
     }
@@ -269,27 +285,34 @@ fn reuse_or_make(
 
 /// Sets [`PreviewRequest`] on frames previews are due (every `every`-th, and at once after a
 /// change) and clears its plan on the others, so the render world draws them only then.
+/// Snapshots are drawn on every frame.
 fn request_previews(
     previews: Res<NodePreviews>,
     mut state: ResMut<PreviewState>,
     mut request: ResMut<PreviewRequest>,
 ) {
-    if state.previews.is_empty() {
+    let mut due = false;
+    if !state.previews.is_empty() {
+        state.since += 1;
+        due = state.fresh || state.since >= previews.every.max(1);
+        if due {
+            state.since = 0;
+            state.fresh = false;
+        }
+    }
+    if !due && state.snapshots.is_empty() {
         if !request.previews.is_empty() {
             request.previews.clear();
         }
         return;
     }
-    let every = previews.every.max(1);
-    state.since += 1;
-    let due = state.fresh || state.since >= every;
-    if due {
-        state.since = 0;
-        state.fresh = false;
-        request.previews.clone_from(&state.previews);
-    } else if !request.previews.is_empty() {
-        request.previews.clear();
-    }
+    let mut list = if due {
+        state.previews.clone()
+    } else {
+        Vec::new()
+    };
+    list.extend(state.snapshots.iter().cloned());
+    request.previews = list;
 }
 
 #[cfg(test)]
@@ -313,6 +336,7 @@ mod tests {
             s.previews = vec![Preview {
                 plan,
                 targets: Vec::new(),
+                read_back: false,
             }];
             s.fresh = true;
         }
