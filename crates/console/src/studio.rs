@@ -9,8 +9,10 @@
 
 use egui::load::SizedTexture;
 use egui::{Color32, RichText, Sense, Stroke, Ui, Vec2};
+use show::midi::MidiTarget;
 use show::scene::{Transition, TransitionKind};
 
+use crate::midi_panel::learn_menu;
 use crate::{Action, Live, style, viewer};
 
 /// Size of a multiview tile.
@@ -99,20 +101,20 @@ impl Studio {
             let big = |text| {
                 egui::Button::new(RichText::new(text).strong()).min_size(Vec2::new(64.0, 28.0))
             };
-            if ui
+            let take = ui
                 .add_enabled(can_take, big("Take"))
-                .on_hover_text("Cut the preview to program")
-                .clicked()
-            {
+                .on_hover_text("Cut the preview to program (right-click: MIDI learn)");
+            if take.clicked() {
                 actions.push(Action::Take);
             }
-            if ui
+            learn_on(ui, &take, MidiTarget::Take, actions);
+            let auto = ui
                 .add_enabled(can_take && !live.transitioning, big("Auto"))
-                .on_hover_text("Transition the preview to program")
-                .clicked()
-            {
+                .on_hover_text("Transition the preview to program (right-click: MIDI learn)");
+            if auto.clicked() {
                 actions.push(Action::Auto(self.picked));
             }
+            learn_on(ui, &auto, MidiTarget::Auto, actions);
         });
         self.transition_picker(ui);
         let mut position = live.tbar;
@@ -127,7 +129,10 @@ impl Studio {
                     .show_value(false),
             )
             .labelled_by(label)
-            .on_hover_text("Drag to mix by hand; the end takes, 0 cancels");
+            .on_hover_text(
+                "Drag to mix by hand; the end takes, 0 cancels (right-click: MIDI learn)",
+            );
+        learn_on(ui, &r, MidiTarget::TBar, actions);
         if r.changed() && !self.tbar_latched {
             if position >= 1.0 || position <= 0.0 {
                 self.tbar_latched = true;
@@ -224,4 +229,16 @@ fn tile(
     r.on_hover_text(format!(
         "“{name}”: click for preview, double-click for program"
     ))
+}
+
+/// The MIDI-learn menu on a studio control, also while the control is off (nothing in
+/// preview is when an operator sets a controller up): a disabled widget senses no clicks, so
+/// its area gets a right-click sense of its own.
+fn learn_on(ui: &mut Ui, control: &egui::Response, target: MidiTarget, actions: &mut Vec<Action>) {
+    if control.enabled() {
+        learn_menu(control, target, actions);
+    } else {
+        let area = ui.interact(control.rect, control.id.with("learn"), Sense::click());
+        learn_menu(&area, target, actions);
+    }
 }

@@ -73,3 +73,25 @@ fn right_click_on_a_scenes_go_learns_midi_for_it() {
         vec![Action::MidiLearn(Some(MidiTarget::Program(name)))]
     );
 }
+
+/// Take, Auto and the T-bar learn from a right-click too, also while they are off (nothing in
+/// preview), as an operator sets a controller up before the show.
+#[test]
+fn right_click_on_take_auto_and_the_tbar_learns_midi_for_them() {
+    let mut h = harness(demo());
+    for (label, target) in [
+        ("Take", MidiTarget::Take),
+        ("Auto", MidiTarget::Auto),
+        ("T-bar", MidiTarget::TBar),
+    ] {
+        h.get_by_label(label).click_secondary();
+        h.run_steps(2);
+        h.get_by_label("MIDI learn").click();
+        h.run_steps(2);
+        assert_eq!(
+            h.state().actions.last(),
+            Some(&Action::MidiLearn(Some(target))),
+            "{label}"
+        );
+    }
+}
