@@ -99,10 +99,9 @@ impl LayerFormat {
     }
 }
 
-/// Parses `WIDTHxHEIGHT`.
+/// Parses `WIDTHxHEIGHT` as [`crate::cli::Size`] does (any texture size).
 pub fn parse_size(s: &str) -> Result<(u32, u32), String> {
-    // WebGPU's guaranteed 2D texture limit on every adapter is 8192.
-    media::parse_size(s, 1..=8192)
+    s.parse::<crate::cli::Size>().map(|s| (s.width, s.height))
 }
 
 /// Results of one bench run.

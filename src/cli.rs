@@ -3,6 +3,8 @@
 //! Parsing lives here (clap derive); `main.rs` only dispatches, so tests can parse arguments
 //! without starting anything.
 
+use std::fmt;
+use std::ops::RangeInclusive;
 use std::path::PathBuf;
 use std::str::FromStr;
 
@@ -34,7 +36,7 @@ pub enum Command {
     /// ffmpeg's overlay filter doing the same composition.
     Bench(crate::bench::BenchArgs),
     /// Stream a synthetic picture through a Scope server and report fps and round-trip latency.
-    BenchScope(scope::bench::BenchScopeArgs),
+    BenchScope(crate::bench_scope::BenchScopeArgs),
     /// Play one scene headless on the real clock and report compositor fps, GPU time, added
     /// latency per live source and each Scope node's round trip.
     BenchShow(crate::bench_show::BenchShowArgs),
@@ -201,13 +203,26 @@ pub struct Size {
     pub height: u32,
 }
 
+impl Size {
+    /// Parses `WIDTHxHEIGHT` with each side in `sides` (for a command with tighter limits).
+    pub fn parse_within(s: &str, sides: RangeInclusive<u32>) -> Result<Size, String> {
+        let (width, height) = media::parse_size(s, sides)?;
+        Ok(Size { width, height })
+    }
+}
+
 impl FromStr for Size {
     type Err = String;
 
+    /// Any texture size: WebGPU's guaranteed 2D texture limit on every adapter is 8192.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        // WebGPU's guaranteed 2D texture limit on every adapter is 8192.
-        let (width, height) = media::parse_size(s, 1..=8192)?;
-        Ok(Size { width, height })
+        Size::parse_within(s, 1..=8192)
+    }
+}
+
+impl fmt::Display for Size {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}x{}", self.width, self.height)
     }
 }
 

@@ -5,6 +5,7 @@
 //! [`render`].
 
 pub mod bench;
+pub mod bench_scope;
 pub mod bench_segment;
 pub mod bench_show;
 pub mod cli;

@@ -95,9 +95,9 @@ fn bench(args: &metadj_scope::bench::BenchArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn bench_scope(args: scope::bench::BenchScopeArgs) -> anyhow::Result<()> {
+fn bench_scope(args: metadj_scope::bench_scope::BenchScopeArgs) -> anyhow::Result<()> {
     let json = args.json;
-    let report = scope::bench::run(args)?;
+    let report = metadj_scope::bench_scope::run(args)?;
     if json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {

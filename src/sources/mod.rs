@@ -1,8 +1,10 @@
 //! Source nodes that need runtime state outside the plan: decoded images (here), camera and
 //! Scope frames (`camera.rs`, `scope.rs`), segmentation masks (`segment/`). Each fills its own node ids in
-//! [`crate::render::ExternalTextures`] and leaves the others' alone.
+//! [`crate::render::ExternalTextures`] and leaves the others' alone. `embedded.rs` gives Scope
+//! nodes the in-process server.
 
 pub mod camera;
+pub mod embedded;
 pub mod image;
 pub mod scope;
 pub mod segment;

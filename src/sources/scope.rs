@@ -19,8 +19,10 @@ use bevy::asset::RenderAssetUsages;
 use bevy::prelude::*;
 use bevy::render::render_resource::{Extent3d, TextureDimension, TextureFormat};
 use media::{PixelFormat, VideoFrame};
-use scope::{PromptTransition, ScopeConfig, ScopeEvent, ScopeHandle, ScopeState, ScopeStats};
-use serde_json::{Map, Value, json};
+use scope::{
+    PromptTransition, RuntimeParams, ScopeConfig, ScopeEvent, ScopeHandle, ScopeState, ScopeStats,
+};
+use serde_json::{Map, json};
 use show::NodeId;
 use show::node::{InputMode, Interpolation, NodeKind, ScopeFallback, ScopeNode, ScopeParams};
 use show::plan::FeedFrom;
@@ -129,37 +131,30 @@ impl Plugin for ScopeSourcesPlugin {
     }
 }
 
-/// The node's runtime parameters as Scope keys (`None` fields are left to the server).
-fn params_json(p: &ScopeParams) -> Map<String, Value> {
-    let mut m = Map::new();
-    if !p.prompts.is_empty() {
-        let prompts: Vec<Value> = p
+/// The node's runtime parameters in the client's terms (`None` fields are left to the server).
+fn runtime_params(p: &ScopeParams) -> RuntimeParams {
+    RuntimeParams {
+        prompts: p
             .prompts
             .iter()
-            .map(|pr| json!({"text": pr.text, "weight": pr.weight}))
-            .collect();
-        m.insert("prompts".into(), Value::from(prompts));
+            .map(|pr| scope::Prompt {
+                text: pr.text.clone(),
+                weight: pr.weight,
+            })
+            .collect(),
+        interpolation: interpolation(p.interpolation),
+        noise_scale: p.noise_scale,
+        denoising_steps: p.denoising_steps.clone(),
+        manage_cache: p.manage_cache,
+        vace_context_scale: p.vace_context_scale,
     }
-    m.insert(
-        "prompt_interpolation_method".into(),
-        Value::from(match p.interpolation {
-            Interpolation::Linear => "linear",
-            Interpolation::Slerp => "slerp",
-        }),
-    );
-    if let Some(v) = p.noise_scale {
-        m.insert("noise_scale".into(), json!(v));
+}
+
+fn interpolation(i: Interpolation) -> scope::Interpolation {
+    match i {
+        Interpolation::Linear => scope::Interpolation::Linear,
+        Interpolation::Slerp => scope::Interpolation::Slerp,
     }
-    if let Some(v) = &p.denoising_steps {
-        m.insert("denoising_step_list".into(), json!(v));
-    }
-    if let Some(v) = p.manage_cache {
-        m.insert("manage_cache".into(), json!(v));
-    }
-    if let Some(v) = p.vace_context_scale {
-        m.insert("vace_context_scale".into(), json!(v));
-    }
-    m
 }
 
 /// The full desired state of a Scope node, with the scene's parameters over the node's own.
@@ -182,7 +177,7 @@ pub fn scope_config(
         url: node.url.clone(),
         pipeline_id: node.pipeline.clone(),
         load_params: load,
-        params: params_json(params),
+        params: runtime_params(params).to_map(),
         ref_images: params
             .vace_ref_images
             .iter()
@@ -194,10 +189,7 @@ pub fn scope_config(
         },
         transition: params.transition_steps.map(|n| PromptTransition {
             num_steps: n,
-            method: match params.interpolation {
-                Interpolation::Linear => scope::Interpolation::Linear,
-                Interpolation::Slerp => scope::Interpolation::Slerp,
-            },
+            method: interpolation(params.interpolation),
         }),
         fps: fps.max(1),
         ..ScopeConfig::default()
@@ -299,7 +291,10 @@ fn reconcile_scopes(
         ));
         commands.spawn(ScopeSource {
             node,
-            handle: Detached(Some(ScopeHandle::start(w.config.clone()))),
+            handle: Detached(Some(ScopeHandle::start_with(
+                w.config.clone(),
+                super::embedded::resolver(),
+            ))),
             config: w.config,
             fallback: w.fallback,
             input: w.input,

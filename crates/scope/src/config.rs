@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 pub use media::Codec;
+use serde::Serialize;
 use serde_json::{Map, Value};
 
 /// Whether the pipeline is fed our video or generates from text alone.
@@ -24,8 +25,10 @@ impl InputMode {
     }
 }
 
-/// Prompt interpolation over a transition (`temporal_interpolation_method`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// How prompts are blended: across the list (`prompt_interpolation_method`) and over a
+/// transition (`temporal_interpolation_method`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Interpolation {
     #[default]
     Linear,
@@ -39,17 +42,62 @@ pub struct PromptTransition {
     pub method: Interpolation,
 }
 
+/// One weighted prompt (`{"text", "weight"}`); weights are normalised by the server.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Prompt {
+    pub text: String,
+    pub weight: f32,
+}
+
+/// The runtime parameters the app sets, under Scope's wire names (`docs/scope-api.md` §4.2:
+/// `denoising_steps` travels as `denoising_step_list`). `None` leaves a key to the server.
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+pub struct RuntimeParams {
+    /// Empty: no `prompts` key (the server keeps its own).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub prompts: Vec<Prompt>,
+    /// Always sent, so a change back to linear reaches the server (a key left out keeps its
+    /// last value there).
+    #[serde(rename = "prompt_interpolation_method")]
+    pub interpolation: Interpolation,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub noise_scale: Option<f32>,
+    #[serde(
+        rename = "denoising_step_list",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub denoising_steps: Option<Vec<u32>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub manage_cache: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vace_context_scale: Option<f32>,
+}
+
+impl RuntimeParams {
+    /// The wire object, for [`ScopeConfig::params`].
+    pub fn to_map(&self) -> Map<String, Value> {
+        match serde_json::to_value(self) {
+            Ok(Value::Object(map)) => map,
+            // A struct of plain fields always serialises to an object.
+            _ => Map::new(),
+        }
+    }
+}
+
 /// The full desired state of one Scope node. The app always passes all of it; the worker diffs.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScopeConfig {
-    /// HTTP base URL of the server (`http://127.0.0.1:8000`).
+    /// HTTP base URL of the server (`http://127.0.0.1:8000`), or a name the handle's
+    /// [`crate::UrlResolver`] turns into one (the app's `embedded`).
     pub url: String,
     pub pipeline_id: String,
     /// Load-time parameters (`height`, `width`, `base_seed`, `vace_enabled`, ...). A change
     /// reloads the pipeline.
     pub load_params: Map<String, Value>,
-    /// Runtime parameters (`prompts`, `noise_scale`, ...): changes go over the data channel.
-    /// `paused` is intercepted and never sent (it kills the stream on Scope v0.2.4).
+    /// Runtime parameters (`prompts`, `noise_scale`, ...; [`RuntimeParams::to_map`] builds the
+    /// known ones): changes go over the data channel. A map, so keys the client has no field
+    /// for still pass (Scope accepts any). `paused` is intercepted and never sent (it kills
+    /// the stream on Scope v0.2.4).
     pub params: Map<String, Value>,
     /// Local reference images, uploaded (once per content) and sent as `vace_ref_images`.
     pub ref_images: Vec<PathBuf>,
@@ -222,10 +270,7 @@ impl ScopeConfig {
                 serde_json::json!({
                     "target_prompts": prompts,
                     "num_steps": t.num_steps,
-                    "temporal_interpolation_method": match t.method {
-                        Interpolation::Linear => "linear",
-                        Interpolation::Slerp => "slerp",
-                    },
+                    "temporal_interpolation_method": t.method,
                 }),
             );
         }
@@ -328,6 +373,48 @@ mod tests {
         let p = a.initial_parameters(&[]);
         assert_eq!(p["vace_enabled"], json!(true));
         assert_eq!(p["vace_use_input_video"], json!(true));
+    }
+
+    /// Every field set: Scope's key names and values exactly; the JSON is written out by hand.
+    #[test]
+    fn runtime_params_use_scope_wire_keys() {
+        let p = RuntimeParams {
+            prompts: vec![
+                Prompt {
+                    text: "a fox".into(),
+                    weight: 0.25,
+                },
+                Prompt {
+                    text: "a cat".into(),
+                    weight: 1.0,
+                },
+            ],
+            interpolation: Interpolation::Slerp,
+            noise_scale: Some(0.5),
+            denoising_steps: Some(vec![1000, 750]),
+            manage_cache: Some(false),
+            vace_context_scale: Some(1.5),
+        };
+        let expected: Value = serde_json::from_str(
+            r#"{
+                "prompts": [{"text": "a fox", "weight": 0.25}, {"text": "a cat", "weight": 1.0}],
+                "prompt_interpolation_method": "slerp",
+                "noise_scale": 0.5,
+                "denoising_step_list": [1000, 750],
+                "manage_cache": false,
+                "vace_context_scale": 1.5
+            }"#,
+        )
+        .unwrap();
+        assert_eq!(Value::Object(p.to_map()), expected);
+    }
+
+    /// Unset fields and an empty prompt list are absent; the interpolation method never is.
+    #[test]
+    fn unset_runtime_params_are_left_out() {
+        let expected: Value =
+            serde_json::from_str(r#"{"prompt_interpolation_method": "linear"}"#).unwrap();
+        assert_eq!(Value::Object(RuntimeParams::default().to_map()), expected);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! [`ScopeHandle`]: what the app holds for one Scope node. Every method returns at once; the
 //! network, codecs and waiting live on the worker thread.
 
+use std::any::Any;
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -16,6 +17,19 @@ use crate::worker::{ScopeEvent, Worker};
 /// Events kept for the app between two `poll_events` calls; older ones are dropped when full
 /// (the current state is always in `stats()`).
 const EVENT_CAPACITY: usize = 256;
+
+/// Turns a configured URL into one to connect to, so the app can give names to servers it runs
+/// itself (`embedded`) without this crate knowing them. An `Err` is the reason, reported as
+/// [`crate::ScopeError::BadUrl`] naming the configured URL.
+pub type UrlResolver = Arc<dyn Fn(&str) -> Result<ResolvedUrl, String> + Send + Sync>;
+
+/// What a [`UrlResolver`] returns.
+pub struct ResolvedUrl {
+    pub url: String,
+    /// Kept while the node uses the URL, dropped when it stops (or moves to another URL): the
+    /// resolver's server can stop when the last guard goes.
+    pub guard: Box<dyn Any + Send>,
+}
 
 /// Queues frames for a Scope node's encoder from any thread (see [`ScopeHandle::frame_sender`]).
 #[derive(Clone)]
@@ -52,6 +66,16 @@ impl ScopeHandle {
     /// Spawns the worker (`scope-worker` thread with its own tokio runtime) and starts loading
     /// the pipeline. Never fails: problems show up as [`ScopeState::Failed`] and events.
     pub fn start(config: ScopeConfig) -> ScopeHandle {
+        Self::spawn(config, None)
+    }
+
+    /// [`ScopeHandle::start`], with URLs resolved by `resolver` (on the worker thread, once per
+    /// configured URL).
+    pub fn start_with(config: ScopeConfig, resolver: UrlResolver) -> ScopeHandle {
+        Self::spawn(config, Some(resolver))
+    }
+
+    fn spawn(config: ScopeConfig, resolver: Option<UrlResolver>) -> ScopeHandle {
         let (config_tx, config_rx) = watch::channel(config);
         let (stop_tx, stop_rx) = watch::channel(false);
         let (frames_tx, frames_rx) = media::newest_channel(1);
@@ -64,6 +88,7 @@ impl ScopeHandle {
             frames_rx.clone(),
             config_rx,
             stop_rx,
+            resolver,
         );
         let spawned = std::thread::Builder::new()
             .name("scope-worker".into())

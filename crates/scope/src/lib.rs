@@ -4,9 +4,7 @@
 //! Threads per node: `scope-worker` (tokio runtime: REST, signalling, RTP, state machine),
 //! `scope-encode` and `scope-decode` (codecs, per session). The app never blocks.
 
-pub mod bench;
 pub mod config;
-pub mod embedded;
 pub mod error;
 mod handle;
 mod liveness;
@@ -16,9 +14,11 @@ mod shared;
 pub mod stats;
 mod worker;
 
-pub use config::{Codec, InputMode, Interpolation, PromptTransition, ScopeConfig};
+pub use config::{
+    Codec, InputMode, Interpolation, Prompt, PromptTransition, RuntimeParams, ScopeConfig,
+};
 pub use error::{Result, ScopeError};
-pub use handle::{FrameSender, ScopeHandle};
+pub use handle::{FrameSender, ResolvedUrl, ScopeHandle, UrlResolver};
 pub use rest::RestClient;
 pub use shared::{ScopeState, ScopeStats, epoch};
 pub use worker::ScopeEvent;

@@ -13,6 +13,7 @@ use tokio::sync::watch;
 
 use crate::config::{ConfigChange, ScopeConfig, merge_pending};
 use crate::error::ScopeError;
+use crate::handle::{ResolvedUrl, UrlResolver};
 use crate::liveness::{Backoff, Observation, Watchdog};
 use crate::rest::{LoadState, RestClient};
 use crate::rtc::{Session, SessionEvent, SessionSpec};
@@ -51,9 +52,9 @@ pub(crate) struct Worker {
     pub config: watch::Receiver<ScopeConfig>,
     pub stop: watch::Receiver<bool>,
     rest: Option<Arc<RestClient>>,
-    /// Keeps the shared in-process server alive while this node uses `embedded`.
-    embedded: Option<Arc<scope_server::EmbeddedServer>>,
-    embedded_url: Option<String>,
+    resolver: Option<UrlResolver>,
+    /// The configured URL last resolved, what it resolved to, and its guard.
+    resolved: Option<(String, ResolvedUrl)>,
     start_time: Option<f64>,
     asset_paths: Vec<String>,
     assets_for: Vec<PathBuf>,
@@ -88,6 +89,7 @@ impl Worker {
         frames_in: Receiver<VideoFrame>,
         config: watch::Receiver<ScopeConfig>,
         stop: watch::Receiver<bool>,
+        resolver: Option<UrlResolver>,
     ) -> Self {
         Worker {
             shared,
@@ -96,8 +98,8 @@ impl Worker {
             config,
             stop,
             rest: None,
-            embedded: None,
-            embedded_url: None,
+            resolver,
+            resolved: None,
             start_time: None,
             asset_paths: Vec::new(),
             assets_for: Vec::new(),
@@ -129,24 +131,31 @@ impl Worker {
         *self.stop.borrow()
     }
 
+    /// The URL to connect to for `cfg.url`: resolved once per configured URL, its guard kept
+    /// until the node is configured with another.
+    fn resolve(&mut self, cfg: &ScopeConfig) -> Result<String, ScopeError> {
+        let Some(resolver) = &self.resolver else {
+            return Ok(cfg.url.clone());
+        };
+        if let Some((configured, r)) = &self.resolved
+            && *configured == cfg.url
+        {
+            return Ok(r.url.clone());
+        }
+        // Let go of the old guard first, so a server nobody else uses stops now.
+        self.resolved = None;
+        let r = resolver(&cfg.url).map_err(|reason| ScopeError::BadUrl {
+            url: cfg.url.clone(),
+            reason,
+        })?;
+        let url = r.url.clone();
+        self.resolved = Some((cfg.url.clone(), r));
+        Ok(url)
+    }
+
     /// The REST client for `url`, re-created when the URL changes (new asset cache too).
     fn rest(&mut self, cfg: &ScopeConfig) -> Result<Arc<RestClient>, ScopeError> {
-        let url = if cfg.url.trim() == crate::embedded::EMBEDDED {
-            if self.embedded.is_none() {
-                let (url, server) =
-                    crate::embedded::resolve_url(&cfg.url).map_err(|e| ScopeError::BadUrl {
-                        url: cfg.url.clone(),
-                        reason: format!("cannot start the embedded server: {e}"),
-                    })?;
-                self.embedded = server;
-                self.embedded_url = Some(url);
-            }
-            self.embedded_url.clone().unwrap_or_default()
-        } else {
-            self.embedded = None;
-            self.embedded_url = None;
-            cfg.url.clone()
-        };
+        let url = self.resolve(cfg)?;
         if let Some(r) = &self.rest
             && r.base() == url.trim().trim_end_matches('/')
         {

@@ -5,11 +5,14 @@
     reason = "test helpers fail loudly"
 )]
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use media::{PixelFormat, VideoFrame};
 use scope::rest::RestClient;
-use scope::{Codec, ScopeConfig, ScopeEvent, ScopeHandle, ScopeState, epoch};
+use scope::{
+    Codec, ResolvedUrl, ScopeConfig, ScopeEvent, ScopeHandle, ScopeState, UrlResolver, epoch,
+};
 use scope_server::{EmbeddedServer, ServerOptions};
 use serde_json::json;
 
@@ -457,18 +460,58 @@ fn drop_is_a_clean_stop() {
     );
 }
 
+/// A resolver gives a name to a server the client does not know (as the app does with
+/// `embedded`): its guard lives while the node uses the name, goes when the node moves to
+/// another URL, and a refusal fails the node with the configured URL in the reason.
 #[test]
-fn embedded_url_starts_the_in_process_server() {
-    let h = ScopeHandle::start(config("embedded"));
+fn a_resolver_names_a_server_and_guards_it_while_used() {
+    let srv = server();
+    let used = Arc::new(());
+    let resolver: UrlResolver = {
+        let (url, used) = (srv.url(), used.clone());
+        Arc::new(move |name: &str| match name {
+            "local" => Ok(ResolvedUrl {
+                url: url.clone(),
+                guard: Box::new(used.clone()),
+            }),
+            "refused" => Err("no such server".into()),
+            other => Ok(ResolvedUrl {
+                url: other.to_owned(),
+                guard: Box::new(()),
+            }),
+        })
+    };
+    // The test's and the resolver's own.
+    let unused = 2;
+    let h = ScopeHandle::start_with(config("local"), resolver);
     let mut p = Pump::new();
     assert!(p.until(&h, Duration::from_secs(20), live), "{:?}", p.events);
-    let got = h.latest_frame().or_else(|| {
-        p.until(&h, Duration::from_secs(2), |h, _| {
-            h.stats().frames_received > 5
-        });
-        h.latest_frame()
-    });
-    assert_eq!(got.map(|f| (f.width, f.height)), Some((W, H)));
+    assert_eq!(Arc::strong_count(&used), unused + 1);
+
+    h.configure(config(&srv.url()));
+    let second_session = |h: &ScopeHandle, events: &[ScopeEvent]| {
+        let sessions = events
+            .iter()
+            .filter(|e| matches!(e, ScopeEvent::SessionStarted { .. }))
+            .count();
+        sessions == 2 && live(h, events)
+    };
+    assert!(
+        p.until(&h, Duration::from_secs(20), second_session),
+        "{:?}",
+        p.events
+    );
+    assert_eq!(Arc::strong_count(&used), unused);
+
+    h.configure(config("refused"));
+    assert!(p.until(&h, Duration::from_secs(10), |h, _| matches!(
+        h.stats().state,
+        ScopeState::Failed { .. }
+    )));
+    let ScopeState::Failed { reason } = h.stats().state else {
+        unreachable!()
+    };
+    assert_eq!(reason, "bad Scope URL \"refused\": no such server");
 }
 
 #[test]

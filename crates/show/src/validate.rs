@@ -598,7 +598,7 @@ fn check_scope_url(url: &str) -> Result<(), &'static str> {
     Ok(())
 }
 
-/// The Scope URL that means the built-in server (the `scope` crate's `embedded::EMBEDDED`).
+/// The Scope URL that means the built-in server (the app's `sources::embedded::EMBEDDED`).
 const EMBEDDED: &str = "embedded";
 
 /// Finds things in the source text by their written form. The parsed model has no spans, and
