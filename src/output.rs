@@ -421,6 +421,62 @@ fn report_monitors(
 mod tests {
     use super::*;
 
+    fn monitor_app(monitor: Option<usize>, monitors: usize) -> App {
+        let mut app = App::new();
+        app.insert_resource(OutputMode {
+            fullscreen: true,
+            monitor,
+        })
+        .add_systems(Update, check_monitor);
+        for i in 0..monitors {
+            app.world_mut().spawn(Monitor {
+                name: Some(format!("screen {i}")),
+                physical_height: 1080,
+                physical_width: 1920,
+                physical_position: IVec2::new(1920 * i as i32, 0),
+                refresh_rate_millihertz: Some(60_000),
+                scale_factor: 1.0,
+                video_modes: Vec::new(),
+            });
+        }
+        app
+    }
+
+    /// `--monitor 5` with one monitor plays fullscreen on the current one instead of failing;
+    /// an index that exists is kept; nothing is decided before winit announces monitors.
+    #[test]
+    fn a_missing_monitor_falls_back_to_the_current_one() {
+        let mut app = monitor_app(Some(5), 1);
+        app.update();
+        let mode = *app.world().resource::<OutputMode>();
+        assert_eq!(mode.monitor, None);
+        assert_eq!(
+            mode.window_mode(),
+            WindowMode::BorderlessFullscreen(MonitorSelection::Current)
+        );
+        let mut app = monitor_app(Some(1), 2);
+        app.update();
+        assert_eq!(app.world().resource::<OutputMode>().monitor, Some(1));
+        let mut app = monitor_app(Some(5), 0);
+        app.update();
+        assert_eq!(
+            app.world().resource::<OutputMode>().monitor,
+            Some(5),
+            "no monitors announced yet: wait"
+        );
+        app.world_mut().spawn(Monitor {
+            name: None,
+            physical_height: 720,
+            physical_width: 1280,
+            physical_position: IVec2::ZERO,
+            refresh_rate_millihertz: None,
+            scale_factor: 1.0,
+            video_modes: Vec::new(),
+        });
+        app.update();
+        assert_eq!(app.world().resource::<OutputMode>().monitor, None);
+    }
+
     #[test]
     fn letterbox_keeps_the_aspect() {
         assert_eq!(
