@@ -12,7 +12,7 @@ use bevy::render::render_resource::{
 use bevy::render::renderer::RenderDevice;
 use show::plan::MAX_PASS_INPUTS;
 
-use super::jobs::Target;
+use super::jobs::{Target, transition_variants};
 use super::params::PARAM_BYTES;
 use super::pipelines::{CompositorPipelines, MAX_PACKS, PipelineVariants, SAMPLER_BINDING};
 use super::textures::{CompositorTextures, FrameJobs};
@@ -126,5 +126,9 @@ pub(super) fn prepare_compositor_bind_groups(
             offset: (i as u64 * pipes.stride) as u32,
             label: job.kind.shader().0,
         });
+    }
+    let keys: Vec<_> = frame.jobs.iter().map(|j| (j.key(), j.target)).collect();
+    for key in transition_variants(&keys) {
+        variants.get(key, &pipes, &cache);
     }
 }

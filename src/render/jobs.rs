@@ -221,6 +221,61 @@ pub(super) fn frame_jobs(
     jobs
 }
 
+/// The transition kinds the final pass bakes in (`Params::set_program`): cut, fade, fade
+/// through a colour, wipe.
+const TRANSITION_MODES: [u32; 4] = [1, 2, 3, 4];
+
+/// The pipeline variants a transition out of this frame's program would need that this frame
+/// does not use: the fused last pass writing a slot instead of the output, and the final pass
+/// mixing two inputs for each transition kind (the other scene's output read as this one's
+/// is). Queued while the scene plays, so the first use of a transition draws at once instead
+/// of holding the picture while a shader compiles.
+pub(super) fn transition_variants(frame: &[(VariantKey, Target)]) -> Vec<VariantKey> {
+    let mut out = Vec::new();
+    let mut program = None;
+    for (key, target) in frame {
+        match (key.kind, target) {
+            (Kind::Program, _) => program = Some(*key),
+            (_, Target::Output) => {
+                out.push(VariantKey {
+                    last: false,
+                    ..*key
+                });
+                // What the final pass would have read: the fused pass's slot, 1:1.
+                program.get_or_insert(VariantKey {
+                    kind: Kind::Program,
+                    n: 1,
+                    srgb: 0,
+                    straight: 0,
+                    crop: 0,
+                    load: 1,
+                    pack: 0,
+                    modes: [0; MAX_PASS_INPUTS],
+                    last: true,
+                });
+            }
+            _ => {}
+        }
+    }
+    if let Some(base) = program {
+        let twice = |mask: u32| (mask & 1) | ((mask & 1) << 1);
+        for mode in TRANSITION_MODES {
+            let mut key = VariantKey {
+                n: 2,
+                srgb: twice(base.srgb),
+                straight: twice(base.straight),
+                crop: twice(base.crop),
+                load: twice(base.load),
+                pack: 0,
+                ..base
+            };
+            key.modes[0] = mode;
+            out.push(key);
+        }
+    }
+    out
+}
+
 /// `sample` (which maps canvas pixels) for a target of `size` pixels: target pixels are scaled
 /// to canvas pixels first.
 fn scaled_to(sample: &Sample, canvas: (u32, u32), size: (u32, u32)) -> Sample {
@@ -348,5 +403,63 @@ mod tests {
         assert!(w.first("skip a".into()));
         assert!(!w.first("skip a".into()), "the same problem again");
         assert!(w.first("skip b".into()), "another node's problem");
+    }
+
+    fn key(kind: Kind, n: u32, load: u32, last: bool) -> VariantKey {
+        VariantKey {
+            kind,
+            n,
+            srgb: 0,
+            straight: 0,
+            crop: 0,
+            load,
+            pack: 0,
+            modes: [0; MAX_PASS_INPUTS],
+            last,
+        }
+    }
+
+    /// A fused frame (the blend writes the output) warms the blend writing a slot and the
+    /// final pass of every transition kind reading two slots 1:1.
+    #[test]
+    fn a_fused_frame_warms_its_slot_twin_and_every_transition() {
+        let solid = key(Kind::Solid, 0, 0, false);
+        let blend = key(Kind::Blend, 2, 0b11, true);
+        let warm = transition_variants(&[(solid, Target::Slot(0)), (blend, Target::Output)]);
+        assert_eq!(
+            warm[0],
+            VariantKey {
+                last: false,
+                ..blend
+            }
+        );
+        let modes: Vec<u32> = warm[1..].iter().map(|k| k.modes[0]).collect();
+        assert_eq!(modes, TRANSITION_MODES);
+        for k in &warm[1..] {
+            assert_eq!(
+                (k.kind, k.n, k.load, k.last),
+                (Kind::Program, 2, 0b11, true)
+            );
+        }
+    }
+
+    /// An unfused frame's final pass is the base: its input flags are doubled; feeds and
+    /// previews (which also write over black) are not the program's.
+    #[test]
+    fn an_unfused_frame_warms_transitions_from_its_final_pass() {
+        let mut program = key(Kind::Program, 1, 0, true);
+        program.crop = 1;
+        let copy = key(Kind::Copy, 1, 1, true);
+        let warm = transition_variants(&[
+            (copy, Target::Feed(0)),
+            (copy, Target::Preview(0)),
+            (program, Target::Output),
+        ]);
+        assert_eq!(warm.len(), TRANSITION_MODES.len());
+        assert!(
+            warm.iter()
+                .all(|k| k.crop == 0b11 && k.load == 0 && k.n == 2)
+        );
+        assert!(transition_variants(&[(copy, Target::Feed(0))]).is_empty());
     }
 }

@@ -209,6 +209,12 @@ impl VariantKey {
 pub(super) struct PipelineVariants(HashMap<VariantKey, CachedRenderPipelineId>);
 
 impl PipelineVariants {
+    /// The variants queued so far.
+    #[cfg(test)]
+    pub(super) fn keys(&self) -> std::collections::HashSet<VariantKey> {
+        self.0.keys().copied().collect()
+    }
+
     pub(super) fn get(
         &mut self,
         key: VariantKey,

@@ -101,6 +101,75 @@ fn blend_transition_and_readback() {
     assert!(close(px, [32, 128, 255 / 2 + 1, 255]), "{px:?}");
 }
 
+/// Every pipeline variant a transition needs is queued while the scene before it plays
+/// (issue 9 item 5): the first use of each transition kind adds no variant, so its first
+/// frame is drawn instead of the picture being held while a shader compiles. Both scene
+/// shapes have their last pass fused into the output, which a transition undoes.
+#[test]
+fn transition_pipelines_are_queued_before_the_first_transition() {
+    use bevy::render::RenderApp;
+    let variants = |app: &App| {
+        app.sub_app(RenderApp)
+            .world()
+            .resource::<super::pipelines::PipelineVariants>()
+            .keys()
+    };
+    let blend = |top: Rgba| {
+        plan(
+            vec![
+                solid(0, Rgba(0.0, 0.0, 1.0, 1.0)),
+                solid(1, top),
+                Pass {
+                    node: NodeId::new("mix"),
+                    op: PassOp::Blend(vec![(BlendMode::Normal, 1.0), (BlendMode::Screen, 0.5)]),
+                    inputs: vec![slot(0), slot(1)],
+                    target: SlotId(2),
+                },
+            ],
+            3,
+            2,
+        )
+    };
+    let single = |c: Rgba| plan(vec![solid(0, c)], 1, 0);
+    let mut frame = 0;
+    for (a, b) in [
+        (
+            single(Rgba(0.0, 1.0, 0.0, 1.0)),
+            single(Rgba(1.0, 0.0, 0.0, 1.0)),
+        ),
+        (
+            blend(Rgba(1.0, 0.0, 0.0, 0.5)),
+            blend(Rgba(0.0, 1.0, 0.0, 0.5)),
+        ),
+    ] {
+        let mut app = headless_app(CANVAS);
+        finish_setup(&mut app);
+        app.world_mut().resource_mut::<Program>().plan = Some(a.clone());
+        frame += 1;
+        capture(&mut app, frame);
+        let warm = variants(&app);
+        for kind in [
+            TransitionKind::Cut,
+            TransitionKind::Fade,
+            TransitionKind::FadeThrough(Rgba(0.0, 0.0, 0.0, 1.0)),
+            TransitionKind::Wipe,
+        ] {
+            *app.world_mut().resource_mut::<Program>() = Program {
+                plan: Some(b.clone()),
+                transition: Some(ProgramTransition {
+                    from: a.clone(),
+                    kind,
+                    progress: 0.5,
+                }),
+            };
+            frame += 1;
+            capture(&mut app, frame);
+            let cold: Vec<_> = variants(&app).difference(&warm).copied().collect();
+            assert!(cold.is_empty(), "{kind:?} needed {cold:?}");
+        }
+    }
+}
+
 #[test]
 fn externals_are_premultiplied_and_missing_ones_transparent() {
     use bevy::asset::RenderAssetUsages;
