@@ -80,7 +80,8 @@ impl std::error::Error for LoadErrors {}
 
 /// Reads, validates and compiles a show file. Blocking: call it from a worker or the CLI.
 pub fn load_show(path: &Path) -> Result<LoadedShow, LoadErrors> {
-    let show = show::io::load(path).map_err(|e| LoadErrors(vec![e.to_string()]))?;
+    let show = show::io::load_all(path)
+        .map_err(|errors| LoadErrors(errors.iter().map(ToString::to_string).collect()))?;
     from_show(path, show)
 }
 

@@ -15,7 +15,7 @@ use crate::error::ErrorKind;
 pub use crate::error::ShowError;
 use crate::scene::{FORMAT_VERSION, Origin, Show};
 
-fn options() -> ron::Options {
+pub(crate) fn options() -> ron::Options {
     // `Some(..)` may be left out by hand, and is left out on save.
     ron::Options::default().with_default_extension(Extensions::IMPLICIT_SOME)
 }
@@ -27,6 +27,26 @@ pub fn load(path: &Path) -> Result<Show, ShowError> {
         ..ShowError::new(ErrorKind::Io(e.to_string()))
     })?;
     load_str(&text, path)
+}
+
+/// Like [`load`], but a file that does not parse reports every wrong value RON lets it find,
+/// not only the first (see [`crate::recover`]); `check` and loading for play use this.
+pub fn load_all(path: &Path) -> Result<Show, Vec<ShowError>> {
+    let text = fs::read_to_string(path).map_err(|e| {
+        vec![ShowError {
+            file: Some(path.to_path_buf()),
+            ..ShowError::new(ErrorKind::Io(e.to_string()))
+        }]
+    })?;
+    load_str_all(&text, path)
+}
+
+/// [`load_str`] with every wrong value it can find reported.
+pub fn load_str_all(text: &str, origin: &Path) -> Result<Show, Vec<ShowError>> {
+    load_str(text, origin).map_err(|first| {
+        let later = crate::recover::later_errors(text, origin, &first);
+        std::iter::once(first).chain(later).collect()
+    })
 }
 
 /// Parses show-file text; `origin` names it in errors and resolves relative paths.

@@ -14,6 +14,7 @@ pub mod midi;
 pub mod node;
 pub mod plan;
 pub mod preset;
+mod recover;
 pub mod scene;
 pub mod spec;
 pub mod validate;

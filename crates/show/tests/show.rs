@@ -139,6 +139,70 @@ fn syntax_error_has_position() {
     assert!(m[0].starts_with(&format!("scenes/x.ron:{line}:")), "{m:?}");
 }
 
+/// Every parse error's `file:line:` prefix, as `check` prints them.
+fn parse_lines(text: &str) -> Vec<String> {
+    match io::load_str_all(text, Path::new("scenes/x.ron")) {
+        Ok(_) => Vec::new(),
+        Err(errors) => errors
+            .iter()
+            .map(|e| {
+                let m = e.to_string();
+                m.split(':').take(2).collect::<Vec<_>>().join(":")
+            })
+            .collect(),
+    }
+}
+
+fn line_of(text: &str, needle: &str) -> String {
+    let p = pos_of(text, needle);
+    format!("scenes/x.ron:{}", p.split(':').next().unwrap())
+}
+
+/// Two wrong values (an unknown field, an unknown kind) are two errors, each at its own line;
+/// a typo in a line that opens a block, or a syntax error, stays one (nothing past it can be
+/// trusted), and nothing reported is caused by the search itself.
+#[test]
+fn check_reports_each_wrong_value_not_only_the_first() {
+    let two = GOOD
+        .replace("similarity: 0.4", "similarty: 0.4")
+        .replace("(kind: blend((", "(kind: blnd((");
+    assert_eq!(
+        parse_lines(&two),
+        vec![line_of(&two, "similarty"), line_of(&two, "blnd")]
+    );
+    let three = two.replace(
+        "color: (0.0, 0.0, 1.0, 1.0)",
+        "color: (0.0, 0.0, \"1\", 1.0)",
+    );
+    assert_eq!(
+        parse_lines(&three),
+        vec![
+            line_of(&three, "\"1\""),
+            line_of(&three, "similarty"),
+            line_of(&three, "blnd")
+        ]
+    );
+    let opener = GOOD.replace("nodes: {", "nodse: {");
+    assert_eq!(parse_lines(&opener), vec![line_of(&opener, "nodse")]);
+    let syntax = two.replace(
+        "(from: \"fg\", to: \"key\"),",
+        "(from: \"fg\" to: \"key\"),",
+    );
+    // RON reads the syntax first: that error is the one reported.
+    assert_eq!(
+        parse_lines(&syntax),
+        vec![line_of(&syntax, "(from: \"fg\" to")]
+    );
+    // A wrong field on a line of its own inside a multi-line struct: blanking it must not
+    // produce a "missing field" of its own.
+    let multi = GOOD.replace(
+        "(kind: chroma_key((similarity: 0.4))),",
+        "(\n                    kind: chroma_key((similarity: 0.4)),\n                    knd: 3,\n                ),",
+    );
+    assert_eq!(parse_lines(&multi), vec![line_of(&multi, "knd")]);
+    assert!(parse_lines(GOOD).is_empty());
+}
+
 #[test]
 fn unknown_kind_is_named() {
     let text = GOOD.replace("chroma_key((", "chroma_kee((");
