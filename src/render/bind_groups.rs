@@ -127,8 +127,16 @@ pub(super) fn prepare_compositor_bind_groups(
             label: job.kind.shader().0,
         });
     }
-    let keys: Vec<_> = frame.jobs.iter().map(|j| (j.key(), j.target)).collect();
-    for key in transition_variants(&keys) {
-        variants.get(key, &pipes, &cache);
+    // Once this frame's own pipelines are ready, so on a few cores the warm-up never delays
+    // the first picture.
+    if passes
+        .0
+        .iter()
+        .all(|p| cache.get_render_pipeline(p.pipeline).is_some())
+    {
+        let keys: Vec<_> = frame.jobs.iter().map(|j| (j.key(), j.target)).collect();
+        for key in transition_variants(&keys) {
+            variants.get(key, &pipes, &cache);
+        }
     }
 }
