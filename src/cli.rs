@@ -124,8 +124,9 @@ pub struct StreamArgs {
     #[arg(long, value_name = "URL")]
     pub stream: Vec<String>,
     /// Stream a picture with its alpha (repeatable): VP8 with alpha in WebM to
-    /// `NODE=tcp://127.0.0.1:PORT?listen` (OBS reads `tcp://127.0.0.1:PORT`). NODE is
-    /// `program` for now: the program's own alpha (opaque today, over black).
+    /// `NODE=tcp://127.0.0.1:PORT?listen` (OBS reads `tcp://127.0.0.1:PORT`). NODE is a node
+    /// id, sent from whichever scene is on program with its alpha (transparent while that
+    /// scene has no such node), or `program` (opaque).
     #[arg(long, value_name = "NODE=URL")]
     pub stream_alpha: Vec<String>,
     /// Let stream URLs reach beyond this machine: anyone who reaches the port can watch (SRT's

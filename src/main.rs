@@ -192,6 +192,9 @@ fn play(args: &PlayArgs) -> anyhow::Result<()> {
         args.streams.stream_allow_remote,
     )
     .map_err(anyhow::Error::msg)?;
+    for spec in &streams {
+        spec.check_node(&loaded.show).map_err(anyhow::Error::msg)?;
+    }
     if !streams.is_empty() {
         app.add_plugins(metadj_scope::record::StreamPlugin {
             streams,

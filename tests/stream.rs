@@ -428,6 +428,89 @@ fn cli_play_streams_the_program_over_srt() {
     let _ = std::fs::remove_dir_all(Path::new(&dir));
 }
 
+/// `play --stream-alpha NODE=…` sends that node's own picture with its alpha, not the
+/// program: a half-transparent red layer over an opaque blue one arrives as straight red at
+/// alpha one half (the program there is opaque purple). A node no scene has is refused up
+/// front, naming it.
+#[test]
+fn cli_play_streams_a_nodes_alpha_over_tcp() {
+    let dir = std::env::temp_dir().join(format!(
+        "metadj-stream-node-{}",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let show = dir.join("layers.ron");
+    std::fs::write(
+        &show,
+        r#"(version: 2, canvas: (160, 90), scenes: [(name: "one",
+            nodes: { "bg": (kind: solid((color: (0.0, 0.0, 1.0, 1.0)))),
+                     "fg": (kind: solid((color: (1.0, 0.0, 0.0, 0.5)))),
+                     "mix": (kind: blend(())), "out": (kind: output(())) },
+            edges: [(from: "bg", to: "mix", port: "0"), (from: "fg", to: "mix", port: "1"),
+                    (from: "mix", to: "out")])])"#,
+    )
+    .unwrap();
+    let play = |node: &str, port: u16| {
+        Command::new("xvfb-run")
+            .args(["-a", "-s", "-screen 0 640x360x24"])
+            .arg(BIN)
+            .arg("play")
+            .arg(&show)
+            .args(["--output-only", "--exit-after", "25", "--no-midi"])
+            .args(["--osc", "off", "--obs-websocket", "off"])
+            .args([
+                "--stream-alpha",
+                &format!("{node}=tcp://127.0.0.1:{port}?listen"),
+            ])
+            .env("XDG_RUNTIME_DIR", &dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("xvfb-run is needed for this test (make test installs it)")
+    };
+    let refused = play("nobody", free_port(true)).wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success());
+    assert!(stderr.contains("no scene has a node `nobody`"), "{stderr}");
+
+    let port = free_port(true);
+    let app = play("fg", port);
+    let tcp = format!("tcp://127.0.0.1:{port}");
+    // The app takes a few seconds to start on lavapipe: retry until it listens.
+    let start = Instant::now();
+    let mut got = None;
+    while got.is_none() && start.elapsed() < Duration::from_secs(18) {
+        got = client(
+            &tcp,
+            &["-c:v", "libvpx"],
+            10,
+            (160, 90),
+            Duration::from_secs(8),
+        );
+        if got.is_none() {
+            std::thread::sleep(Duration::from_millis(300));
+        }
+    }
+    let (frame, _) = got.expect("no frame from play --stream-alpha fg=…");
+    // fg premultiplied is (128, 0, 0, 128); straight, (255, 0, 0, 128).
+    let want: Vec<u8> = std::iter::repeat_n([255u8, 0, 0, 128], 160 * 90)
+        .flatten()
+        .collect();
+    let alpha = mean_diff(&frame, &want, 3..4, |_| true);
+    let colour = mean_diff(&frame, &want, 0..3, |_| true);
+    eprintln!("play --stream-alpha fg: alpha diff {alpha:.2}, colour diff {colour:.2}");
+    assert!(alpha <= MAX_MEAN_DIFF, "alpha mean abs diff {alpha:.2}");
+    assert!(colour <= MAX_MEAN_DIFF, "colour mean abs diff {colour:.2}");
+    let out = app.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("a client connected"), "{stderr}");
+    let _ = std::fs::remove_dir_all(Path::new(&dir));
+}
+
 /// Frames from a client decoding `url` to grey (1 byte a pixel), each with its arrival time.
 fn watch(
     url: &str,

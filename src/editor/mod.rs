@@ -136,12 +136,14 @@ impl Plugin for EditorPlugin {
                     .chain()
                     .in_set(AppSystems::LoadShow),
             );
+        // Node pictures for the console, and for surfaces and streams (nothing asked for
+        // costs nothing); a surface may have added it first.
+        let draws = self.ui || app.world().contains_resource::<Assets<Image>>();
+        if draws && !app.is_plugin_added::<PreviewPlugin>() {
+            app.add_plugins(PreviewPlugin);
+        }
         if !self.ui {
             return;
-        }
-        // A surface may have added it first (obs-websocket's node screenshots).
-        if !app.is_plugin_added::<PreviewPlugin>() {
-            app.add_plugins(PreviewPlugin);
         }
         app.world_mut().remove_resource::<SceneKeys>();
         // The console's own keys (1-9, Tab, Delete) are read from egui, never while typing.

@@ -35,7 +35,7 @@ use crate::AppSystems;
 use crate::control::{LiveEdit, ParamInput, ShowCommand};
 use crate::editor::Editor;
 use crate::playback::Playback;
-use crate::preview::NodeSnapshots;
+use crate::preview::{NodeSnapshots, Snapshot};
 use crate::render::{LatestProgramFrame, ProgramReadback};
 use crate::showfile::{CurrentShow, LoadedShow};
 use crate::sources::scope::ScopeStatuses;
@@ -51,6 +51,9 @@ use self::names::*;
 pub use self::names::{input_name, item_id, settings, uuid};
 use self::requests::*;
 use self::screenshot::Shot;
+
+/// This surface's name among those that ask for node pictures.
+const ASKER: &str = "obs-websocket";
 
 /// The vendor name of `CallVendorRequest` and `VendorEvent`.
 pub const VENDOR: &str = "metadj-scope";
@@ -372,21 +375,25 @@ fn publish(
         }
         world.snapshots = snapshots.is_some();
         if let Some(snapshots) = snapshots.as_mut() {
-            let mut nodes: Vec<(usize, NodeId)> = world
+            let mut nodes: Vec<Snapshot> = world
                 .shots
                 .keys()
                 .filter_map(|s| match s {
-                    Shot::Node(scene, node) => Some((*scene, node.clone())),
+                    Shot::Node(scene, node) => Some(Snapshot {
+                        scene: *scene,
+                        node: node.clone(),
+                        alpha: false,
+                    }),
                     Shot::Program => None,
                 })
                 .collect();
             nodes.sort();
-            if snapshots.wanted != nodes {
-                snapshots.wanted = nodes;
+            if snapshots.wanted_by(ASKER) != nodes.as_slice() {
+                snapshots.set_wanted(ASKER, nodes);
             }
             for (key, picture) in &snapshots.pictures {
-                let shot = Shot::Node(key.0, key.1.clone());
-                if world.shots.contains_key(&shot) {
+                let shot = Shot::Node(key.scene, key.node.clone());
+                if !key.alpha && world.shots.contains_key(&shot) {
                     world.pictures.insert(shot, picture.clone());
                 }
             }

@@ -20,7 +20,7 @@ use show::{NodeId, TappedPlan};
 
 mod snapshot;
 
-pub use snapshot::NodeSnapshots;
+pub use snapshot::{NodeSnapshots, Snapshot};
 
 use crate::playback::MonitoredScenes;
 use crate::render::{Preview, PreviewRequest, preview_image};
@@ -173,6 +173,7 @@ fn update_previews(
                     .map(|(n, h)| (n.clone(), h.clone()))
                     .collect(),
                 read_back: false,
+                alpha: false,
             });
         }
         if let Some(v) = &next.viewer {
@@ -180,6 +181,7 @@ fn update_previews(
                 plan: Arc::new(plan),
                 targets: vec![v.clone()],
                 read_back: false,
+                alpha: false,
             });
         }
     }
@@ -226,6 +228,7 @@ fn scene_pictures(
             plan: Arc::new(plan.rescaled(size)),
             targets: vec![(output, image.clone())],
             read_back: false,
+            alpha: false,
         });
         pictures.insert((scene, size), image);
     }
@@ -337,6 +340,7 @@ mod tests {
                 plan,
                 targets: Vec::new(),
                 read_back: false,
+                alpha: false,
             }];
             s.fresh = true;
         }

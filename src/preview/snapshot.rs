@@ -1,9 +1,9 @@
-//! Pictures of single nodes that a control surface asks for (obs-websocket's
-//! `GetSourceScreenshot` of an input, or of a scene that is not on program). Unlike the
-//! console's thumbnails they are drawn on every frame while asked for, at the show's canvas,
-//! and read back to the CPU.
+//! Pictures of single nodes that something other than the console asks for: obs-websocket's
+//! `GetSourceScreenshot` of an input (or of a scene not on program), over black, and a
+//! `--stream-alpha` node, with its alpha. Unlike the console's thumbnails they are drawn on
+//! every frame while asked for, at the show's canvas, and read back to the CPU.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 use bevy::prelude::*;
@@ -13,23 +13,49 @@ use super::{PreviewState, reuse_or_make, tapped};
 use crate::render::{Preview, PreviewFrames};
 use crate::showfile::CurrentShow;
 
-/// Which nodes to picture (set by a surface, only when it changes) and their newest pictures.
-#[derive(Resource, Debug, Default)]
-pub struct NodeSnapshots {
-    /// `(scene index in [`CurrentShow`], node)`.
-    pub wanted: Vec<(usize, NodeId)>,
-    /// Per wanted node: ([`crate::render::FrameClock::frame`] it was drawn in, sRGB-encoded
-    /// RGBA8 composited over black, as the program). A node that does not compile (or not
-    /// yet drawn) has none.
-    pub pictures: HashMap<(usize, NodeId), (u64, Arc<image::RgbaImage>)>,
+/// One node's picture.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Snapshot {
+    /// Scene index in [`CurrentShow`].
+    pub scene: usize,
+    pub node: NodeId,
+    /// Keep the node's alpha (premultiplied) instead of compositing it over black.
+    pub alpha: bool,
 }
 
-/// The target image of each wanted node, between recompiles.
-#[derive(Resource, Default)]
-pub(super) struct SnapshotImages(HashMap<(usize, NodeId), Handle<Image>>);
+/// What each asker wants pictured, and the newest pictures.
+#[derive(Resource, Debug, Default)]
+pub struct NodeSnapshots {
+    wanted: BTreeMap<&'static str, Vec<Snapshot>>,
+    /// Per wanted snapshot: ([`crate::render::FrameClock::frame`] it was drawn in, sRGB-encoded
+    /// RGBA8; alpha 255 unless [`Snapshot::alpha`]). A node that does not compile (or is not
+    /// drawn yet) has none.
+    pub pictures: HashMap<Snapshot, (u64, Arc<image::RgbaImage>)>,
+}
 
-/// Recompiles the snapshot plans (one per scene, tapped on its wanted nodes) when the request
-/// or the show changed.
+impl NodeSnapshots {
+    /// What `asker` wants now.
+    pub fn wanted_by(&self, asker: &str) -> &[Snapshot] {
+        self.wanted.get(asker).map_or(&[], Vec::as_slice)
+    }
+
+    /// Replaces what `asker` wants. Call only when it differs from [`Self::wanted_by`]: every
+    /// call recompiles the snapshot plans.
+    pub fn set_wanted(&mut self, asker: &'static str, list: Vec<Snapshot>) {
+        self.wanted.insert(asker, list);
+    }
+
+    fn all(&self) -> BTreeSet<&Snapshot> {
+        self.wanted.values().flatten().collect()
+    }
+}
+
+/// The target image of each wanted snapshot, between recompiles.
+#[derive(Resource, Default)]
+pub(super) struct SnapshotImages(HashMap<Snapshot, Handle<Image>>);
+
+/// Recompiles the snapshot plans (one per scene and alpha, tapped on its wanted nodes) when
+/// the request or the show changed.
 pub(super) fn update_snapshots(
     snapshots: Res<NodeSnapshots>,
     show: Option<Res<CurrentShow>>,
@@ -41,16 +67,16 @@ pub(super) fn update_snapshots(
     if !snapshots.is_changed() && !show_changed {
         return;
     }
-    let mut by_scene: BTreeMap<usize, Vec<NodeId>> = BTreeMap::new();
-    for (scene, node) in &snapshots.wanted {
-        let nodes = by_scene.entry(*scene).or_default();
-        if !nodes.contains(node) {
-            nodes.push(node.clone());
-        }
+    let mut groups: BTreeMap<(usize, bool), Vec<NodeId>> = BTreeMap::new();
+    for s in snapshots.all() {
+        groups
+            .entry((s.scene, s.alpha))
+            .or_default()
+            .push(s.node.clone());
     }
     let mut next = HashMap::new();
     let mut list = Vec::new();
-    for (scene, nodes) in by_scene {
+    for ((scene, alpha), nodes) in groups {
         let Some(plan) = show.as_deref().and_then(|s| tapped(s, scene, &nodes)) else {
             continue;
         };
@@ -58,10 +84,15 @@ pub(super) fn update_snapshots(
             plan: Arc::new(plan),
             targets: Vec::new(),
             read_back: true,
+            alpha,
         };
         let canvas = preview.plan.plan.canvas;
         for node in nodes.into_iter().filter(|n| preview.plan.tap(n).is_some()) {
-            let key = (scene, node.clone());
+            let key = Snapshot {
+                scene,
+                node: node.clone(),
+                alpha,
+            };
             let image = reuse_or_make(targets.0.remove(&key), canvas, &mut images);
             preview.targets.push((node, image.clone()));
             next.insert(key, image);
@@ -74,7 +105,7 @@ pub(super) fn update_snapshots(
     state.snapshots = list;
 }
 
-/// Hands the read-back pictures of the wanted nodes to [`NodeSnapshots::pictures`].
+/// Hands the read-back pictures of the wanted snapshots to [`NodeSnapshots::pictures`].
 pub(super) fn collect_snapshots(
     frames: Option<Res<PreviewFrames>>,
     targets: Res<SnapshotImages>,

@@ -127,9 +127,9 @@ impl Plugin for RecordPlugin {
 /// Show times of the last frames rendered, to stamp frames read back a few frames later.
 const TIMES_KEPT: usize = 32;
 
-/// The read-back program frames a worker is fed (the recorder, each stream): which show time
-/// each recent frame was rendered at, since a read-back frame arrives a few frames later, and
-/// which frame was handed on last.
+/// The read-back frames a worker is fed (the program for the recorder, the program or a node
+/// for each stream): which show time each recent frame was rendered at, since a read-back
+/// frame arrives a few frames later, and which frame was handed on last.
 #[derive(Debug, Default)]
 pub(crate) struct ProgramFrames {
     /// (frame, show time) of recent frames.
@@ -144,7 +144,7 @@ impl ProgramFrames {
     pub(crate) fn next<'a>(
         &mut self,
         clock: &FrameClock,
-        latest: &'a LatestProgramFrame,
+        latest: Option<(u64, &'a image::RgbaImage)>,
     ) -> Option<(f32, &'a image::RgbaImage)> {
         if self.times.back().is_none_or(|&(f, _)| f != clock.frame) {
             if self.times.len() == TIMES_KEPT {
@@ -152,15 +152,15 @@ impl ProgramFrames {
             }
             self.times.push_back((clock.frame, clock.time));
         }
-        let (frame, image) = latest.0.as_ref()?;
-        if self.last == Some(*frame) {
+        let (frame, image) = latest?;
+        if self.last == Some(frame) {
             return None;
         }
-        self.last = Some(*frame);
+        self.last = Some(frame);
         let time = self
             .times
             .iter()
-            .find(|(f, _)| f == frame)
+            .find(|(f, _)| *f == frame)
             .map_or(clock.time, |&(_, t)| t);
         Some((time, image))
     }
@@ -216,7 +216,9 @@ fn feed_recorder(
     latest: Res<LatestProgramFrame>,
 ) {
     let rec = &mut *rec;
-    let next = rec.frames.next(&clock, &latest);
+    let next = rec
+        .frames
+        .next(&clock, latest.0.as_ref().map(|(f, i)| (*f, i)));
     if let State::Running(r) = &rec.state {
         r.set_clock(f64::from(clock.time));
         if let Some(e) = r.failed() {

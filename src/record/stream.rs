@@ -25,6 +25,7 @@ use std::time::{Duration, Instant};
 use bevy::prelude::*;
 use crossbeam_channel::{Receiver, RecvTimeoutError};
 use media::{Codec, Encoder, NewestSender, PixelFormat, VideoFrame, newest_channel};
+use show::NodeId;
 
 use super::ffmpeg::{self, Ffmpeg, Killer};
 use super::inlet::{Frame, Inlet};
@@ -32,7 +33,10 @@ use super::pacing::{Pacer, Place};
 use super::recorder::{FFMPEG_ENV, bitrate_kbps};
 use super::{ProgramFrames, RecordError};
 use crate::AppSystems;
+use crate::playback::Playback;
+use crate::preview::{NodeSnapshots, Snapshot};
 use crate::render::{FrameClock, LatestProgramFrame, ProgramReadback};
+use crate::showfile::CurrentShow;
 
 /// Frames waiting for the worker; the newest wins. Short: a stream wants the latest picture.
 const QUEUE: usize = 2;
@@ -209,20 +213,16 @@ pub fn specs(
         out.push(StreamSpec {
             url,
             kind: StreamKind::Program,
+            node: None,
         });
     }
     for s in alpha {
         let (node, url) =
             parse_alpha_target(s, allow_remote).map_err(|e| format!("--stream-alpha {e}"))?;
-        if node != "program" {
-            return Err(format!(
-                "--stream-alpha {s}: only `program=URL` streams for now (a node's own picture \
-                 with its alpha needs a readback of that node, not built yet)"
-            ));
-        }
         out.push(StreamSpec {
             url,
             kind: StreamKind::Alpha,
+            node: (node != "program").then_some(NodeId::new(node)),
         });
     }
     Ok(out)
@@ -530,6 +530,22 @@ impl Drop for Streamer {
 pub struct StreamSpec {
     pub url: StreamUrl,
     pub kind: StreamKind,
+    /// The node whose picture is sent, in whatever scene is on program (transparent while
+    /// that scene has no such node); `None`: the program.
+    pub node: Option<NodeId>,
+}
+
+impl StreamSpec {
+    /// A node stream's node that no scene of `show` has, with the message to refuse it with.
+    pub fn check_node(&self, show: &show::Show) -> Result<(), String> {
+        match &self.node {
+            Some(node) if !show.scenes.iter().any(|s| s.nodes.contains_key(node)) => Err(format!(
+                "--stream-alpha {node}={}: no scene has a node `{node}`",
+                self.url
+            )),
+            _ => Ok(()),
+        }
+    }
 }
 
 /// Streams the program while the app runs; each stream starts on the first program frame (its
@@ -541,6 +557,10 @@ pub struct StreamPlugin {
 
 impl Plugin for StreamPlugin {
     fn build(&self, app: &mut App) {
+        // The program's readback copies every frame: only for streams of the program.
+        if self.streams.iter().any(|s| s.node.is_none()) {
+            app.add_systems(Startup, |mut r: ResMut<ProgramReadback>| r.enabled = true);
+        }
         app.insert_resource(Streams {
             entries: self
                 .streams
@@ -549,12 +569,12 @@ impl Plugin for StreamPlugin {
                     spec: spec.clone(),
                     state: EntryState::Waiting,
                     warned_size: false,
+                    frames: ProgramFrames::default(),
                 })
                 .collect(),
             options: self.options.clone(),
-            frames: ProgramFrames::default(),
+            blank: None,
         })
-        .add_systems(Startup, |mut r: ResMut<ProgramReadback>| r.enabled = true)
         .add_systems(Update, feed_streams.in_set(AppSystems::Output))
         .add_systems(Last, stop_on_exit);
     }
@@ -570,6 +590,8 @@ struct Entry {
     spec: StreamSpec,
     state: EntryState,
     warned_size: bool,
+    /// This stream's source frames and their show times.
+    frames: ProgramFrames,
 }
 
 /// The app's streams.
@@ -577,7 +599,9 @@ struct Entry {
 pub struct Streams {
     entries: Vec<Entry>,
     options: StreamOptions,
-    frames: ProgramFrames,
+    /// A transparent canvas: a node stream's picture while the scene on program has no such
+    /// node.
+    blank: Option<image::RgbaImage>,
 }
 
 impl Streams {
@@ -603,14 +627,53 @@ impl Streams {
     }
 }
 
-/// Hands each new read-back program frame to every stream, starting them on the first one.
+/// This surface's name among those that ask for node pictures.
+const ASKER: &str = "streams";
+
+/// Hands each stream the newest read-back picture of its source (the program, or its node in
+/// the scene on program), starting it on the first one.
 fn feed_streams(
     mut streams: ResMut<Streams>,
     clock: Res<FrameClock>,
     latest: Res<LatestProgramFrame>,
+    playback: Option<Res<Playback>>,
+    show: Option<Res<CurrentShow>>,
+    mut snapshots: Option<ResMut<NodeSnapshots>>,
 ) {
     let streams = &mut *streams;
-    let next = streams.frames.next(&clock, &latest);
+    let scene = playback.as_ref().map_or(0, |p| p.scene);
+    let on_program = |node: &NodeId| {
+        show.as_ref()
+            .and_then(|s| s.0.show.scenes.get(scene))
+            .is_some_and(|s| s.nodes.contains_key(node))
+    };
+    // The node pictures to draw: each node stream's node, in the scene on program.
+    let mut wanted: Vec<Snapshot> = streams
+        .entries
+        .iter()
+        .filter_map(|e| e.spec.node.clone())
+        .filter(|n| on_program(n))
+        .map(|node| Snapshot {
+            scene,
+            node,
+            alpha: true,
+        })
+        .collect();
+    wanted.sort();
+    wanted.dedup();
+    if let Some(snapshots) = snapshots.as_mut()
+        && snapshots.wanted_by(ASKER) != wanted.as_slice()
+    {
+        snapshots.set_wanted(ASKER, wanted);
+    }
+    if let Some(canvas) = show.as_ref().map(|s| s.0.show.canvas)
+        && streams
+            .blank
+            .as_ref()
+            .is_none_or(|b| b.dimensions() != canvas)
+    {
+        streams.blank = Some(image::RgbaImage::new(canvas.0, canvas.1));
+    }
     for e in &mut streams.entries {
         if let EntryState::Running(s) = &e.state {
             s.set_clock(f64::from(clock.time));
@@ -619,11 +682,22 @@ fn feed_streams(
                 e.state = EntryState::Stopped;
             }
         }
-    }
-    let Some((time, image)) = next else {
-        return;
-    };
-    for e in &mut streams.entries {
+        let source = match &e.spec.node {
+            None => latest.0.as_ref().map(|(f, i)| (*f, i)),
+            Some(node) if on_program(node) => snapshots.as_ref().and_then(|s| {
+                let key = Snapshot {
+                    scene,
+                    node: node.clone(),
+                    alpha: true,
+                };
+                s.pictures.get(&key).map(|(f, i)| (*f, &**i))
+            }),
+            // Not in this scene: transparent, a new picture every frame.
+            Some(_) => streams.blank.as_ref().map(|b| (clock.frame, b)),
+        };
+        let Some((time, image)) = e.frames.next(&clock, source) else {
+            continue;
+        };
         if matches!(e.state, EntryState::Waiting) {
             e.state = match Streamer::start(
                 e.spec.url.clone(),
@@ -644,7 +718,7 @@ fn feed_streams(
         if image.dimensions() != s.size() && !e.warned_size {
             e.warned_size = true;
             warn!(
-                "the program is now {}x{}; stream {} stays {}x{} and leaves these frames out",
+                "the picture is now {}x{}; stream {} stays {}x{} and leaves these frames out",
                 image.width(),
                 image.height(),
                 s.url(),
@@ -1060,8 +1134,9 @@ mod tests {
         .unwrap();
         assert_eq!(ok.len(), 2);
         assert_eq!(ok[1].kind, StreamKind::Alpha);
-        let node = specs(&[], &["avatar=tcp://127.0.0.1:9002?listen".into()], false);
-        assert!(node.unwrap_err().contains("only `program=URL`"));
+        let node = specs(&[], &["avatar=tcp://127.0.0.1:9002?listen".into()], false).unwrap();
+        assert_eq!(node[0].node, Some(NodeId::new("avatar")));
+        assert_eq!(ok[1].node, None, "`program` is the program");
         let remote = specs(&["udp://10.0.0.2:9000".into()], &[], false).unwrap_err();
         assert!(
             remote.starts_with("--stream udp://10.0.0.2:9000"),

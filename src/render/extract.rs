@@ -24,9 +24,9 @@ pub(super) struct ExtractedProgram {
     pub(super) readback: bool,
     pub(super) output: Option<AssetId<Image>>,
     pub(super) settings: CompositorSettings,
-    /// This frame's preview plans and their target images by tapped node (empty when no
-    /// previews are due).
-    pub(super) previews: Vec<(Arc<TappedPlan>, Vec<(NodeId, AssetId<Image>)>)>,
+    /// This frame's preview plans, their target images by tapped node (empty when no
+    /// previews are due), and whether the targets keep the taps' alpha.
+    pub(super) previews: Vec<(Arc<TappedPlan>, Vec<(NodeId, AssetId<Image>)>, bool)>,
     /// The preview target images to read back this frame.
     pub(super) preview_readback: HashSet<AssetId<Image>>,
 }
@@ -70,7 +70,7 @@ pub(super) fn extract_program(
             if all || p.read_back {
                 ex.preview_readback.extend(targets.iter().map(|(_, i)| *i));
             }
-            ex.previews.push((p.plan.clone(), targets));
+            ex.previews.push((p.plan.clone(), targets, p.alpha));
         }
     }
 }

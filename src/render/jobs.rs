@@ -44,6 +44,8 @@ pub(super) struct Job {
     /// Packs bound to pack0.. and the inputs read from them (bit i: input i).
     pub(super) packs: Vec<TextureView>,
     pub(super) pack_mask: u32,
+    /// A preview target that keeps its alpha: not composited over black.
+    pub(super) keep_alpha: bool,
 }
 
 impl Job {
@@ -69,6 +71,7 @@ impl Job {
             canvas,
             packs: Vec::new(),
             pack_mask: 0,
+            keep_alpha: false,
         }
     }
 
@@ -84,10 +87,11 @@ impl Job {
             load: 0,
             pack: self.pack_mask,
             modes: self.modes,
-            last: matches!(
-                self.target,
-                Target::Output | Target::Feed(_) | Target::Preview(_)
-            ),
+            last: match self.target {
+                Target::Output | Target::Feed(_) => true,
+                Target::Preview(_) => !self.keep_alpha,
+                _ => false,
+            },
         };
         for (i, (s, r)) in self.inputs.iter().zip(&self.resolved).enumerate() {
             let bit = 1 << i;
@@ -292,14 +296,25 @@ fn scaled_to(sample: &Sample, canvas: (u32, u32), size: (u32, u32)) -> Sample {
     }
 }
 
-/// The jobs of preview plan `set`: its passes into its own slots (`inputs.slots`), then per
-/// target a copy of its tap scaled to its size and over black into [`Target::Preview`]`(k)`,
-/// `k` counting from `first_target`. The plan's feeds and output are not drawn.
+/// Which preview plan a set of preview jobs draws, and how.
+#[derive(Clone, Copy)]
+pub(super) struct PreviewSet {
+    /// The plan's slot set.
+    pub(super) index: usize,
+    /// Its first target in the frame's [`Target::Preview`] list.
+    pub(super) first_target: usize,
+    /// Keep the taps' alpha (premultiplied) instead of compositing over black.
+    pub(super) alpha: bool,
+}
+
+/// The jobs of a preview plan: its passes into its own slots (`inputs.slots`), then per
+/// target a copy of its tap scaled to its size (over black unless `of.alpha`) into
+/// [`Target::Preview`]`(k)`, `k` counting from `of.first_target`. The plan's feeds and output
+/// are not drawn.
 pub(super) fn preview_jobs(
     plan: &RenderPlan,
-    set: usize,
+    of: PreviewSet,
     targets: &[((u32, u32), &Sample)],
-    first_target: usize,
     inputs: &Inputs,
     clock: FrameClock,
     warned: &mut Warned,
@@ -307,21 +322,23 @@ pub(super) fn preview_jobs(
     let mut jobs = Vec::new();
     plan_jobs(
         plan,
-        |s| Target::PreviewSlot(set, s),
+        |s| Target::PreviewSlot(of.index, s),
         inputs,
         clock,
         &mut jobs,
         warned,
     );
     for (k, &(size, sample)) in targets.iter().enumerate() {
-        jobs.push(Job::new(
+        let mut job = Job::new(
             Kind::Copy,
-            Target::Preview(first_target + k),
+            Target::Preview(of.first_target + k),
             vec![scaled_to(sample, plan.canvas, size)],
             vec![inputs.resolve(&sample.from)],
             size,
             clock,
-        ));
+        );
+        job.keep_alpha = of.alpha;
+        jobs.push(job);
     }
     jobs
 }

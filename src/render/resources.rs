@@ -132,12 +132,15 @@ pub struct Preview {
     /// cost).
     pub plan: Arc<TappedPlan>,
     /// One image per tap, of any size, made by [`preview_image`]: the tap's picture scaled to
-    /// it (bilinear), composited over black like the program, so what an egui texture of it
+    /// it (bilinear), composited over black like the program (unless `alpha`), so what an egui texture of it
     /// shows is what the program would show for that node. A node without a tap, or an image
     /// not yet on the GPU, is skipped (a missing tap warns once).
     pub targets: Vec<(NodeId, Handle<Image>)>,
     /// Read the targets back into [`PreviewFrames`] (as [`PreviewReadback`] does for all).
     pub read_back: bool,
+    /// Keep each tap's alpha (premultiplied, sRGB-encoded colour) instead of compositing it
+    /// over black: a node's picture for a stream with alpha.
+    pub alpha: bool,
 }
 
 /// When `enabled`, every rendered preview target is copied back into [`PreviewFrames`] (tests,

@@ -22,7 +22,7 @@ use show::plan::{FeedFrom, RenderPlan, Sample};
 use super::PackedInputs;
 use super::extract::ExtractedProgram;
 use super::inputs::Inputs;
-use super::jobs::{FrameRequest, Job, Warned, frame_jobs, preview_jobs};
+use super::jobs::{FrameRequest, Job, PreviewSet, Warned, frame_jobs, preview_jobs};
 use super::packing::{PackKey, StaticPacks};
 use super::params::PARAM_BYTES;
 use super::pipelines::CompositorPipelines;
@@ -180,7 +180,7 @@ pub(super) fn prepare_compositor_textures(
     let previews: Vec<_> = ex
         .previews
         .iter()
-        .filter(|(p, _)| {
+        .filter(|(p, _, _)| {
             let fits = p.plan.slot_count as usize <= MAX_SLOTS;
             if !fits && warned.first(format!("preview slots {}", p.plan.slot_count)) {
                 warn!(
@@ -193,13 +193,13 @@ pub(super) fn prepare_compositor_textures(
         .collect();
     let sets: Vec<_> = previews
         .iter()
-        .map(|(p, _)| (p.plan.canvas, p.plan.slot_count as usize))
+        .map(|(p, _, _)| (p.plan.canvas, p.plan.slot_count as usize))
         .collect();
     textures.ensure_preview_slots(&device, &sets);
     // Per preview: its targets, from `start` in the frame's list.
     let mut preview_targets = Vec::new();
     let mut ranges = Vec::new();
-    for (plan, targets) in &previews {
+    for (plan, targets, _) in &previews {
         let start = preview_targets.len();
         preview_targets.extend(textures.preview_targets(&ex, plan, targets, &images, &mut warned));
         ranges.push(start..preview_targets.len());
@@ -241,17 +241,21 @@ pub(super) fn prepare_compositor_textures(
     // of the program churn.
     let samples: Vec<((u32, u32), &Sample)> =
         preview_targets.iter().map(|(f, s)| (f.size, s)).collect();
-    for (set, ((plan, _), range)) in previews.iter().zip(&ranges).enumerate() {
+    for (set, ((plan, _, alpha), range)) in previews.iter().zip(&ranges).enumerate() {
         let inputs = Inputs {
             slots: textures.preview_slots(set),
             canvas: plan.plan.canvas,
             ..current
         };
+        let of = PreviewSet {
+            index: set,
+            first_target: range.start,
+            alpha: *alpha,
+        };
         jobs.extend(preview_jobs(
             &plan.plan,
-            set,
+            of,
             &samples[range.clone()],
-            range.start,
             &inputs,
             ex.clock,
             &mut warned,
@@ -409,7 +413,7 @@ impl CompositorTextures {
         self.preview_views.retain(|id, _| {
             ex.previews
                 .iter()
-                .any(|(_, targets)| targets.iter().any(|(_, i)| i == id))
+                .any(|(_, targets, _)| targets.iter().any(|(_, i)| i == id))
         });
     }
 
