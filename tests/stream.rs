@@ -379,18 +379,22 @@ fn without_ffmpeg_the_error_names_the_url_and_what_to_install() {
     assert!(msg.contains("install ffmpeg"), "{msg}");
 }
 
+/// A fresh directory for one test's files (and its `XDG_RUNTIME_DIR`).
+fn scratch(name: &str) -> std::path::PathBuf {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    let dir = std::env::temp_dir().join(format!("{name}-{nanos}"));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
 /// `play --stream srt://…` as a user runs it (under xvfb-run): an SRT caller decodes the
 /// show's colour, the show keeps playing after it leaves, and the app quits cleanly.
 #[test]
 fn cli_play_streams_the_program_over_srt() {
-    let dir = std::env::temp_dir().join(format!(
-        "metadj-stream-cli-{}",
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = scratch("metadj-stream-cli");
     let show = dir.join("solid.ron");
     std::fs::write(&show, common::SOLID_SHOW).unwrap();
     let port = free_port(false);
@@ -434,14 +438,7 @@ fn cli_play_streams_the_program_over_srt() {
 /// front, naming it.
 #[test]
 fn cli_play_streams_a_nodes_alpha_over_tcp() {
-    let dir = std::env::temp_dir().join(format!(
-        "metadj-stream-node-{}",
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = scratch("metadj-stream-node");
     let show = dir.join("layers.ron");
     std::fs::write(
         &show,
