@@ -52,6 +52,8 @@ pub struct ShowBench {
 #[derive(Debug, Serialize)]
 pub struct ScopeBench {
     pub state: String,
+    /// Frames sent per second (fewer than the camera's while the send governor holds back).
+    pub fps_in: f32,
     pub fps_out: f32,
     pub rtt_ms: Option<(f64, f64)>,
 }
@@ -127,6 +129,7 @@ pub fn run(args: &BenchShowArgs) -> anyhow::Result<ShowBench> {
             let rtt = s.rtt_median.zip(s.rtt_p95).map(|(m, p)| (ms(m), ms(p)));
             let bench = ScopeBench {
                 state: crate::health::state_name(&s.state),
+                fps_in: s.fps_in,
                 fps_out: s.fps_out,
                 rtt_ms: rtt,
             };
@@ -170,8 +173,8 @@ impl std::fmt::Display for ShowBench {
             });
             writeln!(
                 f,
-                "  Scope {node}: {}, out {:.1} fps, round trip {rtt}",
-                s.state, s.fps_out
+                "  Scope {node}: {}, in {:.1} / out {:.1} fps, round trip {rtt}",
+                s.state, s.fps_in, s.fps_out
             )?;
         }
         Ok(())
