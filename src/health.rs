@@ -2,7 +2,9 @@
 //! and one for the show, the worst of its parts.
 //!
 //! Thresholds, chosen so "Watch" is noticed before the audience notices:
-//! - A Scope node is **Critical** when it failed, stalled, or is reconnecting; **Watch** while
+//! - A Scope node is **Critical** when it failed, stalled, or is reconnecting, or when its
+//!   round trip's median is above 2 s (frames keep coming, but the picture is that far behind
+//!   the performer: shown as `Live, 6.0 s behind`); **Watch** while
 //!   it loads or connects, when its output runs below 80 % of the rate it is fed, when its
 //!   newest frame is older than 0.5 s, or when its round trip's p95 is above 1 s.
 //! - The compositor is **Watch** below 80 % of its target frame rate, **Critical** below 50 %.
@@ -20,6 +22,9 @@ pub const CRITICAL_RATE: f32 = 0.5;
 pub const MAX_FRAME_AGE: Duration = Duration::from_millis(500);
 /// A round trip whose p95 is above this is late.
 pub const MAX_RTT_P95: Duration = Duration::from_secs(1);
+/// A round trip whose median is above this leaves the avatar too far behind the performer to
+/// pass as live (a server's queue backlog: BENCHMARKS.md "The 10-minute soak").
+pub const MAX_RTT_MEDIAN: Duration = Duration::from_secs(2);
 
 /// A Scope node's light and why.
 pub fn scope(stats: &ScopeStats) -> (Health, &'static str) {
@@ -31,6 +36,9 @@ pub fn scope(stats: &ScopeStats) -> (Health, &'static str) {
             return (Health::Watch, "not live yet");
         }
         ScopeState::Live => {}
+    }
+    if behind(stats).is_some() {
+        return (Health::Critical, "far behind the camera");
     }
     if stats.frame_age.is_some_and(|a| a > MAX_FRAME_AGE) {
         return (Health::Watch, "late frames");
@@ -44,11 +52,22 @@ pub fn scope(stats: &ScopeStats) -> (Health, &'static str) {
     (Health::Healthy, "live")
 }
 
+/// How far a live node's picture is behind its input, when that is more than
+/// [`MAX_RTT_MEDIAN`].
+fn behind(stats: &ScopeStats) -> Option<Duration> {
+    stats
+        .rtt_median
+        .filter(|r| stats.state == ScopeState::Live && *r > MAX_RTT_MEDIAN)
+}
+
 /// What the console's Scope panel shows for a node.
 pub fn scope_live(stats: &ScopeStats) -> ScopeLive {
     let (health, why) = scope(stats);
     let ms = |d: Option<Duration>| d.map_or("-".to_owned(), |d| format!("{} ms", d.as_millis()));
-    let state = state_name(&stats.state);
+    let state = match behind(stats) {
+        Some(r) => format!("Live, {:.1} s behind", r.as_secs_f32()),
+        None => state_name(&stats.state),
+    };
     let detail = format!(
         "{why} · in {:.1} / out {:.1} fps · rtt {} (p95 {}) · age {} · {} reconnects",
         stats.fps_in,
@@ -126,6 +145,19 @@ mod tests {
             ..live()
         };
         assert_eq!(scope(&late), (Health::Watch, "late frames"));
+        // Frames arriving on time but 6 s old (a server's backlog) are not live.
+        let backlog = ScopeStats {
+            rtt_median: Some(Duration::from_millis(6009)),
+            rtt_p95: Some(Duration::from_millis(7006)),
+            ..live()
+        };
+        assert_eq!(scope(&backlog), (Health::Critical, "far behind the camera"));
+        assert_eq!(scope_live(&backlog).state, "Live, 6.0 s behind");
+        let within = ScopeStats {
+            rtt_median: Some(MAX_RTT_MEDIAN),
+            ..live()
+        };
+        assert_eq!(scope_live(&within).state, "Live");
         let stalled = ScopeStats {
             state: ScopeState::Stalled,
             ..live()
