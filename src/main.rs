@@ -207,6 +207,8 @@ fn play(args: &PlayArgs) -> anyhow::Result<()> {
     let loaded = Arc::new(loaded);
     app.add_plugins(DefaultPlugins.set(window)).add_plugins((
         CompositorPlugin,
+        // The compositor's GPU time in the console's status line.
+        bevy::render::diagnostic::RenderDiagnosticsPlugin,
         metadj_scope::latency::LatencyPlugin,
         bevy_egui::EguiPlugin::default(),
         PlayerPlugin {

@@ -606,8 +606,8 @@ fn play_opens_a_window_showing_the_program() {
         .arg(&show)
         .arg("--output-only")
         // A window compiles its pipelines in the background: on lavapipe, with the other tests
-        // running beside it, the first program frame took more than 3 s twice in this session.
-        .args(["--exit-after", "8", "--screenshot"])
+        // running beside it, the first frame has taken more than 8 s (a black screenshot).
+        .args(["--exit-after", "14", "--screenshot"])
         .arg(&shot)
         .env("XDG_RUNTIME_DIR", &dir)
         .output()
@@ -648,7 +648,8 @@ fn play_opens_the_console() {
         .arg(BIN)
         .arg("play")
         .arg(&show)
-        .args(["--exit-after", "8", "--screenshot"])
+        // As above: under load the console's first frame has taken more than 8 s.
+        .args(["--exit-after", "14", "--screenshot"])
         .arg(&shot)
         .env("XDG_RUNTIME_DIR", &dir)
         .output()

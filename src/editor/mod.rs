@@ -16,6 +16,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use bevy::camera::visibility::RenderLayers;
+use bevy::diagnostic::{DiagnosticPath, DiagnosticsStore};
 use bevy::prelude::*;
 use bevy::window::{PrimaryWindow, WindowCloseRequested};
 use bevy_egui::{
@@ -32,7 +33,7 @@ use crate::midi::{MidiInput, MidiLearn};
 use crate::output::OutputMode;
 use crate::playback::{Playback, SceneKeys};
 use crate::preview::{NodePreviews, PreviewImages, PreviewPlugin};
-use crate::render::{CompositeOutput, PreviewFrames, PreviewReadback};
+use crate::render::{CompositeOutput, GPU_TIME_DIAGNOSTIC, PreviewFrames, PreviewReadback};
 use crate::showfile::{CurrentShow, EditorOwnsShow, LoadedShow, ShowWatcher};
 use crate::sources::scope::ScopeStatuses;
 use crate::stats::{FrameStats, StatusItems};
@@ -198,12 +199,13 @@ fn console_ui(
     show: Res<CurrentShow>,
     playback: Res<Playback>,
     output: Res<CompositeOutput>,
-    (stats, items, scope_statuses, latency, midi): (
+    (stats, items, scope_statuses, latency, midi, diagnostics): (
         Res<FrameStats>,
         Res<StatusItems>,
         Res<ScopeStatuses>,
         Option<Res<AddedLatency>>,
         Option<Res<MidiInput>>,
+        Option<Res<DiagnosticsStore>>,
     ),
     preview_images: Res<PreviewImages>,
     mut preview_readback: Option<ResMut<PreviewReadback>>,
@@ -286,6 +288,16 @@ fn console_ui(
     *registered = live_ids;
     let ctx = contexts.ctx_mut()?.clone();
     let mut status = format!("{:.1} fps  {:.1} ms", stats.fps(), stats.frame_ms());
+    // The compositor's own GPU time (where the adapter has timestamp queries) and the frames
+    // the display wanted but did not get: what an operator checks when the picture stutters.
+    if let Some(gpu) = diagnostics
+        .as_ref()
+        .and_then(|d| d.get(&DiagnosticPath::new(GPU_TIME_DIAGNOSTIC)))
+        .and_then(|d| d.smoothed())
+    {
+        status.push_str(&format!("  GPU {gpu:.1} ms"));
+    }
+    status.push_str(&format!("  dropped {}", stats.dropped));
     for (key, value) in &items.0 {
         status.push_str(&format!("  {key}: {value}"));
     }
