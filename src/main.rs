@@ -186,14 +186,18 @@ fn play(args: &PlayArgs) -> anyhow::Result<()> {
             },
         });
     }
-    let streams = metadj_scope::record::stream::specs(
-        &args.streams.stream,
-        &args.streams.stream_alpha,
-        args.streams.stream_allow_remote,
-    )
-    .map_err(anyhow::Error::msg)?;
+    // The command line's streams, else the settings file's.
+    let cli = &args.streams;
+    let (program, alpha, from) = if cli.stream.is_empty() && cli.stream_alpha.is_empty() {
+        (&settings.streams, &settings.stream_alpha, "settings.ron: ")
+    } else {
+        (&cli.stream, &cli.stream_alpha, "")
+    };
+    let streams = metadj_scope::record::stream::specs(program, alpha, cli.stream_allow_remote)
+        .map_err(|e| anyhow::anyhow!("{from}{e}"))?;
     for spec in &streams {
-        spec.check_node(&loaded.show).map_err(anyhow::Error::msg)?;
+        spec.check_node(&loaded.show)
+            .map_err(|e| anyhow::anyhow!("{from}{e}"))?;
     }
     if !streams.is_empty() {
         app.add_plugins(metadj_scope::record::StreamPlugin {

@@ -1,5 +1,6 @@
 //! Per-machine settings: what belongs to this computer and its operator rather than to a show
-//! (where the control surfaces listen, the obs-websocket password, the keys). They live in the
+//! (where the control surfaces listen, the obs-websocket password, the keys, the streams into
+//! the OBS that runs here). They live in the
 //! config folder: `$METADJ_SCOPE_CONFIG`, else `$XDG_CONFIG_HOME/metadj-scope`, else
 //! `~/.config/metadj-scope`. The command line overrides the settings file.
 
@@ -27,6 +28,11 @@ pub struct Settings {
     pub obs_password: Option<String>,
     pub osc: Option<String>,
     pub osc_feedback: Option<String>,
+    /// Streams started with every `play`, as `--stream` takes them; `--stream` or
+    /// `--stream-alpha` on the command line replace both lists.
+    pub streams: Vec<String>,
+    /// As `--stream-alpha` takes them: `NODE=URL`.
+    pub stream_alpha: Vec<String>,
 }
 
 impl Settings {
@@ -71,6 +77,15 @@ mod tests {
         let s = Settings::load(&path).unwrap();
         assert_eq!(s.obs_websocket.as_deref(), Some("0.0.0.0:4455"));
         assert_eq!(s.osc, None);
+        assert!(s.streams.is_empty());
+        std::fs::write(
+            &path,
+            r#"(streams: ["srt://127.0.0.1:9710"], stream_alpha: ["place=tcp://127.0.0.1:9712?listen"])"#,
+        )
+        .unwrap();
+        let s = Settings::load(&path).unwrap();
+        assert_eq!(s.streams, ["srt://127.0.0.1:9710"]);
+        assert_eq!(s.stream_alpha, ["place=tcp://127.0.0.1:9712?listen"]);
         std::fs::write(&path, "(osc: Some(\"x\"),\n obs_pasword: None)").unwrap();
         let e = Settings::load(&path).unwrap_err();
         assert!(e.contains("settings.ron:2:"), "{e}");

@@ -432,10 +432,10 @@ fn cli_play_streams_the_program_over_srt() {
     let _ = std::fs::remove_dir_all(Path::new(&dir));
 }
 
-/// `play --stream-alpha NODE=…` sends that node's own picture with its alpha, not the
-/// program: a half-transparent red layer over an opaque blue one arrives as straight red at
-/// alpha one half (the program there is opaque purple). A node no scene has is refused up
-/// front, naming it.
+/// `play --stream-alpha NODE=…` (here from the settings file's `stream_alpha`) sends that
+/// node's own picture with its alpha, not the program: a half-transparent red layer over an
+/// opaque blue one arrives as straight red at alpha one half (the program there is opaque
+/// purple). A node no scene has is refused up front, naming it.
 #[test]
 fn cli_play_streams_a_nodes_alpha_over_tcp() {
     let dir = scratch("metadj-stream-node");
@@ -450,7 +450,10 @@ fn cli_play_streams_a_nodes_alpha_over_tcp() {
                     (from: "mix", to: "out")])])"#,
     )
     .unwrap();
-    let play = |node: &str, port: u16| {
+    // The stream comes from the command line, or from the machine's settings file.
+    let config = dir.join("config");
+    std::fs::create_dir_all(&config).unwrap();
+    let play = |flags: &[String]| {
         Command::new("xvfb-run")
             .args(["-a", "-s", "-screen 0 640x360x24"])
             .arg(BIN)
@@ -458,23 +461,29 @@ fn cli_play_streams_a_nodes_alpha_over_tcp() {
             .arg(&show)
             .args(["--output-only", "--exit-after", "25", "--no-midi"])
             .args(["--osc", "off", "--obs-websocket", "off"])
-            .args([
-                "--stream-alpha",
-                &format!("{node}=tcp://127.0.0.1:{port}?listen"),
-            ])
+            .args(flags)
             .env("XDG_RUNTIME_DIR", &dir)
+            .env("METADJ_SCOPE_CONFIG", &config)
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
             .expect("xvfb-run is needed for this test (make test installs it)")
     };
-    let refused = play("nobody", free_port(true)).wait_with_output().unwrap();
+    let nobody = format!("nobody=tcp://127.0.0.1:{}?listen", free_port(true));
+    let refused = play(&["--stream-alpha".into(), nobody])
+        .wait_with_output()
+        .unwrap();
     let stderr = String::from_utf8_lossy(&refused.stderr);
     assert!(!refused.status.success());
     assert!(stderr.contains("no scene has a node `nobody`"), "{stderr}");
 
     let port = free_port(true);
-    let app = play("fg", port);
+    std::fs::write(
+        config.join("settings.ron"),
+        format!(r#"(stream_alpha: ["fg=tcp://127.0.0.1:{port}?listen"])"#),
+    )
+    .unwrap();
+    let app = play(&[]);
     let tcp = format!("tcp://127.0.0.1:{port}");
     // The app takes a few seconds to start on lavapipe: retry until it listens.
     let start = Instant::now();
