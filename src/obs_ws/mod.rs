@@ -388,9 +388,7 @@ fn publish(
                 })
                 .collect();
             nodes.sort();
-            if snapshots.wanted_by(ASKER) != nodes.as_slice() {
-                snapshots.set_wanted(ASKER, nodes);
-            }
+            NodeSnapshots::request(snapshots, ASKER, nodes);
             for (key, picture) in &snapshots.pictures {
                 let shot = Shot::Node(key.scene, key.node.clone());
                 if !key.alpha && world.shots.contains_key(&shot) {

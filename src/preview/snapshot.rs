@@ -34,15 +34,16 @@ pub struct NodeSnapshots {
 }
 
 impl NodeSnapshots {
-    /// What `asker` wants now.
-    pub fn wanted_by(&self, asker: &str) -> &[Snapshot] {
-        self.wanted.get(asker).map_or(&[], Vec::as_slice)
-    }
-
-    /// Replaces what `asker` wants. Call only when it differs from [`Self::wanted_by`]: every
-    /// call recompiles the snapshot plans.
-    pub fn set_wanted(&mut self, asker: &'static str, list: Vec<Snapshot>) {
-        self.wanted.insert(asker, list);
+    /// Makes `list` what `asker` wants. Marks the resource changed (which recompiles the
+    /// snapshot plans) only when the list differs, so askers may call it every frame.
+    pub fn request(
+        snapshots: &mut ResMut<NodeSnapshots>,
+        asker: &'static str,
+        list: Vec<Snapshot>,
+    ) {
+        if snapshots.wanted.get(asker).map_or(&[][..], Vec::as_slice) != list.as_slice() {
+            snapshots.wanted.insert(asker, list);
+        }
     }
 
     fn all(&self) -> BTreeSet<&Snapshot> {

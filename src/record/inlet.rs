@@ -4,7 +4,9 @@
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use media::NewestSender;
+use std::time::Duration;
+
+use media::{NewestSender, PixelFormat, VideoFrame};
 
 /// One program frame for a worker.
 pub(super) struct Frame {
@@ -58,4 +60,15 @@ impl Inlet {
     pub fn failed(&self) -> Option<String> {
         self.error.lock().ok().and_then(|e| e.clone())
     }
+}
+
+/// A worker's RGBA8 picture of `size` as its output wants it: I420 for the project's openh264
+/// encoder (`i420`), else the RGBA itself (piped raw into ffmpeg).
+pub(super) fn video_frame(
+    size: (u32, u32),
+    rgba: Vec<u8>,
+    i420: bool,
+) -> Result<VideoFrame, media::MediaError> {
+    let frame = VideoFrame::new(size.0, size.1, PixelFormat::Rgba8, rgba, Duration::ZERO, 0)?;
+    if i420 { frame.to_i420() } else { Ok(frame) }
 }

@@ -8,9 +8,9 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError};
-use media::{Codec, Encoder, NewestSender, PixelFormat, VideoFrame, newest_channel};
+use media::{Codec, Encoder, NewestSender, VideoFrame, newest_channel};
 
-use super::inlet::{Frame, Inlet};
+use super::inlet::{Frame, Inlet, video_frame};
 
 use super::ffmpeg::{self, Ffmpeg, Killer};
 use super::pacing::{Pacer, Place};
@@ -388,14 +388,7 @@ impl Worker {
 
     /// The frame as the output wants it: I420 for openh264, RGBA for ffmpeg's x264.
     fn prepare(&self, rgba: Vec<u8>) -> Result<VideoFrame, RecordError> {
-        let (w, h) = self.size;
-        let frame = VideoFrame::new(w, h, PixelFormat::Rgba8, rgba, Duration::ZERO, 0)
-            .map_err(|e| self.encode_error(e))?;
-        if self.encoder.is_some() {
-            frame.to_i420().map_err(|e| self.encode_error(e))
-        } else {
-            Ok(frame)
-        }
+        video_frame(self.size, rgba, self.encoder.is_some()).map_err(|e| self.encode_error(e))
     }
 
     fn encode_error(&self, source: media::MediaError) -> RecordError {

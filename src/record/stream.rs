@@ -24,11 +24,11 @@ use std::time::{Duration, Instant};
 
 use bevy::prelude::*;
 use crossbeam_channel::{Receiver, RecvTimeoutError};
-use media::{Codec, Encoder, NewestSender, PixelFormat, VideoFrame, newest_channel};
+use media::{Codec, Encoder, NewestSender, VideoFrame, newest_channel};
 use show::NodeId;
 
 use super::ffmpeg::{self, Ffmpeg, Killer};
-use super::inlet::{Frame, Inlet};
+use super::inlet::{Frame, Inlet, video_frame};
 use super::pacing::{Pacer, Place};
 use super::recorder::{FFMPEG_ENV, bitrate_kbps};
 use super::{ProgramFrames, RecordError};
@@ -661,18 +661,25 @@ fn feed_streams(
         .collect();
     wanted.sort();
     wanted.dedup();
-    if let Some(snapshots) = snapshots.as_mut()
-        && snapshots.wanted_by(ASKER) != wanted.as_slice()
-    {
-        snapshots.set_wanted(ASKER, wanted);
+    if let Some(snapshots) = snapshots.as_mut() {
+        NodeSnapshots::request(snapshots, ASKER, wanted);
     }
-    if let Some(canvas) = show.as_ref().map(|s| s.0.show.canvas)
-        && streams
-            .blank
-            .as_ref()
-            .is_none_or(|b| b.dimensions() != canvas)
-    {
-        streams.blank = Some(image::RgbaImage::new(canvas.0, canvas.1));
+    // Only while a node stream's node is missing from the scene on program.
+    let needs_blank = streams
+        .entries
+        .iter()
+        .any(|e| e.spec.node.as_ref().is_some_and(|n| !on_program(n)));
+    match show.as_ref().map(|s| s.0.show.canvas) {
+        Some(canvas) if needs_blank => {
+            if streams
+                .blank
+                .as_ref()
+                .is_none_or(|b| b.dimensions() != canvas)
+            {
+                streams.blank = Some(image::RgbaImage::new(canvas.0, canvas.1));
+            }
+        }
+        _ => streams.blank = None,
     }
     for e in &mut streams.entries {
         if let EntryState::Running(s) = &e.state {
@@ -1001,17 +1008,10 @@ impl Worker {
 
     /// The picture as the output wants it: I420 for openh264, straight RGBA for libvpx.
     fn prepare(&self, mut rgba: Vec<u8>) -> Result<VideoFrame, StreamError> {
-        let (w, h) = self.size;
         if self.kind == StreamKind::Alpha {
             unpremultiply(&mut rgba);
         }
-        let frame = VideoFrame::new(w, h, PixelFormat::Rgba8, rgba, Duration::ZERO, 0)
-            .map_err(|e| self.encode_error(e))?;
-        if self.encoder.is_some() {
-            frame.to_i420().map_err(|e| self.encode_error(e))
-        } else {
-            Ok(frame)
-        }
+        video_frame(self.size, rgba, self.encoder.is_some()).map_err(|e| self.encode_error(e))
     }
 
     fn encode_error(&self, source: media::MediaError) -> StreamError {
