@@ -81,6 +81,7 @@ pub fn scope_live(stats: &ScopeStats) -> ScopeLive {
         state,
         health,
         detail,
+        pipelines: None,
     }
 }
 

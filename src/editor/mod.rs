@@ -10,6 +10,7 @@
 
 mod compile;
 mod keys;
+mod pipelines;
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
@@ -212,7 +213,10 @@ fn console_ui(
     preview_frames: Option<Res<PreviewFrames>>,
     mut previews: ResMut<NodePreviews>,
     mut registered: Local<HashSet<AssetId<Image>>>,
-    mut program_texture: Local<Option<bevy_egui::egui::TextureId>>,
+    (mut program_texture, mut pipeline_lists): (
+        Local<Option<bevy_egui::egui::TextureId>>,
+        Local<pipelines::PipelineLists>,
+    ),
     (mut commands, mut learn): (MessageWriter<ShowCommand>, MessageWriter<MidiLearn>),
     (mut exit, mut output_mode): (MessageWriter<AppExit>, Option<ResMut<OutputMode>>),
 ) -> Result {
@@ -308,7 +312,11 @@ fn console_ui(
     let scope: HashMap<NodeId, console::ScopeLive> = scope_statuses
         .0
         .iter()
-        .map(|(id, s)| (id.clone(), health::scope_live(s)))
+        .map(|(id, s)| {
+            let mut l = health::scope_live(s);
+            l.pipelines = pipeline_lists.get(id, s.pipelines.as_ref());
+            (id.clone(), l)
+        })
         .collect();
     // The show's light: the worst of the compositor and the Scope nodes on program or preview.
     let shown = [Some(playback.scene), playback.preview];

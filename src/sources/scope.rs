@@ -22,7 +22,7 @@ use media::{PixelFormat, VideoFrame};
 use scope::{
     PromptTransition, RuntimeParams, ScopeConfig, ScopeEvent, ScopeHandle, ScopeState, ScopeStats,
 };
-use serde_json::{Map, json};
+use serde_json::Map;
 use show::NodeId;
 use show::node::{InputMode, Interpolation, NodeKind, ScopeFallback, ScopeNode, ScopeParams};
 use show::plan::FeedFrom;
@@ -165,14 +165,12 @@ pub fn scope_config(
     fps: u32,
 ) -> ScopeConfig {
     let params = scene_params.unwrap_or(&node.params);
-    let mut load = Map::new();
-    load.insert("width".into(), json!(node.load.width));
-    load.insert("height".into(), json!(node.load.height));
-    load.insert("base_seed".into(), json!(node.load.base_seed));
-    load.insert("vace_enabled".into(), json!(node.load.vace_enabled));
-    if let Some(q) = &node.load.quantization {
-        load.insert("quantization".into(), json!(q));
-    }
+    let load: Map<String, serde_json::Value> = node
+        .load
+        .pairs()
+        .into_iter()
+        .map(|(k, v)| (k, v.to_json()))
+        .collect();
     ScopeConfig {
         url: node.url.clone(),
         pipeline_id: node.pipeline.clone(),
@@ -512,6 +510,8 @@ mod tests {
 
     use std::path::Path;
     use std::sync::Arc;
+
+    use serde_json::json;
 
     use super::*;
     use crate::showfile::from_show;

@@ -10,7 +10,8 @@
 //! - `graph`: the snarl projection of the edited scene; `graph_view`: drawing it.
 //! - `palette`: adding nodes. `inspector`: parameters. `scenes`: the scene list.
 //! - `studio`: studio mode (multiview, preview/program monitors, Take, Auto, T-bar).
-//! - `scope_panel`: the live Scope controls (prompts, reference strength) and health.
+//! - `scope_panel`: the live Scope controls (prompts, reference strength) and health;
+//!   `pipeline_panel`: its pipeline and load settings from the server's schema.
 //! - `viewer`: monitors and the node viewer. `dialogs`: quit and conflict questions.
 //! - `midi_panel`: MIDI learn and mappings. `keymap`, `keys_window`: the operator's keys.
 //! - `minimap`: the graph overview. `shortcuts`: keys. `style`: pin colours and shapes.
@@ -26,6 +27,7 @@ mod keys_window;
 mod midi_panel;
 mod minimap;
 mod palette;
+mod pipeline_panel;
 mod presets;
 mod scenes;
 mod scope_panel;
@@ -73,6 +75,8 @@ pub struct ScopeLive {
     pub health: Health,
     /// The numbers behind it: fps, round trip, frame age, reconnects.
     pub detail: String,
+    /// The pipelines its server offers, once known.
+    pub pipelines: Option<std::sync::Arc<[show::pipeline::PipelineInfo]>>,
 }
 
 /// What is playing, as the host knows it. Read-only for the console.

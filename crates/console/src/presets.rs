@@ -7,9 +7,11 @@
 
 use document::{Document, Edit};
 use egui::{RichText, Ui};
-use show::node::{NodeKind, ScopeNode, ScopeParams};
+use show::node::{NodeKind, ScopeParams};
 use show::preset::{PipelinePreset, PromptPreset};
 use show::{NodeId, Presets};
+
+use crate::scope_panel::scope_node;
 
 #[derive(Debug, Default)]
 pub(crate) struct PresetsUi {
@@ -186,21 +188,6 @@ impl PresetsUi {
             return Some(Edit::SetPresets(next));
         }
         None
-    }
-}
-
-/// The Scope node `node` of `scene`.
-fn scope_node<'d>(doc: &'d Document, scene: usize, node: &NodeId) -> Option<&'d ScopeNode> {
-    match doc
-        .show()
-        .scenes
-        .get(scene)?
-        .nodes
-        .get(node)
-        .map(|n| &n.kind)
-    {
-        Some(NodeKind::Scope(s)) => Some(s),
-        _ => None,
     }
 }
 

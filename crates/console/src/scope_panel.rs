@@ -9,6 +9,7 @@
 //!   [`SLIDER_INTERVAL`] and once more on release, inside one gesture (one undo step); the
 //!   Scope worker coalesces again before the network.
 //!
+//! - The pipeline, picked from the server's list, with its load settings (`pipeline_panel`).
 //! - Presets (`presets`): recall, save, rename, delete.
 //!
 //! What is sent is the scene's Scope state (the scene's override of the node's parameters),
@@ -18,7 +19,8 @@ use std::collections::HashMap;
 
 use document::{Document, Edit};
 use egui::{Color32, RichText, Ui};
-use show::node::{Interpolation, NodeKind, Prompt, ScopeParams};
+use show::node::{Interpolation, NodeKind, Prompt, ScopeNode, ScopeParams};
+use show::pipeline::PipelineInfo;
 use show::{NodeId, Scene};
 
 use crate::{ScopeLive, style};
@@ -34,6 +36,7 @@ pub(crate) struct ScopePanel {
     /// When the reference-strength slider last applied an edit.
     last_slider_edit: f64,
     presets: crate::presets::PresetsUi,
+    pipeline: crate::pipeline_panel::PipelineUi,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -50,6 +53,25 @@ impl Draft {
             interpolation: p.interpolation,
             transition_steps: p.transition_steps,
         }
+    }
+}
+
+/// The Scope node `node` of `scene`.
+pub(crate) fn scope_node<'d>(
+    doc: &'d Document,
+    scene: usize,
+    node: &NodeId,
+) -> Option<&'d ScopeNode> {
+    match doc
+        .show()
+        .scenes
+        .get(scene)?
+        .nodes
+        .get(node)
+        .map(|n| &n.kind)
+    {
+        Some(NodeKind::Scope(s)) => Some(s),
+        _ => None,
     }
 }
 
@@ -91,10 +113,12 @@ impl ScopePanel {
                     .id_salt(("scope_panel", scene, &node))
                     .default_open(true)
                     .show(ui, |ui| {
-                        if let Some(l) = live.get(&node) {
+                        let l = live.get(&node);
+                        if let Some(l) = l {
                             status(ui, l);
                         }
-                        if let Some(e) = self.node_block(ui, doc, scene, &node) {
+                        let offered = l.and_then(|l| l.pipelines.as_deref());
+                        if let Some(e) = self.node_block(ui, doc, scene, &node, offered) {
                             error = Some(e);
                         }
                     });
@@ -111,6 +135,7 @@ impl ScopePanel {
         doc: &mut Document,
         scene: usize,
         node: &NodeId,
+        offered: Option<&[PipelineInfo]>,
     ) -> Option<String> {
         let params = doc
             .show()
@@ -159,6 +184,13 @@ impl ScopePanel {
                 Ok(_) => *base = draft.clone(),
                 Err(e) => error = Some(e.to_string()),
             }
+        }
+        ui.separator();
+        if let Some(s) = scope_node(doc, scene, node)
+            && let Some(edit) = self.pipeline.show(ui, scene, node, s, &params, offered)
+            && let Err(e) = doc.apply(edit)
+        {
+            error = Some(e.to_string());
         }
         ui.separator();
         if let Some(e) = self.vace(ui, doc, scene, node, &params) {

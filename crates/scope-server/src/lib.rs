@@ -18,7 +18,9 @@
 //! - `passthrough`: chunks of 4, output = input size (follows changes), paced by the input RTP
 //!   timestamps, input queue of 30 dropping new frames. `stylize`: output = load
 //!   `width`×`height` (default 512×512), stretched, posterized and tinted violet except
-//!   chroma-green pixels ([`pipeline::stylize_pixel`]).
+//!   chroma-green pixels ([`pipeline::stylize_pixel`]); its load parameters `levels`, `gamma`,
+//!   `tint` and `keep_green` change the look ([`pipeline::Look`], described in its schema,
+//!   [`schemas_json`]).
 //! - Data channel (any label): partial JSON merged shallowly between pipeline calls; more than 8
 //!   waiting updates are dropped; `{"paused": true}` stops that session's output for good (the
 //!   v0.2.4 bug). `parameters_updated` follows REST updates; `stream_stopped` is never sent.
@@ -43,6 +45,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tracing::{info, warn};
 
 pub use faults::{FaultHandle, Faults};
+pub use rest::schemas_json;
 
 use crate::state::Shared;
 

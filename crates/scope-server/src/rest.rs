@@ -154,13 +154,26 @@ async fn hardware_info() -> Response {
     )
 }
 
-fn schema(id: &str, name: &str, description: &str, default_size: Option<(u32, u32)>) -> Value {
+fn schema(
+    id: &str,
+    name: &str,
+    description: &str,
+    default_size: Option<(u32, u32)>,
+    more: Value,
+) -> Value {
     let size_field = |default: Option<u32>, title: &str| {
         json!({
             "type": "integer", "title": title, "default": default, "minimum": 16, "maximum": 2048,
             "ui": {"is_load_param": true},
         })
     };
+    let mut properties = json!({
+        "height": size_field(default_size.map(|s| s.1), "Height"),
+        "width": size_field(default_size.map(|s| s.0), "Width"),
+    });
+    if let (Some(p), Value::Object(more)) = (properties.as_object_mut(), more) {
+        p.extend(more);
+    }
     json!({
         "id": id, "name": name, "description": description, "version": "1.0.0",
         "supported_modes": ["video"], "default_mode": "video",
@@ -173,10 +186,8 @@ fn schema(id: &str, name: &str, description: &str, default_size: Option<(u32, u3
         "inputs": ["video"], "outputs": ["video"],
         "config_schema": {
             "title": format!("{name}Config"), "type": "object",
-            "properties": {
-                "height": size_field(default_size.map(|s| s.1), "Height"),
-                "width": size_field(default_size.map(|s| s.0), "Width"),
-            },
+            "properties": properties,
+            "$defs": {"Tint": {"title": "Tint", "type": "string", "enum": ["violet", "amber"]}},
         },
         "mode_defaults": {"video": default_size.map(|(w, h)| json!({"height": h, "width": w})).unwrap_or(json!({}))},
         "plugin_name": null,
@@ -184,17 +195,36 @@ fn schema(id: &str, name: &str, description: &str, default_size: Option<(u32, u3
     })
 }
 
+/// `stylize`'s look (`pipeline::Look`), in the shapes pydantic writes: a nullable integer, a
+/// bounded number, an enum behind a `$ref`, a boolean.
+fn stylize_fields() -> Value {
+    let load = json!({"is_load_param": true});
+    json!({
+        "levels": {"anyOf": [{"type": "integer", "minimum": 2, "maximum": 8}, {"type": "null"}],
+            "default": null, "title": "Levels",
+            "description": "Posterize steps per channel (null: 4)", "ui": load},
+        "gamma": {"type": "number", "minimum": 0.25, "maximum": 4.0, "default": 1.0, "title": "Gamma",
+            "description": "Brightens (above 1) or darkens before posterizing", "ui": load},
+        "tint": {"$ref": "#/$defs/Tint", "default": "violet",
+            "description": "The colour of the look", "ui": load},
+        "keep_green": {"type": "boolean", "default": true, "title": "Keep Green",
+            "description": "Leave chroma-key green untouched so a key still finds it", "ui": load},
+    })
+}
+
 async fn schemas() -> Response {
-    reply(
-        StatusCode::OK,
-        json!({"pipelines": {
+    reply(StatusCode::OK, schemas_json())
+}
+
+/// The answer to `GET /api/v1/pipelines/schemas`.
+pub fn schemas_json() -> Value {
+    json!({"pipelines": {
             "passthrough": schema("passthrough", "Passthrough",
-                "Returns the input video without any processing (output = input size).", None),
+                "Returns the input video without any processing (output = input size).", None, json!({})),
             "stylize": schema("stylize", "Stylize",
                 "Posterize + violet tint that leaves chroma-green pixels untouched; output = load width x height.",
-                Some(STYLIZE_DEFAULT_SIZE)),
-        }}),
-    )
+                Some(STYLIZE_DEFAULT_SIZE), stylize_fields()),
+    }})
 }
 
 fn load_instances(body: &Value) -> Result<Vec<Instance>, ApiError> {

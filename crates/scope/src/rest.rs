@@ -29,7 +29,7 @@ pub struct Health {
 }
 
 /// One entry of `GET /api/v1/pipelines/schemas` (the fields the client uses; the rest is kept).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct PipelineSchema {
     #[serde(default)]
     pub id: String,

@@ -1,13 +1,15 @@
 //! State shared between the app-facing handle, the worker task and the codec threads. Every lock
 //! here is held for a few field updates only, never across I/O.
 
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use media::VideoFrame;
 
 use crate::liveness::FrameIntervals;
+use crate::rest::PipelineSchema;
 use crate::stats::{MeanTime, RateMeter, RttMatcher, RttWindow};
 
 /// Lifecycle of a Scope node, reported as events and in [`ScopeStats`].
@@ -59,6 +61,10 @@ pub struct ScopeStats {
     pub output_size: Option<(u32, u32)>,
     pub session_id: Option<String>,
     pub reconnects: u32,
+    /// What the server offers (`GET /api/v1/pipelines/schemas`), once asked; `None` before, or
+    /// for a server without the route. Replaced, never edited, so a host can tell a new list
+    /// by its pointer.
+    pub pipelines: Option<Arc<BTreeMap<String, PipelineSchema>>>,
 }
 
 #[derive(Debug, Default)]
@@ -91,6 +97,7 @@ pub(crate) struct Shared {
     state: Mutex<ScopeState>,
     session_id: Mutex<Option<String>>,
     reconnects: Mutex<u32>,
+    pipelines: Mutex<Option<Arc<BTreeMap<String, PipelineSchema>>>>,
 }
 
 /// Locks even if a holder panicked: these are plain counters, always consistent.
@@ -113,6 +120,14 @@ impl Shared {
 
     pub fn set_session(&self, id: Option<String>) {
         *lock(&self.session_id) = id;
+    }
+
+    /// Publishes the server's pipeline list, keeping the old pointer when nothing changed.
+    pub fn set_pipelines(&self, list: BTreeMap<String, PipelineSchema>) {
+        let mut p = lock(&self.pipelines);
+        if p.as_deref() != Some(&list) {
+            *p = Some(Arc::new(list));
+        }
     }
 
     pub fn count_reconnect(&self) {
@@ -197,6 +212,7 @@ impl Shared {
             output_size: m.output_size,
             session_id: lock(&self.session_id).clone(),
             reconnects: *lock(&self.reconnects),
+            pipelines: lock(&self.pipelines).clone(),
         }
     }
 }

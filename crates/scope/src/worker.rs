@@ -211,6 +211,11 @@ impl Worker {
         let mut last_progress: Option<f32> = None;
         let work = async {
             let health = rest.health().await?;
+            // The console's pipeline list; a server without the route simply offers none.
+            match rest.pipeline_schemas().await {
+                Ok(list) => shared.set_pipelines(list),
+                Err(e) => tracing::debug!("scope: no pipeline list from {}: {e}", rest.base()),
+            }
             let mut on_progress = |p: Option<f32>| {
                 let changed = match (p, last_progress) {
                     (Some(a), Some(b)) => (a - b).abs() >= 0.01,

@@ -533,6 +533,66 @@ fn unknown_pipeline_fails_with_the_list_of_available_ones() {
         reason.contains("\"longlive\"") && reason.contains("passthrough"),
         "{reason}"
     );
+    // The server's list is published even so, for the operator to pick one that exists.
+    let list = h.stats().pipelines.expect("the server's pipelines");
+    assert!(list.contains_key("passthrough") && list.contains_key("stylize"));
+    let tint = &list["stylize"].extra["config_schema"]["properties"]["tint"];
+    assert_eq!(tint["ui"]["is_load_param"], json!(true), "{tint}");
+}
+
+/// A load parameter from the pipeline's schema reaches the server's pipeline and changes the
+/// picture that comes back: stylize's `tint: "amber"` against its default violet.
+#[test]
+fn a_schema_load_parameter_changes_the_returned_picture() {
+    let srv = server();
+    let mut frames = Vec::new();
+    for tint in ["violet", "amber"] {
+        let mut cfg = ScopeConfig {
+            pipeline_id: "stylize".into(),
+            ..config(&srv.url())
+        };
+        cfg.load_params = json!({"width": W, "height": H, "tint": tint})
+            .as_object()
+            .cloned()
+            .unwrap();
+        let h = ScopeHandle::start(cfg);
+        let mut p = Pump::new();
+        assert!(p.until(&h, Duration::from_secs(20), live), "{:?}", p.events);
+        p.until(&h, Duration::from_secs(1), |_, _| false);
+        frames.push(h.latest_frame().expect("a decoded frame"));
+    }
+    // The left half is orange (230, 120, 30); the median along a row of it is clear of the
+    // moving white stripe.
+    let px = |f: &VideoFrame| {
+        let f = f.to_rgba().unwrap();
+        let mut out = [0u8; 3];
+        for (c, o) in out.iter_mut().enumerate() {
+            let mut row: Vec<u8> = (20..W / 2 - 20)
+                .map(|x| f.data[(((H / 2) * W + x) * 4) as usize + c])
+                .collect();
+            row.sort_unstable();
+            *o = row[row.len() / 2];
+        }
+        out
+    };
+    let look = |tint| scope_server::pipeline::Look {
+        tint,
+        ..Default::default()
+    };
+    for (f, tint) in frames.iter().zip([
+        scope_server::pipeline::Tint::Violet,
+        scope_server::pipeline::Tint::Amber,
+    ]) {
+        let want = look(tint).pixel(230, 120, 30);
+        let got = px(f);
+        // Two lossy encodes of a flat area: within 12/255 per channel.
+        for c in 0..3 {
+            assert!(
+                got[c].abs_diff(want[c]) <= 12,
+                "{tint:?}: {got:?} vs {want:?}"
+            );
+        }
+    }
 }
 
 #[test]

@@ -31,6 +31,12 @@ pub enum ErrorKind {
         range: String,
         got: String,
     },
+    #[error("node \"{node}\" (scope): load.extra.{key}: {problem}")]
+    BadLoadParam {
+        node: NodeId,
+        key: String,
+        problem: String,
+    },
     #[error("edge {from} -> {to}: there is no node \"{missing}\"")]
     DanglingEdge {
         from: NodeId,
@@ -147,6 +153,7 @@ impl ErrorKind {
         use ErrorKind::*;
         match self {
             BadParam { node, .. }
+            | BadLoadParam { node, .. }
             | MissingInput { node, .. }
             | MissingFile { node, .. }
             | BadImageFile { node, .. }

@@ -12,6 +12,7 @@ pub mod id;
 pub mod io;
 pub mod midi;
 pub mod node;
+pub mod pipeline;
 pub mod plan;
 pub mod preset;
 mod recover;

@@ -3,11 +3,13 @@
 //! Every parameter has a default, so a show file only names what it changes. Each kind's shader
 //! lives in `shaders/<kind>.wgsl` and its inspector UI under the same name.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
 use crate::color::Rgba;
+use crate::pipeline::LoadValue;
 
 /// What flows along an edge.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -278,6 +280,10 @@ pub struct ScopeLoad {
     pub base_seed: u64,
     pub vace_enabled: bool,
     pub quantization: Option<String>,
+    /// The pipeline's other load parameters, by the keys its server's schema names
+    /// (`show::pipeline`); sent as they are.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub extra: BTreeMap<String, LoadValue>,
 }
 
 impl Default for ScopeLoad {
@@ -288,6 +294,7 @@ impl Default for ScopeLoad {
             base_seed: 42,
             vace_enabled: true,
             quantization: None,
+            extra: BTreeMap::new(),
         }
     }
 }

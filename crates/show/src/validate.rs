@@ -128,6 +128,16 @@ fn check_scene(scene: &Scene, base_dir: &Path) -> Vec<(ErrorKind, Place)> {
             };
             out.push((kind, Place::Node(id.clone(), Some(field))));
         }
+        if let NodeKind::Scope(s) = &node.kind {
+            for (key, problem) in crate::pipeline::extra_problems(&s.load.extra) {
+                let kind = ErrorKind::BadLoadParam {
+                    node: id.clone(),
+                    key,
+                    problem,
+                };
+                out.push((kind, Place::Node(id.clone(), Some("load".into()))));
+            }
+        }
         if let NodeKind::Scope(s) = &node.kind
             && let Err(reason) = check_scope_url(&s.url)
         {
@@ -481,9 +491,13 @@ fn check_presets(presets: &crate::Presets) -> Vec<ErrorKind> {
         }
         if let NodeKind::Scope(s) = &node
             && what == "pipeline"
-            && s.pipeline.trim().is_empty()
         {
-            out.push(bad(what, name, "names no pipeline".into()));
+            if s.pipeline.trim().is_empty() {
+                out.push(bad(what, name, "names no pipeline".into()));
+            }
+            for (key, problem) in crate::pipeline::extra_problems(&s.load.extra) {
+                out.push(bad(what, name, format!("load.extra.{key}: {problem}")));
+            }
         }
     }
     out

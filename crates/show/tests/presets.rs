@@ -123,3 +123,42 @@ fn a_preset_applies_over_the_rest_of_the_state() {
     );
     assert_eq!(PromptPreset::capture("p", &out), preset);
 }
+
+/// A Scope node's and a pipeline preset's `extra` load values: saved and read back with their
+/// types; a key that has its own field, or a number that is not finite, named at the node.
+#[test]
+fn extra_load_values_round_trip_and_bad_ones_are_named() {
+    let scope = r#""ai": (kind: scope((load: (width: 640, extra: {"tint": "amber", "levels": 3, "keep_green": false})))),"#;
+    let text = with_presets(
+        r#"(pipelines: [(name: "warm", pipeline: "stylize", load: (extra: {"gamma": 1.5}))])"#,
+    )
+    .replace(
+        r#""out": (kind: output(()))"#,
+        &format!(r#"{scope} "out": (kind: output(()))"#),
+    )
+    .replace(
+        r#"edges: [(from: "bg", to: "out")]"#,
+        r#"edges: [(from: "bg", to: "out"), (from: "bg", to: "ai")]"#,
+    );
+    assert_eq!(problems(&text), Vec::<String>::new());
+    let show = io::load_str(&text, Path::new("p.ron")).unwrap();
+    let saved = io::to_string(&show).unwrap();
+    assert!(saved.contains(r#""tint": "amber""#), "{saved}");
+    assert_eq!(io::load_str(&saved, Path::new("p.ron")).unwrap(), show);
+
+    let bad = text
+        .replace(r#""levels": 3"#, r#""levels": 3, "width": 5"#)
+        .replace(r#""gamma": 1.5"#, r#""gamma": inf"#);
+    let p = problems(&bad);
+    assert!(
+        p.iter()
+            .any(|e| e.contains(r#"node "ai" (scope): load.extra.width: write it as load.width"#)),
+        "{p:?}"
+    );
+    assert!(
+        p.iter().any(|e| e.contains(
+            r#"pipeline preset "warm": load.extra.gamma: must be a finite number, got inf"#
+        )),
+        "{p:?}"
+    );
+}
