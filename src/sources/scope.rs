@@ -200,8 +200,46 @@ struct Wanted {
     input: Option<NodeId>,
 }
 
+/// Pipeline calls a prompt change should blend over so that it ends with a visual transition
+/// of `duration` seconds: the node's output rate over the frames one call returns. `None`
+/// before the node has output (the change then applies at once, as a cut would).
+fn lock_step(duration: f32, fps_out: f32, frames_per_call: u32) -> Option<u32> {
+    if !(duration > 0.0 && fps_out > 0.0) || frames_per_call == 0 {
+        return None;
+    }
+    let calls = (duration * fps_out / frames_per_call as f32).round();
+    Some(calls.clamp(1.0, 1000.0) as u32)
+}
+
+/// Frames one call of `pipeline` returns: the schema's `input_size` where the server gives it,
+/// else 4 (passthrough's and StreamDiffusion's, `docs/scope-api.md` §3).
+fn frames_per_call(stats: &ScopeStats, pipeline: &str) -> u32 {
+    stats
+        .pipelines
+        .as_ref()
+        .and_then(|p| p.get(pipeline))
+        .and_then(|s| s.extra.get("input_size"))
+        .and_then(serde_json::Value::as_u64)
+        .and_then(|n| u32::try_from(n).ok())
+        .filter(|n| *n > 0)
+        .unwrap_or(4)
+}
+
+/// A visual transition into the scene now on program, for the prompt change to keep step
+/// with: its duration, and each live node's output rate and frames per call.
+struct LockStep {
+    duration: f32,
+    rates: HashMap<NodeId, (f32, u32)>,
+}
+
 /// Every Scope node id of the show; the scene on screen (with its parameters) wins a conflict.
-fn wanted_scopes(show: &CurrentShow, current: usize) -> HashMap<NodeId, Wanted> {
+/// With `lock`, a node whose scene sets no prompt transition gets one that lasts as long as
+/// the visual transition.
+fn wanted_scopes(
+    show: &CurrentShow,
+    current: usize,
+    lock: Option<&LockStep>,
+) -> HashMap<NodeId, Wanted> {
     let loaded = &show.0;
     let scenes = &loaded.show.scenes;
     // Inputs from the compiled plans (a node's first camera feed in any scene).
@@ -231,8 +269,21 @@ fn wanted_scopes(show: &CurrentShow, current: usize) -> HashMap<NodeId, Wanted> 
             wanted.entry(id.clone()).or_insert_with(|| {
                 let input = inputs.get(id).map(|c| (*c).clone());
                 let fps = input.as_ref().and_then(camera_fps).unwrap_or(30);
+                let params = scene.scope.as_ref();
+                let mut config = scope_config(scope, params, &loaded.base_dir, fps);
+                if config.transition.is_none()
+                    && let Some(l) = lock
+                    && let Some(&(fps_out, per_call)) = l.rates.get(id)
+                    && let Some(num_steps) = lock_step(l.duration, fps_out, per_call)
+                {
+                    let method = params.unwrap_or(&scope.params).interpolation;
+                    config.transition = Some(PromptTransition {
+                        num_steps,
+                        method: interpolation(method),
+                    });
+                }
                 Wanted {
-                    config: scope_config(scope, scene.scope.as_ref(), &loaded.base_dir, fps),
+                    config,
                     fallback: scope.fallback,
                     input,
                 }
@@ -255,8 +306,26 @@ fn reconcile_scopes(
     if *last_scene == Some(playback.scene) && !show.is_changed() {
         return;
     }
+    let switched = last_scene.is_some_and(|s| s != playback.scene);
     *last_scene = Some(playback.scene);
-    let mut wanted = wanted_scopes(&show, playback.scene);
+    // The scene's Scope state travels with the switch; under a transition run by the clock
+    // (a cut or the T-bar has no duration to match), the prompt change keeps step with it.
+    let lock = playback
+        .transition
+        .as_ref()
+        .filter(|t| switched && !t.manual && t.duration > 0.0)
+        .map(|t| LockStep {
+            duration: t.duration,
+            rates: sources
+                .iter()
+                .filter_map(|(_, s)| {
+                    let stats = s.handle.get()?.stats();
+                    let per_call = frames_per_call(&stats, &s.config.pipeline_id);
+                    Some((s.node.clone(), (stats.fps_out, per_call)))
+                })
+                .collect(),
+        });
+    let mut wanted = wanted_scopes(&show, playback.scene, lock.as_ref());
     for (entity, mut source) in &mut sources {
         let Some(w) = wanted.remove(&source.node) else {
             commands.entity(entity).despawn();
@@ -566,6 +635,36 @@ mod tests {
     )],
 )"#;
 
+    /// Two scenes share the Scope node with their own prompts; "b" fades in over 2 s and fixes
+    /// no prompt transition.
+    const TWO_SCENES: &str = r#"(
+    version: 2,
+    canvas: (128, 96),
+    scenes: [(
+        name: "a",
+        transition: (kind: cut),
+        scope: (prompts: [(text: "scene a", weight: 1.0)]),
+        nodes: {
+            "cam": (kind: camera((device: synthetic, width: 128, height: 96, fps: 30))),
+            "scope": (kind: scope((url: "embedded", pipeline: "passthrough",
+                load: (width: 128, height: 96), fallback: transparent))),
+            "out": (kind: output(())),
+        },
+        edges: [(from: "cam", to: "scope"), (from: "scope", to: "out")],
+    ), (
+        name: "b",
+        transition: (kind: fade, duration: 2.0),
+        scope: (prompts: [(text: "scene b", weight: 1.0)], interpolation: slerp),
+        nodes: {
+            "cam": (kind: camera((device: synthetic, width: 128, height: 96, fps: 30))),
+            "scope": (kind: scope((url: "embedded", pipeline: "passthrough",
+                load: (width: 128, height: 96), fallback: transparent))),
+            "out": (kind: output(())),
+        },
+        edges: [(from: "cam", to: "scope"), (from: "scope", to: "out")],
+    )],
+)"#;
+
     fn app_with(text: &str) -> App {
         let origin = Path::new("test.ron");
         let parsed = show::io::load_str(text, origin).unwrap();
@@ -605,6 +704,72 @@ mod tests {
         let w = image.texture_descriptor.size.width;
         let i = ((y * w + x) * 4) as usize;
         image.data.as_ref().unwrap()[i..i + 4].try_into().unwrap()
+    }
+
+    #[test]
+    fn the_prompt_change_lasts_as_many_calls_as_the_transition() {
+        // 2 s at 15 frames/s, 4 frames a call: 7.5 calls, rounded.
+        assert_eq!(lock_step(2.0, 15.0, 4), Some(8));
+        assert_eq!(lock_step(0.2, 5.0, 12), Some(1), "at least one call");
+        assert_eq!(lock_step(2.0, 0.0, 4), None, "no output yet: at once");
+        assert_eq!(lock_step(0.0, 15.0, 4), None);
+        assert_eq!(lock_step(f32::NAN, 15.0, 4), None);
+    }
+
+    /// Switching to a scene under a 2 s fade sends its prompts as a transition over the calls
+    /// the node returns in 2 s (checked at the server).
+    #[test]
+    fn a_timed_switch_keeps_the_prompt_change_in_step_with_the_transition() {
+        let server = scope_server::EmbeddedServer::start(Default::default()).unwrap();
+        let show = TWO_SCENES.replace("\"embedded\"", &format!("{:?}", server.url()));
+        let mut app = app_with(&show);
+        let scope = NodeId::from("scope");
+        until_published(&mut app, &scope, |_, _| {});
+        // Let the output rate settle.
+        let settle = Instant::now() + Duration::from_millis(2500);
+        while Instant::now() < settle {
+            app.update();
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let fps_out = app.world().resource::<ScopeStatuses>().0[&scope].fps_out;
+        assert!(fps_out > 5.0, "output {fps_out} fps");
+        let (plans, into) = {
+            let s = &app.world().resource::<CurrentShow>().0;
+            (s.plans.clone(), s.show.scenes[1].clone())
+        };
+        app.world_mut()
+            .resource_mut::<Playback>()
+            .switch_to(1, &plans, &into);
+        let rest = scope::RestClient::new(&server.url(), Duration::from_secs(5)).unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let transition = loop {
+            app.update();
+            let p = runtime.block_on(rest.session_parameters()).unwrap();
+            if let Some(t) = p.get("transition") {
+                break t.clone();
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no transition reached the server: {p:?}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        assert_eq!(
+            transition["target_prompts"],
+            json!([{"text": "scene b", "weight": 1.0}])
+        );
+        assert_eq!(transition["temporal_interpolation_method"], json!("slerp"));
+        let steps = transition["num_steps"].as_u64().unwrap();
+        // The rate measured just before, give or take the jitter of a loaded machine.
+        let expected = f64::from(fps_out) * 2.0 / 4.0;
+        assert!(
+            (steps as f64 - expected).abs() <= expected * 0.5 + 1.0,
+            "{steps} calls for {expected:.1} expected"
+        );
     }
 
     #[test]
