@@ -296,7 +296,16 @@ impl Console {
                 let monitor_w = ((w - 150.0 - 48.0) / 3.0).max(40.0);
                 ui.horizontal(|ui| {
                     let studio_w = 2.0 * monitor_w + 174.0;
-                    actions.extend(self.studio.monitors(ui, live, egui::vec2(studio_w, h)));
+                    let readiness = live
+                        .preview_scene
+                        .and_then(|i| doc.show().scenes.get(i))
+                        .map(|scene| studio::readiness(scene, &live.scope));
+                    actions.extend(self.studio.monitors(
+                        ui,
+                        live,
+                        readiness,
+                        egui::vec2(studio_w, h),
+                    ));
                     ui.separator();
                     viewer::viewer(
                         ui,

@@ -9,11 +9,12 @@
 
 use egui::load::SizedTexture;
 use egui::{Color32, RichText, Sense, Stroke, Ui, Vec2};
+use show::NodeId;
 use show::midi::MidiTarget;
 use show::scene::{Transition, TransitionKind};
 
 use crate::midi_panel::learn_menu;
-use crate::{Action, Live, style, viewer};
+use crate::{Action, Live, ScopeLive, style, viewer};
 
 /// Size of a multiview tile.
 pub const TILE: Vec2 = Vec2::new(128.0, 72.0);
@@ -56,8 +57,15 @@ impl Studio {
         actions
     }
 
-    /// Preview monitor, the transition controls and the program monitor, side by side.
-    pub fn monitors(&mut self, ui: &mut Ui, live: &Live, max: Vec2) -> Vec<Action> {
+    /// Preview monitor (titled with its `readiness`), the transition controls and the program
+    /// monitor, side by side.
+    pub fn monitors(
+        &mut self,
+        ui: &mut Ui,
+        live: &Live,
+        readiness: Option<Readiness>,
+        max: Vec2,
+    ) -> Vec<Action> {
         let mut actions = Vec::new();
         let controls_w = 150.0;
         let w = ((max.x - controls_w - 24.0) / 2.0).max(40.0);
@@ -68,9 +76,14 @@ impl Studio {
             } else {
                 "Click a scene above (or Shift+1-9) to preview it"
             };
+            let title = match &readiness {
+                Some(Readiness::Ready) => "Preview · ready".to_owned(),
+                Some(Readiness::Warming(why)) => format!("Preview · warming: {why}"),
+                None => "Preview".to_owned(),
+            };
             viewer::monitor(
                 ui,
-                "Preview",
+                &title,
                 style::PREVIEW,
                 live.preview.as_ref(),
                 empty,
@@ -240,5 +253,36 @@ fn learn_on(ui: &mut Ui, control: &egui::Response, target: MidiTarget, actions: 
     } else {
         let area = ui.interact(control.rect, control.id.with("learn"), Sense::click());
         learn_menu(&area, target, actions);
+    }
+}
+
+/// Whether a scene would show what it should the moment it is taken: every Scope node in it
+/// `Live` (the host's state names, as the Scope panel shows them).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Readiness {
+    Ready,
+    /// What is not live yet, e.g. `scope: Loading 43 %`.
+    Warming(String),
+}
+
+pub fn readiness(
+    scene: &show::Scene,
+    scope: &std::collections::HashMap<NodeId, ScopeLive>,
+) -> Readiness {
+    let mut cold: Vec<String> = scene
+        .nodes
+        .iter()
+        .filter(|(_, n)| matches!(n.kind, show::NodeKind::Scope(_)))
+        .filter_map(|(id, _)| match scope.get(id) {
+            Some(l) if l.state.starts_with("Live") => None,
+            Some(l) => Some(format!("{id}: {}", l.state)),
+            None => Some(format!("{id}: starting")),
+        })
+        .collect();
+    cold.sort();
+    if cold.is_empty() {
+        Readiness::Ready
+    } else {
+        Readiness::Warming(cold.join(", "))
     }
 }

@@ -133,3 +133,36 @@ fn tbar_drag_mixes_up_to_one_take_and_holding_at_the_end_does_not_take_back() {
     drag(&mut h, from, mid);
     assert!(tbar_moves(&h.state().actions).len() > moves.len());
 }
+
+/// The preview monitor says whether its scene is ready to take: warming (with what is not
+/// live yet) while its Scope node loads, ready once it is live; a scene without Scope nodes is
+/// ready at once.
+#[test]
+fn the_preview_says_warming_until_its_scope_node_is_live() {
+    let mut h = harness(demo());
+    // The demo's "avatar" scene (index 1) has the Scope node "scope".
+    h.state_mut().preview_scene = Some(1);
+    h.state_mut().scope.insert(
+        show::NodeId::from("scope"),
+        console::ScopeLive {
+            state: "Loading 43 %".into(),
+            ..Default::default()
+        },
+    );
+    h.run_steps(3);
+    assert!(
+        h.query_by_label("Preview · warming: scope: Loading 43 %")
+            .is_some()
+    );
+    h.state_mut()
+        .scope
+        .get_mut(&show::NodeId::from("scope"))
+        .unwrap()
+        .state = "Live".into();
+    h.run_steps(3);
+    assert!(h.query_by_label("Preview · ready").is_some());
+    // The intro has no Scope node.
+    h.state_mut().preview_scene = Some(0);
+    h.run_steps(3);
+    assert!(h.query_by_label("Preview · ready").is_some());
+}
