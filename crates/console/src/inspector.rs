@@ -162,65 +162,79 @@ fn node_params(ui: &mut Ui, g: &mut Gestures, scene: usize, id: &NodeId, out: &m
         .striped(true)
         .show(ui, |ui| {
             for p in spec.params.iter().filter(|p| !p.list) {
-                if (p.len)(&kind) == 0 {
-                    continue;
-                }
-                let value = (p.get)(&kind, 0);
-                if value.is_none() && !p.optional {
-                    continue;
-                }
-                let label = ui.label(p.label).on_hover_text(p.help).id;
-                let mut next = None;
-                let r = ui.horizontal(|ui| {
-                    let mut r = None;
-                    if p.optional {
-                        let mut on = value.is_some();
-                        let c = ui
-                            .checkbox(&mut on, "set")
-                            .on_hover_text("Unset: the server's default");
-                        if c.changed() {
-                            let v = on
-                                .then(|| p.default_value(spec).unwrap_or_else(|| fallback(&p.ty)));
-                            next = Some(v);
-                        }
-                        r = Some(c);
-                    }
-                    match value.clone() {
-                        Some(mut v) => {
-                            let (w, changed) =
-                                value_widget(ui, p, &mut v, (id.as_str(), p.name, 0));
-                            // Screen readers and tests find the widget by its row's label.
-                            let w = w.labelled_by(label);
-                            if changed {
-                                next = Some(Some(v));
-                            }
-                            Some(r.map_or(w.clone(), |c| c.union(w)))
-                        }
-                        None => {
-                            ui.label(RichText::new("server default").weak());
-                            r
-                        }
-                    }
-                });
-                let default = p.default_value(spec);
-                let reset = ui
-                    .add_enabled(value != default, egui::Button::new("⟲").small())
-                    .on_hover_text("Reset to default");
-                if reset.clicked() {
-                    next = Some(default);
-                }
-                let edit = next.and_then(|v| {
-                    let mut k = kind.clone();
-                    (p.set)(&mut k, 0, v).then(|| set_kind(k))
-                });
-                match r.inner {
-                    Some(resp) => g.track(&resp, edit),
-                    None => g.track(&reset, edit),
-                }
-                ui.end_row();
+                param_row(ui, g, &kind, p, id.as_str(), &set_kind);
             }
         });
     crate::inspector_lists::lists(ui, g, scene, id, &kind);
+}
+
+/// One row of a 3-column grid for the single-value parameter `p` of `kind`: its label, its
+/// widget (with a "set" box when optional) and a reset button. A change becomes
+/// `edit(changed kind)`, applied inside the widget's gesture. Rows that do not apply to
+/// `kind`'s current state are skipped.
+pub(crate) fn param_row(
+    ui: &mut Ui,
+    g: &mut Gestures,
+    kind: &NodeKind,
+    p: &ParamSpec,
+    salt: &str,
+    edit: &dyn Fn(NodeKind) -> Edit,
+) {
+    let spec = kind.spec();
+    if (p.len)(kind) == 0 {
+        return;
+    }
+    let value = (p.get)(kind, 0);
+    if value.is_none() && !p.optional {
+        return;
+    }
+    let label = ui.label(p.label).on_hover_text(p.help).id;
+    let mut next = None;
+    let r = ui.horizontal(|ui| {
+        let mut r = None;
+        if p.optional {
+            let mut on = value.is_some();
+            let c = ui
+                .checkbox(&mut on, "set")
+                .on_hover_text("Unset: the server's default");
+            if c.changed() {
+                let v = on.then(|| p.default_value(spec).unwrap_or_else(|| fallback(&p.ty)));
+                next = Some(v);
+            }
+            r = Some(c);
+        }
+        match value.clone() {
+            Some(mut v) => {
+                let (w, changed) = value_widget(ui, p, &mut v, (salt, p.name, 0));
+                // Screen readers and tests find the widget by its row's label.
+                let w = w.labelled_by(label);
+                if changed {
+                    next = Some(Some(v));
+                }
+                Some(r.map_or(w.clone(), |c| c.union(w)))
+            }
+            None => {
+                ui.label(RichText::new("server default").weak());
+                r
+            }
+        }
+    });
+    let default = p.default_value(spec);
+    let reset = ui
+        .add_enabled(value != default, egui::Button::new("⟲").small())
+        .on_hover_text("Reset to default");
+    if reset.clicked() {
+        next = Some(default);
+    }
+    let made = next.and_then(|v| {
+        let mut k = kind.clone();
+        (p.set)(&mut k, 0, v).then(|| edit(k))
+    });
+    match r.inner {
+        Some(resp) => g.track(&resp, made),
+        None => g.track(&reset, made),
+    }
+    ui.end_row();
 }
 
 /// A starting value for an optional with no default (the server's own is not known here).

@@ -21,8 +21,10 @@ use document::{Document, Edit};
 use egui::{Color32, RichText, Ui};
 use show::node::{Interpolation, NodeKind, Prompt, ScopeNode, ScopeParams};
 use show::pipeline::PipelineInfo;
+use show::spec::ParamType;
 use show::{NodeId, Scene};
 
+use crate::inspector::{Gestures, param_row};
 use crate::{ScopeLive, style};
 
 /// The slider's edits while dragging: 10 per second at most.
@@ -37,6 +39,8 @@ pub(crate) struct ScopePanel {
     last_slider_edit: f64,
     presets: crate::presets::PresetsUi,
     pipeline: crate::pipeline_panel::PipelineUi,
+    /// The denoising steps as typed, by (scene, node).
+    steps_text: HashMap<(usize, NodeId), String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -126,6 +130,7 @@ impl ScopePanel {
         }
         // Drafts of nodes no longer shown are dropped: a draft is for now, not for later.
         self.drafts.retain(|k, _| seen.contains(k));
+        self.steps_text.retain(|k, _| seen.contains(k));
         error
     }
 
@@ -192,6 +197,9 @@ impl ScopePanel {
         {
             error = Some(e.to_string());
         }
+        if let Some(e) = self.runtime(ui, doc, scene, node, &params) {
+            error = Some(e);
+        }
         ui.separator();
         if let Some(e) = self.vace(ui, doc, scene, node, &params) {
             error = Some(e);
@@ -201,6 +209,91 @@ impl ScopePanel {
             error = Some(e);
         }
         error
+    }
+
+    /// The other runtime parameters of the scene's Scope state: noise, cache management and
+    /// input mode from the spec table's rows (applied as they change, one gesture one step),
+    /// and the denoising steps as a list typed on one line (applied on Enter).
+    fn runtime(
+        &mut self,
+        ui: &mut Ui,
+        doc: &mut Document,
+        scene: usize,
+        node: &NodeId,
+        params: &ScopeParams,
+    ) -> Option<String> {
+        let s = scope_node(doc, scene, node)?;
+        let kind = NodeKind::Scope(ScopeNode {
+            params: params.clone(),
+            ..s.clone()
+        });
+        let to_edit = |k: NodeKind| Edit::SetSceneScope {
+            scene,
+            scope: Some(match k {
+                NodeKind::Scope(s) => s.params,
+                _ => params.clone(),
+            }),
+        };
+        let mut g = Gestures { doc, error: None };
+        egui::CollapsingHeader::new("Runtime")
+            .id_salt(("scope_runtime", scene, node))
+            .show(ui, |ui| {
+                egui::Grid::new(("scope_runtime_grid", scene, node))
+                    .num_columns(3)
+                    .show(ui, |ui| {
+                        for name in RUNTIME_ROWS {
+                            if let Some(row) = kind.spec().param(name) {
+                                param_row(ui, &mut g, &kind, row, node.as_str(), &to_edit);
+                            }
+                        }
+                    });
+                let shown = params
+                    .denoising_steps
+                    .as_deref()
+                    .map_or(String::new(), |s| {
+                        s.iter().map(u32::to_string).collect::<Vec<_>>().join(", ")
+                    });
+                let text = self
+                    .steps_text
+                    .entry((scene, node.clone()))
+                    .or_insert_with(|| shown.clone());
+                ui.horizontal(|ui| {
+                    let label = ui.label("Denoising steps").id;
+                    let r = ui
+                        .add(
+                            egui::TextEdit::singleline(text)
+                                .hint_text("server default")
+                                .desired_width(150.0),
+                        )
+                        .labelled_by(label)
+                        .on_hover_text(
+                            "Timesteps of the denoising schedule, e.g. 1000, 750, 500, 250; \
+                             empty = server default. Enter sends.",
+                        );
+                    if !r.has_focus() && *text != shown && !r.lost_focus() {
+                        // Changed elsewhere (undo, a preset): follow.
+                        *text = shown.clone();
+                    }
+                    if r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter)) {
+                        match parse_steps(text, &kind) {
+                            Ok(steps) if steps != params.denoising_steps => {
+                                let mut next = params.clone();
+                                next.denoising_steps = steps;
+                                g.track(
+                                    &r,
+                                    Some(Edit::SetSceneScope {
+                                        scene,
+                                        scope: Some(next),
+                                    }),
+                                );
+                            }
+                            Ok(_) => {}
+                            Err(e) => g.error = Some(e),
+                        }
+                    }
+                });
+            });
+        g.error
     }
 
     /// The reference-strength slider, applied at most every [`SLIDER_INTERVAL`] while dragged.
@@ -250,6 +343,37 @@ impl ScopePanel {
         }
         error
     }
+}
+
+/// The spec table's rows shown under "Runtime" (the rest have their own controls).
+const RUNTIME_ROWS: [&str; 3] = [
+    "params.noise_scale",
+    "params.manage_cache",
+    "params.input_mode",
+];
+
+/// Denoising steps typed as `1000, 750, 500`: each in the spec row's range, empty for the
+/// server's default.
+fn parse_steps(text: &str, kind: &NodeKind) -> Result<Option<Vec<u32>>, String> {
+    let (min, max) = match kind.spec().param("params.denoising_steps").map(|r| &r.ty) {
+        Some(ParamType::Int { min, max }) => (*min, *max),
+        _ => (0, i64::from(u32::MAX)),
+    };
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    let steps = text
+        .split([',', ' '])
+        .filter(|s| !s.is_empty())
+        .map(|s| match s.parse::<u32>() {
+            Ok(n) if (min..=max).contains(&i64::from(n)) => Ok(n),
+            _ => Err(format!(
+                "denoising steps are whole numbers in {min}..={max}, separated by commas, not {s:?}"
+            )),
+        })
+        .collect::<Result<Vec<u32>, String>>()?;
+    Ok(Some(steps))
 }
 
 /// The prompt rows of a draft; `true` when Enter was pressed in one (send now).

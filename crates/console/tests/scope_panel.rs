@@ -133,3 +133,67 @@ fn a_click_recalls_a_preset_and_the_current_state_saves_as_one() {
     h.state_mut().doc.undo();
     assert_eq!(h.state().doc.show().presets.prompts.len(), 2);
 }
+
+/// The runtime parameters of the scene's Scope state: noise set and dragged is one scene-state
+/// edit per gesture (the node's own parameters untouched), denoising steps typed on one line
+/// go on Enter, and a bad list is refused with the reason.
+#[test]
+fn runtime_parameters_edit_the_scenes_scope_state() {
+    let mut h = harness(demo());
+    h.state_mut().program_scene = AVATAR;
+    h.run_steps(3);
+    h.get_by_label("Runtime").click();
+    h.run_steps(3);
+    assert_eq!(params(&h).noise_scale, None);
+    // Noise is unset (the server's default): "set" gives it the row's default.
+    let before = h.state().doc.revision();
+    let set = h
+        .get_all_by_role(Role::CheckBox)
+        .find(|n| n.accesskit_node().label().as_deref() == Some("set"))
+        .unwrap();
+    set.click();
+    h.run_steps(3);
+    assert_eq!(h.state().doc.revision(), before + 1);
+    assert!(params(&h).noise_scale.is_some(), "noise set");
+    let node_params = match &h.state().doc.show().scenes[AVATAR].nodes[&NodeId::from("scope")].kind
+    {
+        show::node::NodeKind::Scope(s) => s.params.clone(),
+        _ => unreachable!(),
+    };
+    assert_eq!(
+        node_params.noise_scale, None,
+        "the node's own state is untouched"
+    );
+
+    // Denoising steps: typed, sent on Enter.
+    let field = h
+        .get_all_by_role(Role::TextInput)
+        .find(|n| n.accesskit_node().placeholder() == Some("server default"))
+        .unwrap();
+    field.click();
+    h.run_steps(2);
+    type_text(&mut h, "1000, 750, 500");
+    h.run_steps(2);
+    let typed = h.state().doc.revision();
+    h.key_press(Key::Enter);
+    h.run_steps(3);
+    assert_eq!(h.state().doc.revision(), typed + 1);
+    assert_eq!(params(&h).denoising_steps, Some(vec![1000, 750, 500]));
+
+    // A step outside the table's range is refused with the reason.
+    let field = h
+        .get_all_by_role(Role::TextInput)
+        .find(|n| n.accesskit_node().value().as_deref() == Some("1000, 750, 500"))
+        .unwrap();
+    field.click();
+    h.run_steps(2);
+    h.key_press_modifiers(Modifiers::COMMAND, Key::A);
+    type_text(&mut h, "1000, 2000");
+    h.key_press(Key::Enter);
+    h.run_steps(3);
+    assert_eq!(params(&h).denoising_steps, Some(vec![1000, 750, 500]));
+    assert!(
+        h.query_by_label_contains("not \"2000\"").is_some(),
+        "no reason shown"
+    );
+}
