@@ -15,6 +15,7 @@ pub use show::spec::Input as ParamInput;
 use crate::AppSystems;
 use crate::editor::Editor;
 use crate::playback::Playback;
+use crate::record::{Recording, Streams};
 use crate::showfile::CurrentShow;
 
 /// One live-control command.
@@ -33,6 +34,8 @@ pub enum ShowCommand {
     TBar(f32, Option<SceneTransition>),
     /// A change to the show from a control surface.
     Live(LiveEdit),
+    /// Turns an output (the recording by its file, a stream by its URL) on or off.
+    Output { name: String, on: bool },
 }
 
 /// A change a control surface makes to the show. `scene: None` is the program scene.
@@ -76,6 +79,7 @@ fn apply_commands(
     show: Res<CurrentShow>,
     mut playback: ResMut<Playback>,
     mut editor: Option<ResMut<Editor>>,
+    (mut recording, mut streams): (Option<ResMut<Recording>>, Option<ResMut<Streams>>),
 ) {
     let loaded = &show.0;
     let scenes = &loaded.show.scenes;
@@ -129,6 +133,17 @@ fn apply_commands(
                     .and_then(|edit| doc.apply_live(edit).map_err(|e| e.to_string()));
                 if let Err(e) = result {
                     warn!("control: {e}");
+                }
+            }
+            ShowCommand::Output { name, on } => {
+                let verb = if *on { "on" } else { "off" };
+                if let Some(r) = recording.as_mut().filter(|r| r.status().name == *name) {
+                    info!("recording {name}: {verb}");
+                    r.set_on(*on);
+                } else if streams.as_mut().is_some_and(|s| s.set_on(name, *on)) {
+                    info!("stream {name}: {verb}");
+                } else {
+                    warn!("no output {name:?} to turn {verb}");
                 }
             }
         }

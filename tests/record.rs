@@ -205,6 +205,113 @@ fn plugin_records_a_headless_show_that_ffprobe_reads_back() {
     std::fs::remove_dir_all(dir).unwrap();
 }
 
+/// The recording turned off and on while the show plays, through the one control path
+/// (`ShowCommand::Output`, as the console's Stop/Start sends it): off returns at once and the
+/// file is finished behind the show; on again records into a new file next to it, the first
+/// left as it was.
+#[test]
+fn the_recording_is_stopped_and_started_again_live_into_a_new_file() {
+    use metadj_scope::control::ShowCommand;
+    use metadj_scope::record::OutputState;
+    let dir = temp_dir("live-toggle");
+    let file = dir.join("show.mkv");
+    let size = (320, 180);
+    let loaded =
+        headless::load_at_size(&Path::new(ROOT).join("scenes/demo.ron"), Some(size)).unwrap();
+    let scene = loaded.scene_index("test").unwrap();
+    let mut app = metadj_scope::render::harness::headless_app(size);
+    app.add_plugins((
+        metadj_scope::PlayerPlugin {
+            show: std::sync::Arc::new(loaded),
+            watch: false,
+            start_scene: scene,
+            live_clock: false,
+        },
+        RecordPlugin {
+            path: file.clone(),
+            options: options(Encoding::default(), 30),
+        },
+    ));
+    metadj_scope::render::harness::finish_setup(&mut app);
+    headless::wait_for_sources(&mut app).unwrap();
+    let mut frame = 0u32;
+    let mut play = |app: &mut bevy::app::App, n: u32| {
+        for _ in 0..n {
+            frame += 1;
+            let clock = FrameClock {
+                time: frame as f32 / 30.0,
+                frame: u64::from(frame),
+            };
+            headless::capture_frame(app, clock).unwrap();
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    };
+    let state = |app: &bevy::app::App| app.world().resource::<Recording>().status();
+    play(&mut app, 30);
+    assert_eq!(state(&app).state, OutputState::Running);
+    assert!(state(&app).frames > 0, "{:?}", state(&app));
+    let name = state(&app).name;
+    app.world_mut().write_message(ShowCommand::Output {
+        name: name.clone(),
+        on: false,
+    });
+    let t = Instant::now();
+    play(&mut app, 1);
+    let took = t.elapsed();
+    assert_eq!(state(&app).state, OutputState::Off);
+    // One frame (render and readback included); finishing the file inline takes ffmpeg's
+    // exit, which the show must never wait for.
+    assert!(took < Duration::from_secs(2), "the stop took {took:?}");
+    // The file is finished behind the show: it becomes readable to the end.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let first = loop {
+        let frames = Command::new("ffprobe")
+            .args(["-v", "error", "-count_frames", "-select_streams", "v:0"])
+            .args(["-show_entries", "stream=nb_read_frames", "-of", "csv=p=0"])
+            .arg(&file)
+            .output()
+            .ok()
+            .and_then(|o| {
+                String::from_utf8_lossy(&o.stdout)
+                    .trim()
+                    .parse::<u64>()
+                    .ok()
+            });
+        if let Some(n) = frames.filter(|n| *n >= 20) {
+            break n;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{} never finished",
+            file.display()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    play(&mut app, 10);
+    assert_eq!(state(&app).state, OutputState::Off, "off stays off");
+    app.world_mut()
+        .write_message(ShowCommand::Output { name, on: true });
+    play(&mut app, 30);
+    let second = dir.join("show-2.mkv");
+    let now = state(&app);
+    assert_eq!(now.name, second.display().to_string());
+    assert_eq!(now.state, OutputState::Running);
+    let stats = app
+        .world_mut()
+        .resource_mut::<Recording>()
+        .finish()
+        .expect("running again")
+        .unwrap();
+    let (_, w, h, frames) = probe(&second);
+    assert_eq!((w, h), size);
+    assert!(
+        frames >= 20 && frames == stats.frames,
+        "{frames} frames, {stats}"
+    );
+    assert_eq!(probe(&file).3, first, "the first file is left as it was");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
 /// Both encodings: 2 s of frames pushed in real time make 60 frames at 30 fps, each the frame
 /// pushed for its slot.
 #[test]

@@ -10,6 +10,7 @@
 
 mod compile;
 mod keys;
+mod outputs;
 mod pipelines;
 
 use std::collections::{HashMap, HashSet};
@@ -155,11 +156,12 @@ impl Plugin for EditorPlugin {
             ..default()
         })
         .add_systems(Startup, spawn_console_camera)
+        .init_resource::<outputs::OutputsLive>()
         .add_systems(
             Update,
             (
                 close_requests.in_set(AppSystems::Input),
-                window_title.in_set(AppSystems::Output),
+                (window_title, outputs::collect_outputs).in_set(AppSystems::Output),
             ),
         )
         .add_systems(EguiPrimaryContextPass, console_ui);
@@ -208,7 +210,7 @@ fn console_ui(
         Option<Res<MidiInput>>,
         Option<Res<DiagnosticsStore>>,
     ),
-    preview_images: Res<PreviewImages>,
+    (preview_images, outputs_live): (Res<PreviewImages>, Res<outputs::OutputsLive>),
     mut preview_readback: Option<ResMut<PreviewReadback>>,
     preview_frames: Option<Res<PreviewFrames>>,
     mut previews: ResMut<NodePreviews>,
@@ -349,6 +351,7 @@ fn console_ui(
             m.status.lock().map(|s| s.label()).unwrap_or_default()
         }),
         midi_learning: midi.as_ref().and_then(|m| m.mapper.learning.clone()),
+        outputs: outputs_live.0.clone(),
     };
     let actions = console.ui(&ctx, &mut editor.doc, &live);
     // What to preview next: the edited scene's visible nodes (thumbnails on) and the viewer.
@@ -413,6 +416,9 @@ fn console_ui(
                 if let Some(mode) = output_mode.as_mut() {
                     mode.fullscreen = !mode.fullscreen;
                 }
+            }
+            Action::Output { name, on } => {
+                commands.write(ShowCommand::Output { name, on });
             }
             Action::LoadExternal => {
                 if let Some(theirs) = editor.pending_external.take() {

@@ -21,6 +21,12 @@ pub(super) struct Frame {
 pub(super) struct Inlet {
     pub dropped: AtomicU64,
     pub wrong_size: AtomicU64,
+    /// Output frames written so far (repeats included) and their bytes: the console's frame
+    /// rate and bitrate.
+    pub sent: AtomicU64,
+    pub sent_bytes: AtomicU64,
+    /// The output file's size, for a recording (its worker looks now and then).
+    pub file_bytes: AtomicU64,
     /// The show clock (f64 bits), so a worker repeats the last frame when none come.
     clock: AtomicU64,
     /// Set by the worker when it stopped for good.
@@ -38,6 +44,12 @@ impl Inlet {
         self.set_clock(time);
         let dropped = tx.send(Frame { time, rgba });
         self.dropped.fetch_add(dropped as u64, Ordering::Relaxed);
+    }
+
+    /// The worker wrote one output frame of `bytes`.
+    pub fn count_sent(&self, bytes: usize) {
+        self.sent.fetch_add(1, Ordering::Relaxed);
+        self.sent_bytes.fetch_add(bytes as u64, Ordering::Relaxed);
     }
 
     /// The clock only moves forward (a frame pushed late does not set it back).

@@ -13,6 +13,7 @@ mod ffmpeg;
 mod inlet;
 mod pacing;
 mod recorder;
+mod status;
 pub mod stream;
 
 use std::collections::VecDeque;
@@ -24,6 +25,7 @@ use crate::AppSystems;
 use crate::render::{FrameClock, LatestProgramFrame, ProgramReadback};
 
 pub use recorder::{FFMPEG_ENV, RecordOptions, RecordStats, Recorder};
+pub use status::{OutputState, OutputStatus};
 pub use stream::{
     StreamKind, StreamOptions, StreamPlugin, StreamSpec, StreamUrl, Streamer, Streams,
 };
@@ -117,6 +119,7 @@ impl Plugin for RecordPlugin {
             state: State::Waiting,
             frames: ProgramFrames::default(),
             warned_size: false,
+            error: None,
         })
         .add_systems(Startup, enable_readback)
         .add_systems(Update, feed_recorder.in_set(AppSystems::Output))
@@ -182,9 +185,71 @@ pub struct Recording {
     state: State,
     frames: ProgramFrames,
     warned_size: bool,
+    /// Why it stopped, when it stopped on an error.
+    error: Option<String>,
 }
 
 impl Recording {
+    /// The file being (or last) written.
+    pub fn path(&self) -> &std::path::Path {
+        &self.path
+    }
+
+    /// State and counters, for the console.
+    pub fn status(&self) -> OutputStatus {
+        let name = self.path.display().to_string();
+        let kind = "record".to_owned();
+        match &self.state {
+            State::Waiting => OutputStatus::new(name, kind, OutputState::Starting),
+            State::Running(r) => {
+                let mut s = OutputStatus::new(name, kind, OutputState::Running).counted(r.inlet());
+                s.file_bytes = Some(
+                    r.inlet()
+                        .file_bytes
+                        .load(std::sync::atomic::Ordering::Relaxed),
+                );
+                s
+            }
+            State::Stopped => {
+                let state = self
+                    .error
+                    .clone()
+                    .map_or(OutputState::Off, OutputState::Error);
+                OutputStatus::new(name, kind, state)
+            }
+        }
+    }
+
+    /// Starts recording again (to a new file when the last one exists: never over it), or
+    /// stops, finishing the file on a thread of its own so the show never waits for ffmpeg.
+    pub fn set_on(&mut self, on: bool) {
+        match (&self.state, on) {
+            (State::Stopped, true) => {
+                self.path = status::fresh_path(&self.path);
+                self.error = None;
+                self.frames = ProgramFrames::default();
+                self.warned_size = false;
+                self.state = State::Waiting;
+                info!(
+                    "recording to {} when the next frame comes",
+                    self.path.display()
+                );
+            }
+            (State::Waiting, false) => self.state = State::Stopped,
+            (State::Running(_), false) => {
+                if let State::Running(r) = std::mem::replace(&mut self.state, State::Stopped) {
+                    status::finish_in_background(self.path.display().to_string(), r, |r| {
+                        match r.finish() {
+                            Ok(stats) => format!("recorded {stats}"),
+                            Err(e) => e.to_string(),
+                        }
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+
     /// Whether frames are being recorded now.
     pub fn is_running(&self) -> bool {
         matches!(self.state, State::Running(_))
@@ -223,6 +288,7 @@ fn feed_recorder(
         r.set_clock(f64::from(clock.time));
         if let Some(e) = r.failed() {
             error!("{e}; the show plays on without recording");
+            rec.error = Some(e);
             rec.finish();
             return;
         }
@@ -235,6 +301,7 @@ fn feed_recorder(
             Ok(r) => State::Running(r),
             Err(e) => {
                 error!("{e}; the show plays on without recording");
+                rec.error = Some(e.to_string());
                 State::Stopped
             }
         };

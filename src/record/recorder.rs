@@ -252,6 +252,11 @@ impl Recorder {
         self.shared.failed()
     }
 
+    /// The counters the worker keeps (for the console's outputs list).
+    pub(super) fn inlet(&self) -> &super::inlet::Inlet {
+        &self.shared
+    }
+
     /// ffmpeg's process id (tests cut a recording by killing it).
     pub fn ffmpeg_pid(&self) -> Option<u32> {
         self.killer.pid()
@@ -423,6 +428,13 @@ impl Worker {
                 Some(ff) => ff.broke(e),
                 None => RecordError::Finished(self.path.clone()),
             });
+        }
+        self.shared.count_sent(bytes.len());
+        // About once a second at 30 fps: the file's size for the console (a stat, on this
+        // thread, never the app's).
+        if self.shared.sent.load(Ordering::Relaxed) % 30 == 1 {
+            let len = std::fs::metadata(&self.path).map_or(0, |m| m.len());
+            self.shared.file_bytes.store(len, Ordering::Relaxed);
         }
         self.stats.busy += start.elapsed();
         Ok(())

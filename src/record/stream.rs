@@ -31,6 +31,7 @@ use super::ffmpeg::{self, Ffmpeg, Killer};
 use super::inlet::{Frame, Inlet, video_frame};
 use super::pacing::{Pacer, Place};
 use super::recorder::{FFMPEG_ENV, bitrate_kbps};
+use super::status::{OutputState, OutputStatus, finish_in_background};
 use super::{ProgramFrames, RecordError};
 use crate::AppSystems;
 use crate::playback::Playback;
@@ -570,6 +571,7 @@ impl Plugin for StreamPlugin {
                     state: EntryState::Waiting,
                     warned_size: false,
                     frames: ProgramFrames::default(),
+                    error: None,
                 })
                 .collect(),
             options: self.options.clone(),
@@ -592,6 +594,8 @@ struct Entry {
     warned_size: bool,
     /// This stream's source frames and their show times.
     frames: ProgramFrames,
+    /// Why it stopped, when it stopped on an error.
+    error: Option<String>,
 }
 
 /// The app's streams.
@@ -611,6 +615,58 @@ impl Streams {
             EntryState::Running(s) => Some(s),
             _ => None,
         })
+    }
+
+    /// Each stream's state and counters, for the console.
+    pub fn statuses(&self) -> Vec<OutputStatus> {
+        self.entries
+            .iter()
+            .map(|e| {
+                let name = e.spec.url.to_string();
+                let kind = match &e.spec.node {
+                    None => "stream".to_owned(),
+                    Some(n) => format!("stream ({n} with alpha)"),
+                };
+                match &e.state {
+                    EntryState::Waiting => OutputStatus::new(name, kind, OutputState::Starting),
+                    EntryState::Running(s) => {
+                        let mut st = OutputStatus::new(name, kind, OutputState::Running)
+                            .counted(&s.shared.inlet);
+                        st.client = e.spec.url.listens().then(|| s.is_live());
+                        st
+                    }
+                    EntryState::Stopped => {
+                        let state = e.error.clone().map_or(OutputState::Off, OutputState::Error);
+                        OutputStatus::new(name, kind, state)
+                    }
+                }
+            })
+            .collect()
+    }
+
+    /// Starts the stream to `url` again, or stops it (ffmpeg closed on a thread of its own).
+    /// `false` when no stream has that URL.
+    pub fn set_on(&mut self, url: &str, on: bool) -> bool {
+        let Some(e) = self.entries.iter_mut().find(|e| e.spec.url.as_str() == url) else {
+            return false;
+        };
+        match (&e.state, on) {
+            (EntryState::Stopped, true) => {
+                e.error = None;
+                e.frames = ProgramFrames::default();
+                e.warned_size = false;
+                e.state = EntryState::Waiting;
+            }
+            (EntryState::Waiting, false) => e.state = EntryState::Stopped,
+            (EntryState::Running(_), false) => {
+                if let EntryState::Running(s) = std::mem::replace(&mut e.state, EntryState::Stopped)
+                {
+                    finish_in_background(url.to_owned(), s, |s| s.finish().to_string());
+                }
+            }
+            _ => {}
+        }
+        true
     }
 
     /// Stops every stream and logs what each did.
@@ -684,8 +740,9 @@ fn feed_streams(
     for e in &mut streams.entries {
         if let EntryState::Running(s) = &e.state {
             s.set_clock(f64::from(clock.time));
-            if s.failed().is_some() {
+            if let Some(why) = s.failed() {
                 // The worker logged why.
+                e.error = Some(why);
                 e.state = EntryState::Stopped;
             }
         }
@@ -715,6 +772,7 @@ fn feed_streams(
                 Ok(s) => EntryState::Running(s),
                 Err(err) => {
                     error!("{err}; the show plays on without this stream");
+                    e.error = Some(err.to_string());
                     EntryState::Stopped
                 }
             };
@@ -1050,6 +1108,7 @@ impl Worker {
             Ok(()) => {
                 child.probed = true;
                 self.shared.encoded.fetch_add(1, Ordering::Relaxed);
+                self.shared.inlet.count_sent(bytes.len());
                 // The h264 parser ends a frame at the next start code: an access unit
                 // delimiter completes the probe frame without another picture.
                 if probe && self.kind == StreamKind::Program {

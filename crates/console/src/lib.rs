@@ -13,6 +13,7 @@
 //! - `scope_panel`: the live Scope controls (prompts, reference strength) and health;
 //!   `pipeline_panel`: its pipeline and load settings from the server's schema.
 //! - `viewer`: monitors and the node viewer. `dialogs`: quit and conflict questions.
+//! - `outputs`: recordings and streams, started and stopped live.
 //! - `midi_panel`: MIDI learn and mappings. `keymap`, `keys_window`: the operator's keys.
 //! - `minimap`: the graph overview. `shortcuts`: keys. `style`: pin colours and shapes.
 
@@ -26,6 +27,7 @@ pub mod keymap;
 mod keys_window;
 mod midi_panel;
 mod minimap;
+mod outputs;
 mod palette;
 mod pipeline_panel;
 mod presets;
@@ -45,6 +47,7 @@ use show::scene::Transition;
 
 #[doc(hidden)]
 pub use graph::PinKey;
+pub use outputs::{OutputLive, OutputState};
 pub use palette::WireFrom;
 pub use scope_panel::{SLIDER_INTERVAL, effective_params};
 
@@ -115,6 +118,8 @@ pub struct Live<'a> {
     pub midi_status: String,
     /// The target the next moved control will be mapped to, while learning.
     pub midi_learning: Option<show::midi::MidiTarget>,
+    /// The recordings and streams, with their state.
+    pub outputs: Vec<OutputLive>,
 }
 
 /// A texture the host renders, with its pixel size and, when available, its pixels (RGBA8,
@@ -151,6 +156,8 @@ pub enum Action {
     SaveKeymap(keymap::Keymap),
     /// The program window between fullscreen and windowed.
     ToggleFullscreen,
+    /// Start (`on`) or stop the output with this name (a file or a URL).
+    Output { name: String, on: bool },
 }
 
 /// How long a refusal stays on screen, in seconds: long enough to read, short enough not to
@@ -236,6 +243,9 @@ impl Console {
                     self.edit_scene(s);
                 }
                 ui.separator();
+                egui::CollapsingHeader::new("Outputs")
+                    .default_open(true)
+                    .show(ui, |ui| actions.extend(outputs::show(ui, &live.outputs)));
                 egui::CollapsingHeader::new("MIDI")
                     .default_open(false)
                     .show(ui, |ui| {

@@ -25,6 +25,8 @@ pub struct State {
     pub picture: Option<(egui::TextureId, [u32; 2])>,
     /// What the host is learning a MIDI control for (it follows `Action::MidiLearn`).
     pub midi_learning: Option<show::midi::MidiTarget>,
+    /// The recordings and streams the host reports.
+    pub outputs: Vec<console::OutputLive>,
 }
 
 pub fn demo_path() -> PathBuf {
@@ -59,6 +61,7 @@ pub fn harness_with(
         node_errors: HashMap::new(),
         picture: None,
         midi_learning: None,
+        outputs: Vec::new(),
     };
     let mut h = builder.with_size(egui::vec2(1600.0, 900.0)).build_ui_state(
         |ui, s: &mut State| {
@@ -94,6 +97,7 @@ pub fn harness_with(
                 status: "60 fps".to_owned(),
                 midi_status: "MIDI: unavailable".to_owned(),
                 midi_learning: s.midi_learning.clone(),
+                outputs: s.outputs.clone(),
                 ..Default::default()
             };
             let actions = s.console.ui(ui.ctx(), &mut s.doc, &live);
