@@ -82,6 +82,7 @@ pub fn scope_live(stats: &ScopeStats) -> ScopeLive {
         health,
         detail,
         pipelines: None,
+        references: Default::default(),
     }
 }
 

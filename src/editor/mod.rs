@@ -12,6 +12,7 @@ mod compile;
 mod keys;
 mod outputs;
 mod pipelines;
+mod references;
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
@@ -37,7 +38,8 @@ use crate::playback::{Playback, SceneKeys};
 use crate::preview::{NodePreviews, PreviewImages, PreviewPlugin};
 use crate::render::{CompositeOutput, GPU_TIME_DIAGNOSTIC, PreviewFrames, PreviewReadback};
 use crate::showfile::{CurrentShow, EditorOwnsShow, LoadedShow, ShowWatcher};
-use crate::sources::scope::ScopeStatuses;
+use crate::sources::image::ImageSources;
+use crate::sources::scope::{ScopeStatuses, ScopeUploads};
 use crate::stats::{FrameStats, StatusItems};
 use crate::{AppSystems, health};
 
@@ -210,7 +212,12 @@ fn console_ui(
         Option<Res<MidiInput>>,
         Option<Res<DiagnosticsStore>>,
     ),
-    (preview_images, outputs_live): (Res<PreviewImages>, Res<outputs::OutputsLive>),
+    (preview_images, outputs_live, image_sources, uploads): (
+        Res<PreviewImages>,
+        Res<outputs::OutputsLive>,
+        Option<Res<ImageSources>>,
+        Option<Res<ScopeUploads>>,
+    ),
     mut preview_readback: Option<ResMut<PreviewReadback>>,
     preview_frames: Option<Res<PreviewFrames>>,
     mut previews: ResMut<NodePreviews>,
@@ -288,6 +295,25 @@ fn console_ui(
         }),
         None => None,
     };
+    // Reference images of the Scope nodes: thumbnails, registered like the node pictures.
+    let mut references: HashMap<NodeId, _> = scope_statuses
+        .0
+        .iter()
+        .map(|(id, stats)| {
+            let refs = references::of_node(
+                &show,
+                id,
+                stats,
+                image_sources.as_deref(),
+                uploads.as_deref(),
+                &mut |handle| {
+                    live_ids.insert(handle.id());
+                    contexts.add_image(EguiTextureHandle::Weak(handle.id()))
+                },
+            );
+            (id.clone(), refs)
+        })
+        .collect();
     for gone in registered.difference(&live_ids) {
         contexts.remove_image(*gone);
     }
@@ -317,6 +343,7 @@ fn console_ui(
         .map(|(id, s)| {
             let mut l = health::scope_live(s);
             l.pipelines = pipeline_lists.get(id, s.pipelines.as_ref());
+            l.references = references.remove(id).unwrap_or_default();
             (id.clone(), l)
         })
         .collect();

@@ -34,7 +34,8 @@ enum Entry {
     /// Not sent yet (the request channel was full).
     Queued,
     Decoding,
-    Ready(Handle<Image>),
+    /// The picture and its pixel size.
+    Ready(Handle<Image>, [u32; 2]),
     Failed(String),
 }
 
@@ -55,9 +56,18 @@ impl ImageSources {
         })
     }
 
-    fn handle(&self, path: &Path) -> Option<&Handle<Image>> {
+    /// The decoded picture of `path` (resolved against the show's folder), once it is in.
+    pub fn handle(&self, path: &Path) -> Option<&Handle<Image>> {
         match self.entries.get(path) {
-            Some(Entry::Ready(h)) => Some(h),
+            Some(Entry::Ready(h, _)) => Some(h),
+            _ => None,
+        }
+    }
+
+    /// The decoded picture's pixel size.
+    pub fn size(&self, path: &Path) -> Option<[u32; 2]> {
+        match self.entries.get(path) {
+            Some(Entry::Ready(_, size)) => Some(*size),
             _ => None,
         }
     }
@@ -121,6 +131,22 @@ fn image_nodes(show: &CurrentShow) -> Vec<Vec<(NodeId, PathBuf)>> {
         .collect()
 }
 
+/// Every VACE reference image of the show's Scope nodes (their own and every scene's), resolved
+/// against its folder: decoded too, for the console's thumbnails.
+pub fn reference_images(show: &CurrentShow) -> HashSet<PathBuf> {
+    let loaded = &show.0;
+    let mut out = HashSet::new();
+    for scene in &loaded.show.scenes {
+        let scene_refs = scene.scope.iter().flat_map(|p| &p.vace_ref_images);
+        let node_refs = scene.nodes.values().flat_map(|n| match &n.kind {
+            NodeKind::Scope(s) => s.params.vace_ref_images.as_slice(),
+            _ => &[],
+        });
+        out.extend(scene_refs.chain(node_refs).map(|p| loaded.base_dir.join(p)));
+    }
+    out
+}
+
 /// On a new show: start decoding new files (every scene's, so switching never waits) and
 /// forget files no scene uses any more.
 fn request_images(show: Res<CurrentShow>, mut sources: ResMut<ImageSources>) {
@@ -129,6 +155,7 @@ fn request_images(show: Res<CurrentShow>, mut sources: ResMut<ImageSources>) {
             .into_iter()
             .flatten()
             .map(|(_, p)| p)
+            .chain(reference_images(&show))
             .collect();
         sources.entries.retain(|p, _| wanted.contains(p));
         for path in wanted {
@@ -167,7 +194,7 @@ fn receive_images(mut sources: ResMut<ImageSources>, mut images: ResMut<Assets<I
                     TextureFormat::Rgba8Unorm,
                     RenderAssetUsages::RENDER_WORLD,
                 );
-                Entry::Ready(images.add(image))
+                Entry::Ready(images.add(image), [size.width, size.height])
             }
             Err(msg) => {
                 error!("{msg} (it stays transparent)");

@@ -13,6 +13,7 @@
 //! stats line, so a held frame is never silently frozen.
 
 use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use bevy::asset::RenderAssetUsages;
@@ -55,6 +56,8 @@ pub struct ScopeSource {
     /// Sequence (camera) or frame number (rendered feed) of the last input frame sent.
     sent_seq: Option<u64>,
     received: u64,
+    /// Reference images the server has (uploaded this run), as resolved local paths.
+    uploaded: HashSet<PathBuf>,
 }
 
 impl ScopeSource {
@@ -107,6 +110,11 @@ impl Drop for Detached {
 #[derive(Resource, Debug, Default)]
 pub struct ScopeStatuses(pub HashMap<NodeId, ScopeStats>);
 
+/// The reference images each Scope node's server has received (resolved local paths), for
+/// the console's upload state.
+#[derive(Resource, Debug, Default)]
+pub struct ScopeUploads(pub HashMap<NodeId, HashSet<PathBuf>>);
+
 pub struct ScopeSourcesPlugin;
 
 impl Plugin for ScopeSourcesPlugin {
@@ -116,6 +124,7 @@ impl Plugin for ScopeSourcesPlugin {
             .init_resource::<MonitoredScenes>()
             .init_resource::<ExternalOpacity>()
             .init_resource::<ScopeStatuses>()
+            .init_resource::<ScopeUploads>()
             .add_systems(
                 Update,
                 (
@@ -370,6 +379,7 @@ fn reconcile_scopes(
             shown_alpha: 0.0,
             sent_seq: None,
             received: 0,
+            uploaded: HashSet::new(),
         });
     }
 }
@@ -436,6 +446,7 @@ fn update_scopes(
     mut statuses: ResMut<ScopeStatuses>,
     items: Option<ResMut<StatusItems>>,
     mut arrivals: Option<ResMut<FrameArrivals>>,
+    mut uploads: ResMut<ScopeUploads>,
 ) {
     let now = Instant::now();
     for mut source in &mut sources {
@@ -452,6 +463,10 @@ fn update_scopes(
                 ScopeEvent::State(state) => {
                     info!("Scope node \"{}\": {}", source.node, state_label(&state));
                 }
+                ScopeEvent::AssetUploaded { local, .. } => {
+                    source.uploaded.insert(local);
+                }
+                ScopeEvent::ServerRestarted => source.uploaded.clear(),
                 _ => {}
             }
         }
@@ -496,6 +511,13 @@ fn update_scopes(
         .iter()
         .map(|s| (s.node.clone(), s.stats()))
         .collect();
+    let now_uploaded: HashMap<NodeId, HashSet<PathBuf>> = sources
+        .iter()
+        .map(|s| (s.node.clone(), s.uploaded.clone()))
+        .collect();
+    if uploads.0 != now_uploaded {
+        uploads.0 = now_uploaded;
+    }
     if let Some(mut items) = items {
         items.0.retain(|k, _| !k.starts_with("scope "));
         for (node, stats) in &statuses.0 {

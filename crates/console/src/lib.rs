@@ -80,6 +80,27 @@ pub struct ScopeLive {
     pub detail: String,
     /// The pipelines its server offers, once known.
     pub pipelines: Option<std::sync::Arc<[show::pipeline::PipelineInfo]>>,
+    /// Its VACE reference images by the path the show gives them.
+    pub references: HashMap<std::path::PathBuf, Reference>,
+}
+
+/// A VACE reference image as the host knows it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Reference {
+    /// Its picture (with its pixel size), once decoded.
+    pub picture: Option<(egui::TextureId, [u32; 2])>,
+    pub state: ReferenceState,
+}
+
+/// Whether the server has a reference image.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum ReferenceState {
+    /// Not sent yet (the node is loading, or the file was just added).
+    #[default]
+    Waiting,
+    Uploaded,
+    /// The upload failed; the reason names the file.
+    Failed(String),
 }
 
 /// What is playing, as the host knows it. Read-only for the console.

@@ -25,7 +25,7 @@ use show::spec::ParamType;
 use show::{NodeId, Scene};
 
 use crate::inspector::{Gestures, param_row};
-use crate::{ScopeLive, style};
+use crate::{ReferenceState, ScopeLive, style};
 
 /// The slider's edits while dragging: 10 per second at most.
 pub const SLIDER_INTERVAL: f64 = 0.1;
@@ -41,6 +41,8 @@ pub(crate) struct ScopePanel {
     pipeline: crate::pipeline_panel::PipelineUi,
     /// The denoising steps as typed, by (scene, node).
     steps_text: HashMap<(usize, NodeId), String>,
+    /// A reference image path being typed, by (scene, node).
+    new_ref: HashMap<(usize, NodeId), String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -121,8 +123,7 @@ impl ScopePanel {
                         if let Some(l) = l {
                             status(ui, l);
                         }
-                        let offered = l.and_then(|l| l.pipelines.as_deref());
-                        if let Some(e) = self.node_block(ui, doc, scene, &node, offered) {
+                        if let Some(e) = self.node_block(ui, doc, scene, &node, l) {
                             error = Some(e);
                         }
                     });
@@ -131,6 +132,7 @@ impl ScopePanel {
         // Drafts of nodes no longer shown are dropped: a draft is for now, not for later.
         self.drafts.retain(|k, _| seen.contains(k));
         self.steps_text.retain(|k, _| seen.contains(k));
+        self.new_ref.retain(|k, _| seen.contains(k));
         error
     }
 
@@ -140,8 +142,9 @@ impl ScopePanel {
         doc: &mut Document,
         scene: usize,
         node: &NodeId,
-        offered: Option<&[PipelineInfo]>,
+        live: Option<&ScopeLive>,
     ) -> Option<String> {
+        let offered: Option<&[PipelineInfo]> = live.and_then(|l| l.pipelines.as_deref());
         let params = doc
             .show()
             .scenes
@@ -202,6 +205,9 @@ impl ScopePanel {
         }
         ui.separator();
         if let Some(e) = self.vace(ui, doc, scene, node, &params) {
+            error = Some(e);
+        }
+        if let Some(e) = self.references(ui, doc, scene, node, &params, live) {
             error = Some(e);
         }
         ui.separator();
@@ -294,6 +300,112 @@ impl ScopePanel {
                 });
             });
         g.error
+    }
+
+    /// The VACE reference images: a thumbnail, the file and its upload state per image,
+    /// moved up or down or removed with a click, and a path typed to add one. Each change is
+    /// one scene-state edit (the Scope worker uploads what is new).
+    fn references(
+        &mut self,
+        ui: &mut Ui,
+        doc: &mut Document,
+        scene: usize,
+        node: &NodeId,
+        params: &ScopeParams,
+        live: Option<&ScopeLive>,
+    ) -> Option<String> {
+        let refs = &params.vace_ref_images;
+        let mut next: Option<Vec<std::path::PathBuf>> = None;
+        ui.label(RichText::new("References").strong());
+        if refs.is_empty() {
+            ui.label(RichText::new("none: the avatar is not locked to a picture").weak());
+        }
+        for (i, path) in refs.iter().enumerate() {
+            let known = live.and_then(|l| l.references.get(path));
+            ui.horizontal(|ui| {
+                let thumb = egui::vec2(48.0, 27.0);
+                match known.and_then(|r| r.picture) {
+                    Some((texture, [w, h])) => {
+                        let fit = (thumb.x / w.max(1) as f32).min(thumb.y / h.max(1) as f32);
+                        ui.add(egui::Image::new(egui::load::SizedTexture::new(
+                            texture,
+                            egui::vec2(w as f32 * fit, h as f32 * fit),
+                        )));
+                    }
+                    None => {
+                        let (r, _) = ui.allocate_exact_size(thumb, egui::Sense::hover());
+                        ui.painter().rect_filled(r, 2.0, Color32::from_gray(40));
+                    }
+                }
+                let name = path.file_name().map_or_else(
+                    || path.display().to_string(),
+                    |n| n.to_string_lossy().into_owned(),
+                );
+                ui.label(name).on_hover_text(path.display().to_string());
+                let (text, colour) = match known.map(|r| &r.state) {
+                    Some(ReferenceState::Uploaded) => {
+                        ("uploaded".to_owned(), style::health(crate::Health::Healthy))
+                    }
+                    Some(ReferenceState::Failed(e)) => (format!("failed: {e}"), style::ERROR),
+                    _ => ("waiting".to_owned(), style::health(crate::Health::Watch)),
+                };
+                ui.add(egui::Label::new(RichText::new(text).small().color(colour)).truncate());
+                let mut moved = refs.clone();
+                if ui
+                    .add_enabled(i > 0, egui::Button::new("Up").small())
+                    .on_hover_text("Earlier")
+                    .clicked()
+                {
+                    moved.swap(i, i - 1);
+                    next = Some(moved.clone());
+                }
+                if ui
+                    .add_enabled(i + 1 < refs.len(), egui::Button::new("Down").small())
+                    .on_hover_text("Later")
+                    .clicked()
+                {
+                    moved.swap(i, i + 1);
+                    next = Some(moved.clone());
+                }
+                if ui
+                    .small_button("×")
+                    .on_hover_text("Remove this reference")
+                    .clicked()
+                {
+                    moved.remove(i);
+                    next = Some(moved);
+                }
+            });
+        }
+        ui.horizontal(|ui| {
+            let text = self.new_ref.entry((scene, node.clone())).or_default();
+            let r = ui.add(
+                egui::TextEdit::singleline(text)
+                    .hint_text("image file, relative to the show")
+                    .desired_width(170.0),
+            );
+            let typed = text.trim().to_owned();
+            let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+            let add = ui
+                .add_enabled(!typed.is_empty(), egui::Button::new("Add"))
+                .on_hover_text("Add it as a reference image (uploaded to the server)")
+                .clicked();
+            if (add || enter) && !typed.is_empty() {
+                let mut more = refs.clone();
+                more.push(std::path::PathBuf::from(&typed));
+                next = Some(more);
+                text.clear();
+            }
+        });
+        let list = next?;
+        let mut scope = params.clone();
+        scope.vace_ref_images = list;
+        doc.apply(Edit::SetSceneScope {
+            scene,
+            scope: Some(scope),
+        })
+        .err()
+        .map(|e| e.to_string())
     }
 
     /// The reference-strength slider, applied at most every [`SLIDER_INTERVAL`] while dragged.

@@ -197,3 +197,92 @@ fn runtime_parameters_edit_the_scenes_scope_state() {
         "no reason shown"
     );
 }
+
+/// The VACE references: each with its thumbnail and upload state; moved, removed and added
+/// with clicks and a typed path, each one scene-state edit.
+#[test]
+fn references_show_their_state_and_are_reordered_removed_and_added() {
+    use console::{Reference, ReferenceState};
+    use std::path::PathBuf;
+    let mut doc = demo();
+    let mut scope = params_of(&doc);
+    scope.vace_ref_images = vec![
+        PathBuf::from("refs/face.png"),
+        PathBuf::from("refs/side.png"),
+    ];
+    doc.apply(document::Edit::SetSceneScope {
+        scene: AVATAR,
+        scope: Some(scope),
+    })
+    .unwrap();
+    let mut h = harness(doc);
+    h.state_mut().program_scene = AVATAR;
+    let mut live = console::ScopeLive {
+        state: "Live".into(),
+        ..Default::default()
+    };
+    live.references.insert(
+        PathBuf::from("refs/face.png"),
+        Reference {
+            picture: Some((egui::TextureId::Managed(0), [640, 360])),
+            state: ReferenceState::Uploaded,
+        },
+    );
+    live.references.insert(
+        PathBuf::from("refs/side.png"),
+        Reference {
+            picture: None,
+            state: ReferenceState::Failed("asset refs/side.png: not a PNG".into()),
+        },
+    );
+    h.state_mut().scope.insert(NodeId::from("scope"), live);
+    h.run_steps(3);
+    assert!(h.query_by_label("face.png").is_some());
+    assert!(h.query_by_label("uploaded").is_some());
+    assert!(
+        h.query_by_label("failed: asset refs/side.png: not a PNG")
+            .is_some()
+    );
+    let refs = |h: &egui_kittest::Harness<State>| params(h).vace_ref_images;
+    // Later: face goes below side.
+    let before = h.state().doc.revision();
+    // The scenes panel has its own Down: the references' come after it.
+    let downs: Vec<_> = h.get_all_by_label("Down").collect();
+    downs[downs.len() - 2].click();
+    h.run_steps(3);
+    assert_eq!(h.state().doc.revision(), before + 1);
+    assert_eq!(
+        refs(&h),
+        [
+            PathBuf::from("refs/side.png"),
+            PathBuf::from("refs/face.png")
+        ]
+    );
+    // Remove the first (side).
+    let removes: Vec<_> = h.get_all_by_label("×").collect();
+    // The prompt row has one too; the references' come after it.
+    removes[removes.len() - 2].click();
+    h.run_steps(3);
+    assert_eq!(refs(&h), [PathBuf::from("refs/face.png")]);
+    // Add one by its path.
+    let field = h
+        .get_all_by_role(Role::TextInput)
+        .find(|n| n.accesskit_node().placeholder() == Some("image file, relative to the show"))
+        .unwrap();
+    field.click();
+    h.run_steps(2);
+    type_text(&mut h, "refs/back.png");
+    h.key_press(Key::Enter);
+    h.run_steps(3);
+    assert_eq!(
+        refs(&h),
+        [
+            PathBuf::from("refs/face.png"),
+            PathBuf::from("refs/back.png")
+        ]
+    );
+}
+
+fn params_of(doc: &document::Document) -> show::node::ScopeParams {
+    console::effective_params(&doc.show().scenes[AVATAR], &NodeId::from("scope")).unwrap()
+}

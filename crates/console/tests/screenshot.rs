@@ -47,6 +47,7 @@ fn console_demo_screenshot() {
             health: console::Health::Watch,
             detail: "late frames · in 30.0 / out 24.1 fps · rtt 84 ms (p95 130 ms) · age 612 ms · 0 reconnects".into(),
             pipelines: None,
+            references: Default::default(),
         },
     );
     h.state_mut().tbar = 0.3;
