@@ -68,7 +68,7 @@ pub fn scope_live(stats: &ScopeStats) -> ScopeLive {
         Some(r) => format!("Live, {:.1} s behind", r.as_secs_f32()),
         None => state_name(&stats.state),
     };
-    let detail = format!(
+    let mut detail = format!(
         "{why} · in {:.1} / out {:.1} fps · rtt {} (p95 {}) · age {} · {} reconnects",
         stats.fps_in,
         stats.fps_out,
@@ -77,6 +77,7 @@ pub fn scope_live(stats: &ScopeStats) -> ScopeLive {
         ms(stats.frame_age),
         stats.reconnects
     );
+    detail.push_str(&server_text(&stats.server));
     ScopeLive {
         state,
         health,
@@ -84,6 +85,22 @@ pub fn scope_live(stats: &ScopeStats) -> ScopeLive {
         pipelines: None,
         references: Default::default(),
     }
+}
+
+/// What the server says of itself, for the detail line: its pipeline's rate, its GPU memory,
+/// and whether it answers at all.
+fn server_text(r: &scope::ServerReport) -> String {
+    let mut out = String::new();
+    if r.healthy == Some(false) {
+        out.push_str(" · server not answering /health");
+    }
+    if let Some(fps) = r.pipeline_fps {
+        out.push_str(&format!(" · server pipeline {fps:.1} fps"));
+    }
+    if let Some(gb) = r.vram_gb {
+        out.push_str(&format!(" · VRAM {gb:.0} GB"));
+    }
+    out
 }
 
 /// A Scope state as the console and the logs name it.
@@ -173,6 +190,28 @@ mod tests {
         };
         assert_eq!(scope(&loading).0, Health::Watch);
         assert_eq!(scope_live(&loading).state, "Loading 43 %");
+    }
+
+    #[test]
+    fn the_servers_own_numbers_are_in_the_detail_line() {
+        let mut s = live();
+        assert!(!scope_live(&s).detail.contains("server"));
+        s.server = scope::ServerReport {
+            healthy: Some(true),
+            pipeline_fps: Some(5.94),
+            vram_gb: Some(24.0),
+        };
+        let d = scope_live(&s).detail;
+        assert!(
+            d.ends_with(" · server pipeline 5.9 fps · VRAM 24 GB"),
+            "{d}"
+        );
+        s.server.healthy = Some(false);
+        assert!(
+            scope_live(&s)
+                .detail
+                .contains("server not answering /health")
+        );
     }
 
     #[test]

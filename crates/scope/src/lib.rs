@@ -20,5 +20,5 @@ pub use config::{
 pub use error::{Result, ScopeError};
 pub use handle::{FrameSender, ResolvedUrl, ScopeHandle, UrlResolver};
 pub use rest::RestClient;
-pub use shared::{ScopeState, ScopeStats, epoch};
+pub use shared::{ScopeState, ScopeStats, ServerReport, epoch};
 pub use worker::ScopeEvent;

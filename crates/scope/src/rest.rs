@@ -137,6 +137,16 @@ pub struct SessionMetric {
     pub elapsed_seconds: f64,
     pub fps_in: f64,
     pub fps_out: f64,
+    /// The pipeline's own rate (chunks × frames per chunk per second).
+    pub pipeline_fps: Option<f64>,
+}
+
+/// `GET /api/v1/hardware/info` (the part the client shows).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct HardwareInfo {
+    /// The server's GPU memory; `null` without CUDA.
+    pub vram_gb: Option<f64>,
 }
 
 /// `GET /api/v1/session/metrics`.
@@ -349,6 +359,12 @@ impl RestClient {
     /// `GET /health`.
     pub async fn health(&self) -> Result<Health> {
         self.json(Method::GET, "/health", Body::None).await
+    }
+
+    /// `GET /api/v1/hardware/info`.
+    pub async fn hardware_info(&self) -> Result<HardwareInfo> {
+        self.json(Method::GET, "/api/v1/hardware/info", Body::None)
+            .await
     }
 
     /// `GET /api/v1/pipelines/schemas`, keyed by pipeline id.

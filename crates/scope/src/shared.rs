@@ -65,6 +65,19 @@ pub struct ScopeStats {
     /// for a server without the route. Replaced, never edited, so a host can tell a new list
     /// by its pointer.
     pub pipelines: Option<Arc<BTreeMap<String, PipelineSchema>>>,
+    /// What the server says of itself.
+    pub server: ServerReport,
+}
+
+/// The server's own numbers, polled while a session runs (`docs/scope-api.md` §1.1).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ServerReport {
+    /// Whether the last `/health` answered; `None` before the first.
+    pub healthy: Option<bool>,
+    /// `pipeline_fps` of this session in `/api/v1/session/metrics`.
+    pub pipeline_fps: Option<f32>,
+    /// `vram_gb` of `/api/v1/hardware/info` (`None` without CUDA).
+    pub vram_gb: Option<f32>,
 }
 
 #[derive(Debug, Default)]
@@ -98,6 +111,7 @@ pub(crate) struct Shared {
     session_id: Mutex<Option<String>>,
     reconnects: Mutex<u32>,
     pipelines: Mutex<Option<Arc<BTreeMap<String, PipelineSchema>>>>,
+    server: Mutex<ServerReport>,
 }
 
 /// Locks even if a holder panicked: these are plain counters, always consistent.
@@ -128,6 +142,11 @@ impl Shared {
         if p.as_deref() != Some(&list) {
             *p = Some(Arc::new(list));
         }
+    }
+
+    /// Updates what the server said of itself.
+    pub fn report(&self, f: impl FnOnce(&mut ServerReport)) {
+        f(&mut lock(&self.server));
     }
 
     pub fn count_reconnect(&self) {
@@ -213,6 +232,7 @@ impl Shared {
             session_id: lock(&self.session_id).clone(),
             reconnects: *lock(&self.reconnects),
             pipelines: lock(&self.pipelines).clone(),
+            server: lock(&self.server).clone(),
         }
     }
 }

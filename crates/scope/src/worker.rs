@@ -64,6 +64,17 @@ pub(crate) struct Worker {
     state: ScopeState,
 }
 
+/// What one background poll of a live session's server brings back: `/health`, and
+/// `/session/metrics` when it answered.
+type ServerAnswers = (
+    Result<crate::rest::Health, ScopeError>,
+    Option<crate::rest::SessionMetrics>,
+);
+
+/// How often a live session's server is asked for `/health` (restart detection) and its
+/// metrics (the console's pipeline rate).
+const HEALTH_INTERVAL: Duration = Duration::from_secs(2);
+
 /// How often `/health` is probed while backing off (a cheap GET; a refused connection on
 /// loopback costs microseconds), so a server that comes back is used at once.
 const PROBE_INTERVAL: Duration = Duration::from_millis(250);
@@ -211,6 +222,10 @@ impl Worker {
         let mut last_progress: Option<f32> = None;
         let work = async {
             let health = rest.health().await?;
+            shared.report(|r| r.healthy = Some(true));
+            if let Ok(hw) = rest.hardware_info().await {
+                shared.report(|r| r.vram_gb = hw.vram_gb.map(|g| g as f32));
+            }
             // The console's pipeline list; a server without the route simply offers none.
             match rest.pipeline_schemas().await {
                 Ok(list) => shared.set_pipelines(list),
@@ -414,8 +429,7 @@ impl Worker {
             .checked_sub(applied.param_interval)
             .unwrap_or_else(Instant::now);
         let mut last_health = Instant::now();
-        let mut health: Option<tokio::task::JoinHandle<Result<crate::rest::Health, ScopeError>>> =
-            None;
+        let mut health: Option<tokio::task::JoinHandle<ServerAnswers>> = None;
         let mut tick = tokio::time::interval(Duration::from_millis(20));
         // When this session was last marked stalled; a frame after it makes it live again.
         let mut stalled_at: Option<Instant> = None;
@@ -499,20 +513,33 @@ impl Worker {
                             break Phase::Backoff { reload: false };
                         }
                     }
-                    // Restart detection runs in the background, so a hanging server never
-                    // delays the watchdog or parameter sends.
+                    // Restart detection and the server's own numbers run in the background,
+                    // so a hanging server never delays the watchdog or parameter sends.
                     if let Some(task) = health.take_if(|t| t.is_finished())
-                        && let Ok(Ok(h)) = task.await
-                        && self.start_time.is_some_and(|t| t != h.server_start_time)
+                        && let Ok((h, metrics)) = task.await
                     {
-                        self.emit(ScopeEvent::ServerRestarted);
-                        self.rest = None;
-                        break Phase::Load;
+                        self.shared.report(|r| {
+                            r.healthy = Some(h.is_ok());
+                            if let Some(m) = metrics.as_ref().and_then(|m| m.sessions.get(&session.id)) {
+                                r.pipeline_fps = m.pipeline_fps.map(|f| f as f32);
+                            }
+                        });
+                        if let Ok(h) = h
+                            && self.start_time.is_some_and(|t| t != h.server_start_time)
+                        {
+                            self.emit(ScopeEvent::ServerRestarted);
+                            self.rest = None;
+                            break Phase::Load;
+                        }
                     }
-                    if health.is_none() && last_health.elapsed() > Duration::from_secs(5) {
+                    if health.is_none() && last_health.elapsed() > HEALTH_INTERVAL {
                         last_health = Instant::now();
                         let rest = rest.clone();
-                        health = Some(tokio::spawn(async move { rest.health().await }));
+                        health = Some(tokio::spawn(async move {
+                            let h = rest.health().await;
+                            let metrics = rest.session_metrics().await.ok();
+                            (h, metrics)
+                        }));
                     }
                 }
             }

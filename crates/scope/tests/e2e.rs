@@ -176,6 +176,17 @@ fn connect_and_stream(codec: Codec) {
     let s = h.stats();
     assert!(s.fps_in > 20.0 && s.fps_out > 15.0, "{s:?}");
     assert!(s.frames_sent > 60 && s.frames_received > 30, "{s:?}");
+    // The server's own rate for this session reaches the stats (polled every 2 s).
+    p.until(&h, Duration::from_secs(6), |h, _| {
+        h.stats().server.pipeline_fps.is_some()
+    });
+    let server = h.stats().server;
+    assert_eq!(server.healthy, Some(true));
+    assert!(server.pipeline_fps.is_some_and(|f| f > 5.0), "{server:?}");
+    assert_eq!(
+        server.vram_gb, None,
+        "the embedded server has no GPU to report"
+    );
     let m = block(rest(&url).session_metrics()).unwrap();
     let session = m
         .sessions
