@@ -99,10 +99,10 @@ pub struct PlayArgs {
     pub screenshot: Option<PathBuf>,
     /// Record the program to a Matroska file (H.264) while playing; finished on quit. Needs
     /// `ffmpeg` on PATH (without it the show plays unrecorded, with an error saying so).
-    #[arg(long, value_name = "PATH.mkv", value_parser = parse_recording)]
+    #[arg(long, value_name = "PATH.mkv", value_parser = parse_recording, group = "recording")]
     pub record: Option<PathBuf>,
     /// Frame rate of the recording: constant, on the show clock (a late frame repeats the last).
-    #[arg(long, value_name = "FPS", default_value_t = 30, requires = "record",
+    #[arg(long, value_name = "FPS", default_value_t = 30, requires = "recording",
           value_parser = clap::value_parser!(u32).range(1..=240))]
     pub record_fps: u32,
     /// Who encodes the recording: ffmpeg's libx264 from raw frames, or the app's openh264.
@@ -114,9 +114,16 @@ pub struct PlayArgs {
     pub streams: Box<StreamArgs>,
 }
 
-/// `play`'s stream flags.
+/// `play`'s stream flags, and the recording of a node (an output of one node, as the alpha
+/// stream is).
 #[derive(Debug, clap::Args)]
 pub struct StreamArgs {
+    /// Record one node's picture with its alpha (the keyed avatar alone, from whatever scene is
+    /// on program; transparent while that scene has no such node) as VP8 with alpha in WebM.
+    /// One recording at a time: not with --record.
+    #[arg(long, value_name = "NODE=PATH.webm", value_parser = parse_alpha_recording,
+          group = "recording")]
+    pub record_alpha: Option<(show::NodeId, PathBuf)>,
     /// Stream the program (repeatable): H.264 in MPEG-TS, a keyframe every second, to
     /// `srt://127.0.0.1:PORT` (an SRT listener: OBS's Media Source reads
     /// `srt://127.0.0.1:PORT?mode=caller`) or `udp://127.0.0.1:PORT` (pushed). Loopback only
@@ -137,6 +144,24 @@ pub struct StreamArgs {
     #[arg(long, value_name = "FPS", default_value_t = 30,
           value_parser = clap::value_parser!(u32).range(1..=240))]
     pub stream_fps: u32,
+}
+
+/// `NODE=PATH.webm`: a node's recording with alpha is WebM.
+fn parse_alpha_recording(s: &str) -> Result<(show::NodeId, PathBuf), String> {
+    let (node, path) = s
+        .split_once('=')
+        .filter(|(n, p)| !n.trim().is_empty() && !p.is_empty())
+        .ok_or_else(|| format!("{s}: give NODE=PATH.webm, e.g. place=avatar.webm"))?;
+    let path = PathBuf::from(path);
+    if !path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("webm"))
+    {
+        return Err(format!(
+            "{s}: a recording with alpha is WebM (VP8); use a .webm name"
+        ));
+    }
+    Ok((show::NodeId::from(node.trim()), path))
 }
 
 /// Recordings are Matroska: refuse another extension before anything starts.
@@ -269,6 +294,35 @@ mod tests {
         assert!(
             Cli::try_parse_from(["metadj-scope", "render", "s.ron", "--out", "o.png"]).is_err(),
             "--scene is required"
+        );
+    }
+
+    #[test]
+    fn a_node_recording_is_node_equals_webm_and_one_recording_at_a_time() {
+        let parse = |args: &[&str]| {
+            let mut all = vec!["metadj-scope", "play", "s.ron"];
+            all.extend(args);
+            Cli::try_parse_from(all)
+        };
+        let Command::Play(p) =
+            parse(&["--record-alpha", "place=avatar.webm", "--record-fps", "25"])
+                .unwrap()
+                .command
+        else {
+            panic!("play")
+        };
+        let (node, path) = p.streams.record_alpha.unwrap();
+        assert_eq!(
+            (node.as_str(), path.to_str()),
+            ("place", Some("avatar.webm"))
+        );
+        assert_eq!(p.record_fps, 25);
+        for bad in ["place=avatar.mkv", "avatar.webm", "=a.webm", "place="] {
+            assert!(parse(&["--record-alpha", bad]).is_err(), "{bad}");
+        }
+        assert!(
+            parse(&["--record", "o.mkv", "--record-alpha", "place=a.webm"]).is_err(),
+            "one recording at a time"
         );
     }
 

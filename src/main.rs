@@ -184,6 +184,29 @@ fn play(args: &PlayArgs) -> anyhow::Result<()> {
                 encoding: args.record_encoder,
                 ..RecordOptions::default()
             },
+            node: None,
+        });
+    }
+    if let Some((node, path)) = &args.streams.record_alpha {
+        if !loaded
+            .show
+            .scenes
+            .iter()
+            .any(|s| s.nodes.contains_key(node))
+        {
+            anyhow::bail!(
+                "--record-alpha {node}={}: no scene has a node `{node}`",
+                path.display()
+            );
+        }
+        app.add_plugins(RecordPlugin {
+            path: path.clone(),
+            options: RecordOptions {
+                fps: args.record_fps,
+                encoding: metadj_scope::record::Encoding::Vp8Alpha,
+                ..RecordOptions::default()
+            },
+            node: Some(node.clone()),
         });
     }
     // The command line's streams, else the settings file's.

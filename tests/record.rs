@@ -162,6 +162,7 @@ fn plugin_records_a_headless_show_that_ffprobe_reads_back() {
         RecordPlugin {
             path: file.clone(),
             options: options(Encoding::default(), 30),
+            node: None,
         },
     ));
     metadj_scope::render::harness::finish_setup(&mut app);
@@ -230,6 +231,7 @@ fn the_recording_is_stopped_and_started_again_live_into_a_new_file() {
         RecordPlugin {
             path: file.clone(),
             options: options(Encoding::default(), 30),
+            node: None,
         },
     ));
     metadj_scope::render::harness::finish_setup(&mut app);
@@ -309,6 +311,75 @@ fn the_recording_is_stopped_and_started_again_live_into_a_new_file() {
         "{frames} frames, {stats}"
     );
     assert_eq!(probe(&file).3, first, "the first file is left as it was");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// `play --record-alpha fg=out.webm`: the node's own picture with its alpha, VP8 in WebM, as a
+/// user runs it. A half-transparent red layer over blue decodes (libvpx, which keeps alpha)
+/// as straight red at alpha 128; a node no scene has is refused before anything starts.
+#[test]
+fn cli_play_records_a_nodes_alpha_as_webm() {
+    let dir = temp_dir("cli-alpha");
+    let show = dir.join("layers.ron");
+    std::fs::write(&show, common::LAYERS_SHOW).unwrap();
+    let run = |target: &str| {
+        Command::new("xvfb-run")
+            .args(["-a", "-s", "-screen 0 640x360x24"])
+            .arg(BIN)
+            .arg("play")
+            .arg(&show)
+            .args(["--output-only", "--exit-after", "10", "--no-midi"])
+            .args(["--osc", "off", "--obs-websocket", "off"])
+            .args(["--record-alpha", target])
+            .env("XDG_RUNTIME_DIR", &dir)
+            .env("METADJ_SCOPE_CONFIG", dir.join("config"))
+            .output()
+            .expect("xvfb-run is needed for this test (make test installs it)")
+    };
+    let refused = run(&format!("nobody={}", dir.join("x.webm").display()));
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success());
+    assert!(stderr.contains("no scene has a node `nobody`"), "{stderr}");
+
+    let file = dir.join("fg.webm");
+    let out = run(&format!("fg={}", file.display()));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("recorded "), "no summary: {stderr}");
+    let (codec, w, h, frames) = probe(&file);
+    assert_eq!((codec.as_str(), w, h), ("vp8", 160, 90));
+    assert!(frames >= 10, "{frames} frames");
+    let decoded = Command::new("ffmpeg")
+        .args(["-v", "error", "-c:v", "libvpx", "-i"])
+        .arg(&file)
+        .args([
+            "-vf",
+            &format!("select=eq(n\\,{})", frames - 1),
+            "-frames:v",
+            "1",
+        ])
+        .args(["-f", "rawvideo", "-pix_fmt", "rgba", "-"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        decoded.stdout.len(),
+        160 * 90 * 4,
+        "{}",
+        String::from_utf8_lossy(&decoded.stderr)
+    );
+    // fg premultiplied is (128, 0, 0, 128); straight, (255, 0, 0, 128).
+    let mean = |c: usize| {
+        decoded
+            .stdout
+            .chunks_exact(4)
+            .map(|p| f64::from(p[c]))
+            .sum::<f64>()
+            / (160.0 * 90.0)
+    };
+    let (r, g, b, a) = (mean(0), mean(1), mean(2), mean(3));
+    eprintln!("record-alpha fg: mean rgba {r:.1} {g:.1} {b:.1} {a:.1}");
+    assert!((a - 128.0).abs() <= MAX_MEAN_DIFF, "alpha {a:.1}");
+    assert!((r - 255.0).abs() <= MAX_MEAN_DIFF && g <= MAX_MEAN_DIFF && b <= MAX_MEAN_DIFF);
     std::fs::remove_dir_all(dir).unwrap();
 }
 

@@ -440,16 +440,7 @@ fn cli_play_streams_the_program_over_srt() {
 fn cli_play_streams_a_nodes_alpha_over_tcp() {
     let dir = scratch("metadj-stream-node");
     let show = dir.join("layers.ron");
-    std::fs::write(
-        &show,
-        r#"(version: 2, canvas: (160, 90), scenes: [(name: "one",
-            nodes: { "bg": (kind: solid((color: (0.0, 0.0, 1.0, 1.0)))),
-                     "fg": (kind: solid((color: (1.0, 0.0, 0.0, 0.5)))),
-                     "mix": (kind: blend(())), "out": (kind: output(())) },
-            edges: [(from: "bg", to: "mix", port: "0"), (from: "fg", to: "mix", port: "1"),
-                    (from: "mix", to: "out")])])"#,
-    )
-    .unwrap();
+    std::fs::write(&show, common::LAYERS_SHOW).unwrap();
     // The stream comes from the command line, or from the machine's settings file.
     let config = dir.join("config");
     std::fs::create_dir_all(&config).unwrap();

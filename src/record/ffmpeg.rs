@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use super::recorder::bitrate_kbps;
 use super::{Encoding, RecordError};
 
 /// Lines of ffmpeg's stderr kept for error messages.
@@ -57,10 +58,33 @@ pub(crate) fn args(encoding: Encoding, size: (u32, u32), fps: u32, path: &Path) 
             a.extend([s("-color_primaries"), s("bt709")]);
             a.extend([s("-color_trc"), s("iec61966-2-1")]);
         }
+        Encoding::Vp8Alpha => {
+            a.extend(vp8_alpha_input_and_codec(size, fps));
+            a.extend([s("-g"), (fps * 2).to_string()]);
+        }
     }
-    a.extend([s("-f"), s("matroska"), s("-flush_packets"), s("1")]);
+    // Clusters closed and flushed every second: a file cut by a crash plays to its last one.
+    let format = match encoding {
+        Encoding::Vp8Alpha => "webm",
+        Encoding::OpenH264 | Encoding::X264 => "matroska",
+    };
+    a.extend([s("-f"), s(format), s("-flush_packets"), s("1")]);
     a.extend([s("-cluster_time_limit"), CLUSTER_MS.to_string()]);
     a.push(path.to_string_lossy().into_owned());
+    a
+}
+
+/// Raw RGBA from the pipe to ffmpeg's libvpx, VP8 with alpha: what a node's recording and its
+/// alpha stream share. VP8 keeps alpha only as `yuva420p` and without alt-ref frames.
+pub(crate) fn vp8_alpha_input_and_codec(size: (u32, u32), fps: u32) -> Vec<String> {
+    let s = |v: &str| v.to_string();
+    let mut a = vec![s("-f"), s("rawvideo"), s("-pix_fmt"), s("rgba")];
+    a.extend([s("-video_size"), format!("{}x{}", size.0, size.1)]);
+    a.extend([s("-framerate"), fps.to_string(), s("-i"), s("pipe:0")]);
+    a.extend([s("-c:v"), s("libvpx"), s("-pix_fmt"), s("yuva420p")]);
+    a.extend([s("-auto-alt-ref"), s("0"), s("-deadline"), s("realtime")]);
+    a.extend([s("-cpu-used"), s("8"), s("-lag-in-frames"), s("0")]);
+    a.extend([s("-b:v"), format!("{}k", bitrate_kbps(size, fps))]);
     a
 }
 

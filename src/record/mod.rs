@@ -11,6 +11,7 @@
 
 mod ffmpeg;
 mod inlet;
+mod node_picture;
 mod pacing;
 mod recorder;
 mod status;
@@ -44,6 +45,10 @@ pub enum Encoding {
     /// all, but spread over ffmpeg's threads.
     #[value(name = "x264")]
     X264,
+    /// A node's picture with its alpha: raw RGBA (premultiplied alpha undone) to ffmpeg's
+    /// libvpx, VP8 with alpha in WebM (`play --record-alpha NODE=FILE.webm`).
+    #[value(skip)]
+    Vp8Alpha,
 }
 
 impl std::fmt::Display for Encoding {
@@ -51,6 +56,7 @@ impl std::fmt::Display for Encoding {
         f.write_str(match self {
             Encoding::OpenH264 => "openh264 + ffmpeg mux",
             Encoding::X264 => "ffmpeg libx264 ultrafast",
+            Encoding::Vp8Alpha => "ffmpeg libvpx VP8 with alpha",
         })
     }
 }
@@ -109,6 +115,9 @@ pub enum RecordError {
 pub struct RecordPlugin {
     pub path: PathBuf,
     pub options: RecordOptions,
+    /// Record this node's picture with its alpha (in whatever scene is on program,
+    /// transparent while that scene has no such node) instead of the program.
+    pub node: Option<show::NodeId>,
 }
 
 impl Plugin for RecordPlugin {
@@ -120,10 +129,15 @@ impl Plugin for RecordPlugin {
             frames: ProgramFrames::default(),
             warned_size: false,
             error: None,
-        })
-        .add_systems(Startup, enable_readback)
-        .add_systems(Update, feed_recorder.in_set(AppSystems::Output))
-        .add_systems(Last, finish_on_exit);
+            node: self.node.clone(),
+            blank: None,
+        });
+        // The program's readback copies every frame: only for a recording of the program.
+        if self.node.is_none() {
+            app.add_systems(Startup, enable_readback);
+        }
+        app.add_systems(Update, feed_recorder.in_set(AppSystems::Output))
+            .add_systems(Last, finish_on_exit);
     }
 }
 
@@ -187,7 +201,14 @@ pub struct Recording {
     warned_size: bool,
     /// Why it stopped, when it stopped on an error.
     error: Option<String>,
+    /// The node recorded with its alpha; `None`: the program.
+    node: Option<show::NodeId>,
+    /// A transparent canvas while the node is not in the scene on program.
+    blank: Option<image::RgbaImage>,
 }
+
+/// This surface's name among those that ask for node pictures.
+const ASKER: &str = "record";
 
 impl Recording {
     /// The file being (or last) written.
@@ -198,7 +219,10 @@ impl Recording {
     /// State and counters, for the console.
     pub fn status(&self) -> OutputStatus {
         let name = self.path.display().to_string();
-        let kind = "record".to_owned();
+        let kind = match &self.node {
+            None => "record".to_owned(),
+            Some(n) => format!("record ({n} with alpha)"),
+        };
         match &self.state {
             State::Waiting => OutputStatus::new(name, kind, OutputState::Starting),
             State::Running(r) => {
@@ -274,16 +298,33 @@ fn enable_readback(mut readback: ResMut<ProgramReadback>) {
     readback.enabled = true;
 }
 
-/// Hands the newest read-back program frame to the recorder, starting it on the first one.
+/// Hands the newest read-back program frame (or node picture) to the recorder, starting it on
+/// the first one.
 fn feed_recorder(
     mut rec: ResMut<Recording>,
     clock: Res<FrameClock>,
     latest: Res<LatestProgramFrame>,
+    (playback, show, mut snapshots): (
+        Option<Res<crate::playback::Playback>>,
+        Option<Res<crate::showfile::CurrentShow>>,
+        Option<ResMut<crate::preview::NodeSnapshots>>,
+    ),
 ) {
     let rec = &mut *rec;
-    let next = rec
-        .frames
-        .next(&clock, latest.0.as_ref().map(|(f, i)| (*f, i)));
+    let source = match &rec.node {
+        None => latest.0.as_ref().map(|(f, i)| (*f, i)),
+        Some(node) => {
+            let pictures = node_picture::NodePictures::new(playback.as_deref(), show.as_deref());
+            pictures.request(
+                ASKER,
+                [node].into_iter(),
+                snapshots.as_mut(),
+                &mut rec.blank,
+            );
+            pictures.picture(node, snapshots.as_deref(), rec.blank.as_ref(), clock.frame)
+        }
+    };
+    let next = rec.frames.next(&clock, source);
     if let State::Running(r) = &rec.state {
         r.set_clock(f64::from(clock.time));
         if let Some(e) = r.failed() {

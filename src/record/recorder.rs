@@ -180,7 +180,7 @@ impl Recorder {
                     },
                 )?,
             ),
-            Encoding::X264 => None,
+            Encoding::X264 | Encoding::Vp8Alpha => None,
         };
         let args = ffmpeg::args(options.encoding, size, fps, path);
         let ff = Ffmpeg::spawn(&options.ffmpeg, &args, path).map_err(forget)?;
@@ -197,6 +197,7 @@ impl Recorder {
             stop: stop.clone(),
             ff: Some(ff),
             encoder,
+            straight_alpha: options.encoding == Encoding::Vp8Alpha,
             stats: RecordStats {
                 path: path.to_path_buf(),
                 fps,
@@ -318,6 +319,8 @@ struct Worker {
     stop: Arc<std::sync::atomic::AtomicBool>,
     ff: Option<Ffmpeg>,
     encoder: Option<Encoder>,
+    /// Undo premultiplied alpha before writing (a node's picture with its alpha).
+    straight_alpha: bool,
     stats: RecordStats,
 }
 
@@ -392,7 +395,10 @@ impl Worker {
     }
 
     /// The frame as the output wants it: I420 for openh264, RGBA for ffmpeg's x264.
-    fn prepare(&self, rgba: Vec<u8>) -> Result<VideoFrame, RecordError> {
+    fn prepare(&self, mut rgba: Vec<u8>) -> Result<VideoFrame, RecordError> {
+        if self.straight_alpha {
+            super::stream::unpremultiply(&mut rgba);
+        }
         video_frame(self.size, rgba, self.encoder.is_some()).map_err(|e| self.encode_error(e))
     }
 

@@ -29,13 +29,14 @@ use show::NodeId;
 
 use super::ffmpeg::{self, Ffmpeg, Killer};
 use super::inlet::{Frame, Inlet, video_frame};
+use super::node_picture::NodePictures;
 use super::pacing::{Pacer, Place};
 use super::recorder::{FFMPEG_ENV, bitrate_kbps};
 use super::status::{OutputState, OutputStatus, finish_in_background};
 use super::{ProgramFrames, RecordError};
 use crate::AppSystems;
 use crate::playback::Playback;
-use crate::preview::{NodeSnapshots, Snapshot};
+use crate::preview::NodeSnapshots;
 use crate::render::{FrameClock, LatestProgramFrame, ProgramReadback};
 use crate::showfile::CurrentShow;
 
@@ -697,46 +698,9 @@ fn feed_streams(
     mut snapshots: Option<ResMut<NodeSnapshots>>,
 ) {
     let streams = &mut *streams;
-    let scene = playback.as_ref().map_or(0, |p| p.scene);
-    let on_program = |node: &NodeId| {
-        show.as_ref()
-            .and_then(|s| s.0.show.scenes.get(scene))
-            .is_some_and(|s| s.nodes.contains_key(node))
-    };
-    // The node pictures to draw: each node stream's node, in the scene on program.
-    let mut wanted: Vec<Snapshot> = streams
-        .entries
-        .iter()
-        .filter_map(|e| e.spec.node.clone())
-        .filter(|n| on_program(n))
-        .map(|node| Snapshot {
-            scene,
-            node,
-            alpha: true,
-        })
-        .collect();
-    wanted.sort();
-    wanted.dedup();
-    if let Some(snapshots) = snapshots.as_mut() {
-        NodeSnapshots::request(snapshots, ASKER, wanted);
-    }
-    // Only while a node stream's node is missing from the scene on program.
-    let needs_blank = streams
-        .entries
-        .iter()
-        .any(|e| e.spec.node.as_ref().is_some_and(|n| !on_program(n)));
-    match show.as_ref().map(|s| s.0.show.canvas) {
-        Some(canvas) if needs_blank => {
-            if streams
-                .blank
-                .as_ref()
-                .is_none_or(|b| b.dimensions() != canvas)
-            {
-                streams.blank = Some(image::RgbaImage::new(canvas.0, canvas.1));
-            }
-        }
-        _ => streams.blank = None,
-    }
+    let pictures = NodePictures::new(playback.as_deref(), show.as_deref());
+    let nodes = streams.entries.iter().filter_map(|e| e.spec.node.as_ref());
+    pictures.request(ASKER, nodes, snapshots.as_mut(), &mut streams.blank);
     for e in &mut streams.entries {
         if let EntryState::Running(s) = &e.state {
             s.set_clock(f64::from(clock.time));
@@ -748,16 +712,12 @@ fn feed_streams(
         }
         let source = match &e.spec.node {
             None => latest.0.as_ref().map(|(f, i)| (*f, i)),
-            Some(node) if on_program(node) => snapshots.as_ref().and_then(|s| {
-                let key = Snapshot {
-                    scene,
-                    node: node.clone(),
-                    alpha: true,
-                };
-                s.pictures.get(&key).map(|(f, i)| (*f, &**i))
-            }),
-            // Not in this scene: transparent, a new picture every frame.
-            Some(_) => streams.blank.as_ref().map(|b| (clock.frame, b)),
+            Some(node) => pictures.picture(
+                node,
+                snapshots.as_deref(),
+                streams.blank.as_ref(),
+                clock.frame,
+            ),
         };
         let Some((time, image)) = e.frames.next(&clock, source) else {
             continue;
@@ -828,13 +788,7 @@ pub(crate) fn args(kind: StreamKind, size: (u32, u32), fps: u32, url: &StreamUrl
             a.extend([s("-muxpreload"), s("0"), s("-flush_packets"), s("1")]);
         }
         StreamKind::Alpha => {
-            a.extend([s("-f"), s("rawvideo"), s("-pix_fmt"), s("rgba")]);
-            a.extend([s("-video_size"), format!("{}x{}", size.0, size.1)]);
-            a.extend([s("-framerate"), fps.to_string(), s("-i"), s("pipe:0")]);
-            a.extend([s("-c:v"), s("libvpx"), s("-pix_fmt"), s("yuva420p")]);
-            a.extend([s("-auto-alt-ref"), s("0"), s("-deadline"), s("realtime")]);
-            a.extend([s("-cpu-used"), s("8"), s("-lag-in-frames"), s("0")]);
-            a.extend([s("-b:v"), format!("{}k", bitrate_kbps(size, fps))]);
+            a.extend(ffmpeg::vp8_alpha_input_and_codec(size, fps));
             a.extend([s("-g"), fps.to_string(), s("-threads"), s("2")]);
             // One frame per cluster, flushed as written: a cluster is sent when it closes.
             a.extend([s("-f"), s("webm"), s("-live"), s("1")]);
@@ -1128,7 +1082,7 @@ impl Worker {
 }
 
 /// Premultiplied RGBA (the compositor's) to straight alpha (what libvpx's yuva420p carries).
-fn unpremultiply(rgba: &mut [u8]) {
+pub(super) fn unpremultiply(rgba: &mut [u8]) {
     for p in rgba.chunks_exact_mut(4) {
         let a = u32::from(p[3]);
         if a == 0 {

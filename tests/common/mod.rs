@@ -92,3 +92,16 @@ pub const SOLID_SHOW: &str = r#"(
     ],
 )
 "#;
+
+/// A half-transparent red layer `fg` over a blue `bg`: a node's own picture with its alpha
+/// (straight: red at alpha 128) against the program (purple, opaque).
+#[allow(
+    dead_code,
+    reason = "each test file compiles this module; not all use it"
+)]
+pub const LAYERS_SHOW: &str = r#"(version: 2, canvas: (160, 90), scenes: [(name: "one",
+    nodes: { "bg": (kind: solid((color: (0.0, 0.0, 1.0, 1.0)))),
+             "fg": (kind: solid((color: (1.0, 0.0, 0.0, 0.5)))),
+             "mix": (kind: blend(())), "out": (kind: output(())) },
+    edges: [(from: "bg", to: "mix", port: "0"), (from: "fg", to: "mix", port: "1"),
+            (from: "mix", to: "out")])])"#;
