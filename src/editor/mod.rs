@@ -10,6 +10,7 @@
 
 mod compile;
 mod keys;
+mod media;
 mod outputs;
 mod pipelines;
 mod references;
@@ -159,11 +160,13 @@ impl Plugin for EditorPlugin {
         })
         .add_systems(Startup, spawn_console_camera)
         .init_resource::<outputs::OutputsLive>()
+        .init_resource::<media::MediaFiles>()
         .add_systems(
             Update,
             (
                 close_requests.in_set(AppSystems::Input),
-                (window_title, outputs::collect_outputs).in_set(AppSystems::Output),
+                (window_title, outputs::collect_outputs, media::scan_media)
+                    .in_set(AppSystems::Output),
             ),
         )
         .add_systems(EguiPrimaryContextPass, console_ui);
@@ -212,11 +215,12 @@ fn console_ui(
         Option<Res<MidiInput>>,
         Option<Res<DiagnosticsStore>>,
     ),
-    (preview_images, outputs_live, image_sources, uploads): (
+    (preview_images, outputs_live, image_sources, uploads, media): (
         Res<PreviewImages>,
         Res<outputs::OutputsLive>,
         Option<Res<ImageSources>>,
         Option<Res<ScopeUploads>>,
+        Res<media::MediaFiles>,
     ),
     mut preview_readback: Option<ResMut<PreviewReadback>>,
     preview_frames: Option<Res<PreviewFrames>>,
@@ -379,6 +383,7 @@ fn console_ui(
         }),
         midi_learning: midi.as_ref().and_then(|m| m.mapper.learning.clone()),
         outputs: outputs_live.0.clone(),
+        media: media.list.clone(),
     };
     let actions = console.ui(&ctx, &mut editor.doc, &live);
     // What to preview next: the edited scene's visible nodes (thumbnails on) and the viewer.

@@ -28,6 +28,8 @@ pub(crate) struct InspectorOut {
 pub(crate) struct Gestures<'d> {
     pub doc: &'d mut Document,
     pub error: Option<String>,
+    /// Image files near the show, for the file fields' pickers.
+    pub media: &'d [PathBuf],
 }
 
 impl Gestures<'_> {
@@ -51,8 +53,13 @@ pub(crate) fn show(
     doc: &mut Document,
     scene: usize,
     node: Option<&NodeId>,
+    media: &[PathBuf],
 ) -> InspectorOut {
-    let mut g = Gestures { doc, error: None };
+    let mut g = Gestures {
+        doc,
+        error: None,
+        media,
+    };
     let mut out = InspectorOut::default();
     // Full width, no shrink: a wide row scrolls instead of widening the panel over the graph.
     egui::ScrollArea::both()
@@ -205,7 +212,7 @@ pub(crate) fn param_row(
         }
         match value.clone() {
             Some(mut v) => {
-                let (w, changed) = value_widget(ui, p, &mut v, (salt, p.name, 0));
+                let (w, changed) = value_widget(ui, p, &mut v, (salt, p.name, 0), g.media);
                 // Screen readers and tests find the widget by its row's label.
                 let w = w.labelled_by(label);
                 if changed {
@@ -260,9 +267,11 @@ pub(crate) fn value_widget(
     p: &ParamSpec,
     v: &mut Value,
     salt: (&str, &str, usize),
+    media: &[PathBuf],
 ) -> (Response, bool) {
     let before = v.clone();
     let mut picked = false;
+    let mut picked_path = false;
     let unit = if p.unit.is_empty() {
         String::new()
     } else {
@@ -322,13 +331,47 @@ pub(crate) fn value_widget(
             if r.changed() {
                 *path = PathBuf::from(text);
             }
-            ui.add_enabled(false, egui::Button::new("…"))
-                .on_disabled_hover_text("No file dialog yet: type the path");
+            if let Some(picked) = media_picker(ui, media, salt) {
+                *path = picked;
+                picked_path = true;
+            }
             r
         }
         _ => ui.colored_label(style::ERROR, "?"),
     };
     // Sliders write back a re-rounded value every frame: only the operator's change counts.
-    let changed = (r.changed() || picked) && *v != before;
+    let changed = (r.changed() || picked || picked_path) && *v != before;
     (r, changed)
+}
+
+/// "…": a menu of the image files near the show (the host lists them off the frame path);
+/// the one clicked, relative to the show's folder.
+pub(crate) fn media_picker(
+    ui: &mut Ui,
+    media: &[PathBuf],
+    salt: impl std::hash::Hash + std::fmt::Debug,
+) -> Option<PathBuf> {
+    if media.is_empty() {
+        ui.add_enabled(false, egui::Button::new("…"))
+            .on_disabled_hover_text("No images found near the show file: type the path");
+        return None;
+    }
+    let mut picked = None;
+    ui.push_id(salt, |ui| {
+        ui.menu_button("…", |ui| {
+            egui::ScrollArea::vertical()
+                .max_height(300.0)
+                .show(ui, |ui| {
+                    for f in media {
+                        if ui.button(f.display().to_string()).clicked() {
+                            picked = Some(f.clone());
+                            ui.close();
+                        }
+                    }
+                });
+        })
+        .response
+        .on_hover_text("Pick an image near the show file");
+    });
+    picked
 }

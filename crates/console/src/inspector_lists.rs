@@ -42,7 +42,8 @@ pub(crate) fn lists(ui: &mut Ui, g: &mut Gestures, scene: usize, id: &NodeId, ki
                     let Some(mut v) = (p.get)(kind, i) else {
                         continue;
                     };
-                    let (r, changed) = value_widget(ui, p, &mut v, (id.as_str(), p.name, i));
+                    let (r, changed) =
+                        value_widget(ui, p, &mut v, (id.as_str(), p.name, i), g.media);
                     let edit = changed
                         .then(|| {
                             let mut k = kind.clone();

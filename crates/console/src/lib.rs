@@ -141,6 +141,8 @@ pub struct Live<'a> {
     pub midi_learning: Option<show::midi::MidiTarget>,
     /// The recordings and streams, with their state.
     pub outputs: Vec<OutputLive>,
+    /// Image files near the show file, relative to its folder, for the file pickers.
+    pub media: std::sync::Arc<[std::path::PathBuf]>,
 }
 
 /// A texture the host renders, with its pixel size and, when available, its pixels (RGBA8,
@@ -299,13 +301,15 @@ impl Console {
                     .id_salt("scope_panel")
                     .max_height(ui.available_height() * 0.5)
                     .show(ui, |ui| {
-                        self.scope_panel.show(ui, doc, &live_scenes, &live.scope)
+                        self.scope_panel
+                            .show(ui, doc, &live_scenes, &live.scope, &live.media)
                     });
                 if let Some(e) = panel.inner {
                     self.refuse(&ctx, e);
                 }
                 let selected = self.selected.last().cloned();
-                let out = inspector::show(ui, doc, self.edited_scene, selected.as_ref());
+                let out =
+                    inspector::show(ui, doc, self.edited_scene, selected.as_ref(), &live.media);
                 if let Some(v) = out.view {
                     self.viewed = Some(v);
                 }

@@ -98,6 +98,7 @@ impl ScopePanel {
         doc: &mut Document,
         scenes: &[(usize, &str)],
         live: &HashMap<NodeId, ScopeLive>,
+        media: &[std::path::PathBuf],
     ) -> Option<String> {
         let mut error = None;
         let mut seen = Vec::new();
@@ -123,7 +124,7 @@ impl ScopePanel {
                         if let Some(l) = l {
                             status(ui, l);
                         }
-                        if let Some(e) = self.node_block(ui, doc, scene, &node, l) {
+                        if let Some(e) = self.node_block(ui, doc, scene, &node, l, media) {
                             error = Some(e);
                         }
                     });
@@ -143,6 +144,7 @@ impl ScopePanel {
         scene: usize,
         node: &NodeId,
         live: Option<&ScopeLive>,
+        media: &[std::path::PathBuf],
     ) -> Option<String> {
         let offered: Option<&[PipelineInfo]> = live.and_then(|l| l.pipelines.as_deref());
         let params = doc
@@ -207,7 +209,7 @@ impl ScopePanel {
         if let Some(e) = self.vace(ui, doc, scene, node, &params) {
             error = Some(e);
         }
-        if let Some(e) = self.references(ui, doc, scene, node, &params, live) {
+        if let Some(e) = self.references(ui, doc, scene, node, &params, live, media) {
             error = Some(e);
         }
         ui.separator();
@@ -240,7 +242,11 @@ impl ScopePanel {
                 _ => params.clone(),
             }),
         };
-        let mut g = Gestures { doc, error: None };
+        let mut g = Gestures {
+            doc,
+            error: None,
+            media: &[],
+        };
         egui::CollapsingHeader::new("Runtime")
             .id_salt(("scope_runtime", scene, node))
             .show(ui, |ui| {
@@ -313,6 +319,7 @@ impl ScopePanel {
         node: &NodeId,
         params: &ScopeParams,
         live: Option<&ScopeLive>,
+        media: &[std::path::PathBuf],
     ) -> Option<String> {
         let refs = &params.vace_ref_images;
         let mut next: Option<Vec<std::path::PathBuf>> = None;
@@ -395,6 +402,13 @@ impl ScopePanel {
                 more.push(std::path::PathBuf::from(&typed));
                 next = Some(more);
                 text.clear();
+            }
+            if let Some(picked) =
+                crate::inspector::media_picker(ui, media, ("ref_pick", scene, node))
+            {
+                let mut more = refs.clone();
+                more.push(picked);
+                next = Some(more);
             }
         });
         let list = next?;

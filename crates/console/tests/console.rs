@@ -235,3 +235,26 @@ fn inspecting_every_node_edits_nothing() {
     assert!(!h.state().doc.is_dirty(), "looking is not editing");
     assert_eq!(h.state().doc.undo_steps(), 0);
 }
+
+/// A file field's "…" lists the images the host found near the show; a click puts one in, as
+/// one edit.
+#[test]
+fn a_file_is_picked_from_the_images_near_the_show() {
+    let mut h = harness(demo());
+    h.state_mut().media = vec![
+        std::path::PathBuf::from("../assets/stage.jpg"),
+        std::path::PathBuf::from("../assets/title.png"),
+    ];
+    h.run_steps(2);
+    click_node(&mut h, "bg");
+    let before = h.state().doc.revision();
+    h.get_by_label("…").click();
+    h.run_steps(2);
+    h.get_by_label("../assets/title.png").click();
+    h.run_steps(3);
+    assert_eq!(h.state().doc.revision(), before + 1);
+    match &h.state().doc.show().scenes[0].nodes[&NodeId::from("bg")].kind {
+        NodeKind::Image(i) => assert_eq!(i.path, std::path::PathBuf::from("../assets/title.png")),
+        other => panic!("{other:?}"),
+    }
+}

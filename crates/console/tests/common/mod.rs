@@ -27,6 +27,8 @@ pub struct State {
     pub midi_learning: Option<show::midi::MidiTarget>,
     /// The recordings and streams the host reports.
     pub outputs: Vec<console::OutputLive>,
+    /// The image files the host found near the show.
+    pub media: Vec<PathBuf>,
 }
 
 pub fn demo_path() -> PathBuf {
@@ -62,6 +64,7 @@ pub fn harness_with(
         picture: None,
         midi_learning: None,
         outputs: Vec::new(),
+        media: Vec::new(),
     };
     let mut h = builder.with_size(egui::vec2(1600.0, 900.0)).build_ui_state(
         |ui, s: &mut State| {
@@ -98,6 +101,7 @@ pub fn harness_with(
                 midi_status: "MIDI: unavailable".to_owned(),
                 midi_learning: s.midi_learning.clone(),
                 outputs: s.outputs.clone(),
+                media: s.media.clone().into(),
                 ..Default::default()
             };
             let actions = s.console.ui(ui.ctx(), &mut s.doc, &live);
