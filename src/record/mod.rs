@@ -211,11 +211,6 @@ pub struct Recording {
 const ASKER: &str = "record";
 
 impl Recording {
-    /// The file being (or last) written.
-    pub fn path(&self) -> &std::path::Path {
-        &self.path
-    }
-
     /// State and counters, for the console.
     pub fn status(&self) -> OutputStatus {
         let name = self.path.display().to_string();

@@ -27,7 +27,7 @@ pub struct OutputStatus {
     ///
     /// [`ShowCommand::Output`]: crate::control::ShowCommand::Output
     pub name: String,
-    /// `record`, `stream`, `stream (alpha of NODE)`.
+    /// `record`, `stream`, `stream (NODE with alpha)`, `record (NODE with alpha)`.
     pub kind: String,
     pub state: OutputState,
     /// Output frames written so far (repeats included).
