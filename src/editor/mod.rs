@@ -182,7 +182,12 @@ fn submit_edits(mut editor: ResMut<Editor>) {
 /// The console window's camera: it draws egui only (no render layer), so the program sprite
 /// appears only in the program window and in the console's monitor.
 fn spawn_console_camera(mut commands: Commands) {
-    commands.spawn((Camera2d, PrimaryEguiContext, RenderLayers::none()));
+    commands.spawn((
+        Camera2d,
+        Msaa::Off,
+        PrimaryEguiContext,
+        RenderLayers::none(),
+    ));
 }
 
 /// The frame rate the show is judged against (the cameras' usual rate).

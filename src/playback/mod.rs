@@ -144,10 +144,16 @@ impl Playback {
     }
 }
 
-/// Scenes the console shows off program (the preview monitor, the multiview, the edited
-/// scene's thumbnails): their live sources are published as well, so those pictures are live.
+/// Scenes the console shows off program: their live sources are published as well, so those
+/// pictures are live.
 #[derive(Resource, Debug, Default, Clone, PartialEq)]
-pub struct MonitoredScenes(pub Vec<usize>);
+pub struct MonitoredScenes {
+    /// Looked at: the preview monitor, the edited scene's thumbnails and viewer.
+    pub shown: Vec<usize>,
+    /// Only glanced at, in small tiles (the multiview). Costly per-frame work that the
+    /// picture does not need to be live for (segmentation) is not started for these.
+    pub glanced: Vec<usize>,
+}
 
 /// Drives [`FrameClock`] from real time; absent when a caller (the `render` command) sets the
 /// clock itself.

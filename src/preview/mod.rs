@@ -110,17 +110,32 @@ impl Plugin for PreviewPlugin {
     }
 }
 
+/// Whole-scene pictures at most this wide are tiles, glanced at (the multiview's).
+const GLANCE_WIDTH: u32 = 320;
+
 /// The scenes previews show are live: their sources publish frames too.
 fn monitor_scenes(previews: Res<NodePreviews>, mut monitored: ResMut<MonitoredScenes>) {
     if !previews.is_changed() {
         return;
     }
-    let mut scenes: Vec<usize> = previews.scene.into_iter().collect();
-    scenes.extend(previews.scenes.iter().map(|(s, _)| *s));
-    scenes.sort_unstable();
-    scenes.dedup();
-    if monitored.0 != scenes {
-        monitored.0 = scenes;
+    let mut shown: Vec<usize> = previews.scene.into_iter().collect();
+    let (big, small): (Vec<_>, Vec<_>) = previews
+        .scenes
+        .iter()
+        .partition(|(_, (w, _))| *w > GLANCE_WIDTH);
+    shown.extend(big.iter().map(|(s, _)| *s));
+    shown.sort_unstable();
+    shown.dedup();
+    let mut glanced: Vec<usize> = small
+        .iter()
+        .map(|(s, _)| *s)
+        .filter(|s| !shown.contains(s))
+        .collect();
+    glanced.sort_unstable();
+    glanced.dedup();
+    let next = MonitoredScenes { shown, glanced };
+    if *monitored != next {
+        *monitored = next;
     }
 }
 
@@ -321,6 +336,29 @@ fn request_previews(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The edited scene and the preview monitor are looked at; the multiview's tiles only
+    /// glanced at (a scene both in a tile and on the monitor is looked at).
+    #[test]
+    fn small_scene_pictures_are_glances() {
+        let mut app = App::new();
+        app.init_resource::<MonitoredScenes>()
+            .insert_resource(NodePreviews {
+                scene: Some(2),
+                scenes: vec![
+                    (0, (160, 90)),
+                    (1, (160, 90)),
+                    (1, (640, 360)),
+                    (3, (160, 90)),
+                ],
+                ..NodePreviews::default()
+            })
+            .add_systems(Update, monitor_scenes);
+        app.update();
+        let m = app.world().resource::<MonitoredScenes>();
+        assert_eq!(m.shown, [1, 2]);
+        assert_eq!(m.glanced, [0, 3]);
+    }
 
     /// With `every = 3`, the request carries the plan on one frame in three (and at once after
     /// a change); with nothing asked for there is no request at all.

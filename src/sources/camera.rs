@@ -253,18 +253,22 @@ fn update_cameras(
 }
 
 /// Ids of `kind`-matching nodes in the scenes on screen (a transition's source and target) and
-/// in the scenes the console shows off program ([`MonitoredScenes`]).
+/// in the scenes the console shows off program ([`MonitoredScenes`]; its glanced-at tiles only
+/// with `glances`).
 pub(crate) fn on_screen(
     show: &CurrentShow,
     playback: &Playback,
     monitored: &MonitoredScenes,
+    glances: bool,
     is_kind: impl Fn(&NodeKind) -> bool,
 ) -> HashSet<NodeId> {
     let scenes = &show.0.show.scenes;
     let from = playback.transition.as_ref().map(|t| t.from_scene);
+    let glanced = monitored.glanced.iter().filter(|_| glances);
     from.into_iter()
         .chain([playback.scene])
-        .chain(monitored.0.iter().copied())
+        .chain(monitored.shown.iter().copied())
+        .chain(glanced.copied())
         .filter_map(|i| scenes.get(i))
         .flat_map(|scene| {
             scene
@@ -285,7 +289,7 @@ fn publish_cameras(
     mut externals: ResMut<ExternalTextures>,
     mut published: Local<HashSet<NodeId>>,
 ) {
-    let visible = on_screen(&show, &playback, &monitored, |k| {
+    let visible = on_screen(&show, &playback, &monitored, true, |k| {
         matches!(k, NodeKind::Camera(_))
     });
     let next = sources
@@ -294,4 +298,46 @@ fn publish_cameras(
         .map(|s| (s.node.clone(), s.image.clone()))
         .collect();
     super::publish_if_changed(next, &mut published, &mut externals);
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "tests")]
+
+    use std::path::Path;
+    use std::sync::Arc;
+
+    use super::*;
+
+    /// A node of a scene the multiview only glances at counts for cameras (their picture is
+    /// cheap to keep live) but not for work like segmentation that asks `glances: false`.
+    #[test]
+    fn glanced_scenes_count_only_when_asked() {
+        let text = r#"(version: 2, canvas: (64, 36), scenes: [
+            (name: "a", nodes: {"s": (kind: solid(())), "out": (kind: output(()))}, edges: [(from: "s", to: "out")]),
+            (name: "b", nodes: {"cam": (kind: camera((device: synthetic))), "out": (kind: output(()))}, edges: [(from: "cam", to: "out")]),
+        ])"#;
+        let origin = Path::new("t.ron");
+        let parsed = show::io::load_str(text, origin).unwrap();
+        let show = CurrentShow(Arc::new(
+            crate::showfile::from_show(origin, parsed).unwrap(),
+        ));
+        let playback = Playback::new(0);
+        let cams = |m: &MonitoredScenes, glances| {
+            on_screen(&show, &playback, m, glances, |k| {
+                matches!(k, NodeKind::Camera(_))
+            })
+        };
+        let tile = MonitoredScenes {
+            shown: vec![],
+            glanced: vec![1],
+        };
+        assert!(cams(&tile, true).contains(&NodeId::from("cam")));
+        assert!(cams(&tile, false).is_empty());
+        let monitor = MonitoredScenes {
+            shown: vec![1],
+            glanced: vec![],
+        };
+        assert!(cams(&monitor, false).contains(&NodeId::from("cam")));
+    }
 }

@@ -561,7 +561,7 @@ fn publish_scopes(
     mut opacity: ResMut<ExternalOpacity>,
     mut published: Local<HashSet<NodeId>>,
 ) {
-    let visible = on_screen(&show, &playback, &monitored, |k| {
+    let visible = on_screen(&show, &playback, &monitored, true, |k| {
         matches!(k, NodeKind::Scope(_))
     });
     opacity.0.retain(|id, _| visible.contains(id));

@@ -78,6 +78,9 @@ pub struct SegmentSource {
     /// Whether the node is on screen: only then do camera frames go to the model, so a
     /// segment node in another scene costs no CPU.
     on_screen: Arc<AtomicBool>,
+    /// On screen only in a multiview tile: one camera frame in [`GLANCE_EVERY`] goes to the
+    /// model, enough for a small picture to stay roughly live.
+    glance: Arc<AtomicBool>,
     recent: Recent,
     /// The last rendered feed frame sent: a new picture is sent, the same one (a still input,
     /// a paused clock) is not segmented again.
@@ -255,6 +258,7 @@ fn reconcile_segments(
             wanted: w,
             camera: None,
             on_screen: Arc::new(AtomicBool::new(false)),
+            glance: Arc::new(AtomicBool::new(false)),
             recent: Recent::default(),
             sent: None,
             masks: 0,
@@ -285,10 +289,13 @@ fn connect_cameras(
         let recent = source.recent.clone();
         let hold = source.wanted.align == SegmentAlign::Hold;
         let on_screen = source.on_screen.clone();
+        let glance = source.glance.clone();
         camera.stream().add_sink(
             source.sink_key(),
             Box::new(move |frame| {
-                if !on_screen.load(Ordering::Relaxed) {
+                if !on_screen.load(Ordering::Relaxed)
+                    || (glance.load(Ordering::Relaxed) && !frame.seq.is_multiple_of(GLANCE_EVERY))
+                {
                     return;
                 }
                 if hold {
@@ -424,6 +431,10 @@ fn status_text(source: &SegmentSource) -> String {
     }
 }
 
+/// Camera frames per frame segmented for a node seen only in a multiview tile: a model run
+/// per frame for a 160-pixel glance would cost the program (BENCHMARKS.md "The console").
+const GLANCE_EVERY: u64 = 15;
+
 /// Publishes every on-screen segment node's mask texture (its before-first-mask value until the
 /// first mask), turns the camera feeds of the others off, and says which cameras are held.
 fn publish_segments(
@@ -435,19 +446,22 @@ fn publish_segments(
     mut held: ResMut<HeldCameras>,
     mut published: Local<HashSet<NodeId>>,
 ) {
-    let visible = on_screen(&show, &playback, &monitored, |k| {
-        matches!(k, NodeKind::Segment(_))
-    });
+    let is_segment = |k: &NodeKind| matches!(k, NodeKind::Segment(_));
+    let visible = on_screen(&show, &playback, &monitored, true, is_segment);
+    let looked_at = on_screen(&show, &playback, &monitored, false, is_segment);
     for s in &sources {
         s.on_screen
             .store(visible.contains(&s.node), Ordering::Relaxed);
+        s.glance
+            .store(!looked_at.contains(&s.node), Ordering::Relaxed);
     }
     // Held: the cameras of on-screen `hold` nodes whose model has not failed (a failed model
     // never sends a mask; an off-screen node sends none either, and the camera may be on
     // screen without it). Two nodes holding one camera: the mask that arrives last decides.
     let next_held: HashSet<NodeId> = sources
         .iter()
-        .filter(|s| visible.contains(&s.node) && s.wanted.align == SegmentAlign::Hold)
+        // Only for nodes looked at: a glanced node's few masks would hold the camera back.
+        .filter(|s| looked_at.contains(&s.node) && s.wanted.align == SegmentAlign::Hold)
         .filter(|s| !matches!(s.status(), WorkerStatus::Failed(_)))
         .filter_map(|s| s.wanted.camera.clone())
         .collect();
