@@ -292,6 +292,21 @@ fn publish_cameras(
     let visible = on_screen(&show, &playback, &monitored, true, |k| {
         matches!(k, NodeKind::Camera(_))
     });
+    // A synthetic camera draws every frame only where it is looked at or streamed to a Scope
+    // node; in a multiview tile only, one frame in GLANCE_EVERY; elsewhere none.
+    let looked_at = on_screen(&show, &playback, &monitored, false, |k| {
+        matches!(k, NodeKind::Camera(_))
+    });
+    for s in &sources {
+        let every = if looked_at.contains(&s.node) || s.stream.has_sink(SCOPE_SINK) {
+            1
+        } else if visible.contains(&s.node) {
+            GLANCE_EVERY
+        } else {
+            0
+        };
+        s.stream.set_every(every);
+    }
     let next = sources
         .iter()
         .filter(|s| s.size.is_some() && visible.contains(&s.node))
@@ -299,6 +314,12 @@ fn publish_cameras(
         .collect();
     super::publish_if_changed(next, &mut published, &mut externals);
 }
+
+/// One frame in this many for a camera seen only in a multiview tile (twice a second).
+pub(crate) const GLANCE_EVERY: u32 = 15;
+
+/// The key prefix of a Scope node's feed from a camera (`sources::scope`).
+pub(crate) const SCOPE_SINK: &str = "scope ";
 
 #[cfg(test)]
 mod tests {

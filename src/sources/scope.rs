@@ -402,7 +402,7 @@ fn connect_camera_feeds(
     cameras: Query<(Entity, &CameraSource)>,
     mut connected: Local<HashMap<NodeId, (Entity, scope::FrameSender)>>,
 ) {
-    let key = |node: &NodeId| format!("scope {node}");
+    let key = |node: &NodeId| format!("{}{node}", camera::SCOPE_SINK);
     let mut wanted: HashMap<NodeId, (Entity, &ScopeSource)> = HashMap::new();
     for source in &scopes {
         let Some(cam) = source

@@ -1,5 +1,6 @@
 //! The capture thread: a real device when it can be opened, the synthetic picture otherwise.
 
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -29,6 +30,8 @@ struct Slot {
     /// Consumers fed at the camera's own rate, by key (a Scope node streams the camera to its
     /// encoder this way, however slowly the app renders).
     sinks: Mutex<Vec<(String, FrameSink)>>,
+    /// Draw one synthetic frame in this many; 0: none ([`CameraStream::set_every`]).
+    every: AtomicU32,
 }
 
 /// A running camera. Dropping it stops and joins its thread.
@@ -47,6 +50,7 @@ pub fn open(request: CameraRequest) -> CameraStream {
             reason: "starting".into(),
         }),
         sinks: Mutex::new(Vec::new()),
+        every: AtomicU32::new(1),
     });
     let (stop_tx, stop_rx) = bounded(1);
     let thread = {
@@ -87,6 +91,23 @@ impl CameraStream {
             .unwrap_or_else(PoisonError::into_inner);
         sinks.retain(|(k, _)| *k != key);
         sinks.push((key, sink));
+    }
+
+    /// Whether a sink whose key starts with `prefix` is fed.
+    pub fn has_sink(&self, prefix: &str) -> bool {
+        self.slot
+            .sinks
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .any(|(k, _)| k.starts_with(prefix))
+    }
+
+    /// Draws one synthetic frame in `every` (0: none after the first, so the texture always
+    /// has one): a synthetic picture costs a good share of a core at 30 fps and comes back at
+    /// once when asked for. A device keeps capturing either way (reopening one takes seconds).
+    pub fn set_every(&self, every: u32) {
+        self.slot.every.store(every, Ordering::Relaxed);
     }
 
     pub fn remove_sink(&self, key: &str) {
@@ -193,7 +214,13 @@ fn run(req: &CameraRequest, slot: &Slot, stop: &Receiver<()>) {
         }
         // Synthetic frame, paced by the clock (skipping frames if we fell behind).
         let now = Instant::now();
-        if now >= next_frame {
+        let every = u64::from(slot.every.load(Ordering::Relaxed));
+        // Frames skipped still count, so the picture moves at its own pace when drawn.
+        let skip = seq > 0 && (every == 0 || !(seq + 1).is_multiple_of(every));
+        if now >= next_frame && skip {
+            seq += 1;
+            next_frame = now + interval;
+        } else if now >= next_frame {
             seq += 1;
             let t = media::now().as_secs_f64();
             let data = synthetic::render_with(backdrop, req.width, req.height, seq, t);

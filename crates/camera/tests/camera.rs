@@ -155,3 +155,37 @@ fn device_list_formats_clearly() {
         Err(e) => assert!(!e.to_string().is_empty()),
     }
 }
+
+/// A synthetic camera asked to draw one frame in N draws that many (sequence numbers still
+/// count every tick, so the picture moves at its own pace), none after its first when asked
+/// for 0, and every frame again at 1.
+#[test]
+fn a_synthetic_camera_draws_only_the_frames_asked_for() {
+    let s = synthetic(64, 36, 60);
+    let _ = wait_frame(&s);
+    let drawn = |s: &camera::CameraStream, ms: u64| {
+        let (tx, rx) = std::sync::mpsc::channel();
+        s.add_sink(
+            "count",
+            Box::new(move |f: &VideoFrame| {
+                let _ = tx.send(f.seq);
+            }),
+        );
+        std::thread::sleep(Duration::from_millis(ms));
+        s.remove_sink("count");
+        rx.try_iter().collect::<Vec<u64>>()
+    };
+    s.set_every(0);
+    std::thread::sleep(Duration::from_millis(50));
+    assert!(drawn(&s, 500).is_empty(), "drawn while idle");
+    s.set_every(10);
+    let few = drawn(&s, 1000);
+    assert!(
+        (2..=8).contains(&few.len()),
+        "{few:?} at one in 10 of 60 fps"
+    );
+    assert!(few.iter().all(|n| n % 10 == 0), "{few:?}");
+    s.set_every(1);
+    let all = drawn(&s, 500);
+    assert!(all.len() >= 15, "{} frames in 0.5 s at 60 fps", all.len());
+}

@@ -36,7 +36,9 @@ use crate::AppSystems;
 use crate::playback::{MonitoredScenes, Playback};
 use crate::render::{ExternalTextures, ScopeFeedFrames};
 use crate::showfile::CurrentShow;
-use crate::sources::camera::{CameraSource, CameraSystems, HeldCameras, on_screen, upload_rgba};
+use crate::sources::camera::{
+    CameraSource, CameraSystems, GLANCE_EVERY, HeldCameras, on_screen, upload_rgba,
+};
 use crate::stats::StatusItems;
 
 /// Makes a segmenter for a model (on the worker thread). The default loads it into tract;
@@ -79,7 +81,8 @@ pub struct SegmentSource {
     /// segment node in another scene costs no CPU.
     on_screen: Arc<AtomicBool>,
     /// On screen only in a multiview tile: one camera frame in [`GLANCE_EVERY`] goes to the
-    /// model, enough for a small picture to stay roughly live.
+    /// model (a model run per frame for a 160-pixel glance would cost the program,
+    /// BENCHMARKS.md "The console").
     glance: Arc<AtomicBool>,
     recent: Recent,
     /// The last rendered feed frame sent: a new picture is sent, the same one (a still input,
@@ -294,7 +297,8 @@ fn connect_cameras(
             source.sink_key(),
             Box::new(move |frame| {
                 if !on_screen.load(Ordering::Relaxed)
-                    || (glance.load(Ordering::Relaxed) && !frame.seq.is_multiple_of(GLANCE_EVERY))
+                    || (glance.load(Ordering::Relaxed)
+                        && !frame.seq.is_multiple_of(u64::from(GLANCE_EVERY)))
                 {
                     return;
                 }
@@ -430,10 +434,6 @@ fn status_text(source: &SegmentSource) -> String {
         }
     }
 }
-
-/// Camera frames per frame segmented for a node seen only in a multiview tile: a model run
-/// per frame for a 160-pixel glance would cost the program (BENCHMARKS.md "The console").
-const GLANCE_EVERY: u64 = 15;
 
 /// Publishes every on-screen segment node's mask texture (its before-first-mask value until the
 /// first mask), turns the camera feeds of the others off, and says which cameras are held.
