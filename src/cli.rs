@@ -165,7 +165,7 @@ fn parse_alpha_recording(s: &str) -> Result<(show::NodeId, PathBuf), String> {
 }
 
 /// Recordings are Matroska: refuse another extension before anything starts.
-fn parse_recording(s: &str) -> Result<PathBuf, String> {
+pub fn parse_recording(s: &str) -> Result<PathBuf, String> {
     let path = PathBuf::from(s);
     if path
         .extension()

@@ -176,15 +176,26 @@ fn play(args: &PlayArgs) -> anyhow::Result<()> {
             screenshot: args.screenshot.clone(),
         });
     }
-    if let Some(path) = &args.record {
+    // `--record` records at once; this machine's `record_to` is offered, off, in the console.
+    let program_recording = match (&args.record, &settings.record_to) {
+        (Some(path), _) => Some((path.clone(), true)),
+        (None, Some(path)) if args.streams.record_alpha.is_none() => {
+            let path = metadj_scope::cli::parse_recording(&path.to_string_lossy())
+                .map_err(|e| anyhow::anyhow!("settings.ron: record_to: {e}"))?;
+            Some((path, false))
+        }
+        _ => None,
+    };
+    if let Some((path, start)) = program_recording {
         app.add_plugins(RecordPlugin {
-            path: path.clone(),
+            path,
             options: RecordOptions {
                 fps: args.record_fps,
                 encoding: args.record_encoder,
                 ..RecordOptions::default()
             },
             node: None,
+            start,
         });
     }
     if let Some((node, path)) = &args.streams.record_alpha {
@@ -207,6 +218,7 @@ fn play(args: &PlayArgs) -> anyhow::Result<()> {
                 ..RecordOptions::default()
             },
             node: Some(node.clone()),
+            start: true,
         });
     }
     // The command line's streams, else the settings file's.

@@ -33,6 +33,9 @@ pub struct Settings {
     pub streams: Vec<String>,
     /// As `--stream-alpha` takes them: `NODE=URL`.
     pub stream_alpha: Vec<String>,
+    /// Where this machine records the program (a `.mkv`): offered in the console's outputs
+    /// list, off until started there. `--record` starts one at once instead.
+    pub record_to: Option<std::path::PathBuf>,
 }
 
 impl Settings {

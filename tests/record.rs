@@ -163,6 +163,7 @@ fn plugin_records_a_headless_show_that_ffprobe_reads_back() {
             path: file.clone(),
             options: options(Encoding::default(), 30),
             node: None,
+            start: true,
         },
     ));
     metadj_scope::render::harness::finish_setup(&mut app);
@@ -206,10 +207,10 @@ fn plugin_records_a_headless_show_that_ffprobe_reads_back() {
     std::fs::remove_dir_all(dir).unwrap();
 }
 
-/// The recording turned off and on while the show plays, through the one control path
-/// (`ShowCommand::Output`, as the console's Stop/Start sends it): off returns at once and the
-/// file is finished behind the show; on again records into a new file next to it, the first
-/// left as it was.
+/// The recording turned on, off and on again while the show plays, through the one control
+/// path (`ShowCommand::Output`, as the console's Start/Stop sends it): off until started (no
+/// readback meanwhile); off returns at once and the file is finished behind the show; on again
+/// records into a new file next to it, the first left as it was.
 #[test]
 fn the_recording_is_stopped_and_started_again_live_into_a_new_file() {
     use metadj_scope::control::ShowCommand;
@@ -228,10 +229,12 @@ fn the_recording_is_stopped_and_started_again_live_into_a_new_file() {
             start_scene: scene,
             live_clock: false,
         },
+        // Off until started, as a machine's `record_to` is.
         RecordPlugin {
             path: file.clone(),
             options: options(Encoding::default(), 30),
             node: None,
+            start: false,
         },
     ));
     metadj_scope::render::harness::finish_setup(&mut app);
@@ -249,10 +252,35 @@ fn the_recording_is_stopped_and_started_again_live_into_a_new_file() {
         }
     };
     let state = |app: &bevy::app::App| app.world().resource::<Recording>().status();
+    // (The headless harness keeps the readback on for its own captures: ask who asks.)
+    let reading_back = |app: &bevy::app::App| {
+        app.world()
+            .resource::<metadj_scope::render::ProgramReadback>()
+            .asked_by("record")
+    };
+    play(&mut app, 5);
+    assert_eq!(state(&app).state, OutputState::Off);
+    assert!(
+        !reading_back(&app),
+        "no readback for a recording that is off"
+    );
+    let name = state(&app).name;
+    app.world_mut().write_message(ShowCommand::Output {
+        name: name.clone(),
+        on: true,
+    });
     play(&mut app, 30);
     assert_eq!(state(&app).state, OutputState::Running);
     assert!(state(&app).frames > 0, "{:?}", state(&app));
-    let name = state(&app).name;
+    assert_eq!(
+        state(&app).name,
+        name,
+        "the first start writes the file asked for"
+    );
+    assert!(
+        reading_back(&app),
+        "a running recording asks for the program"
+    );
     app.world_mut().write_message(ShowCommand::Output {
         name: name.clone(),
         on: false,
@@ -261,6 +289,7 @@ fn the_recording_is_stopped_and_started_again_live_into_a_new_file() {
     play(&mut app, 1);
     let took = t.elapsed();
     assert_eq!(state(&app).state, OutputState::Off);
+    assert!(!reading_back(&app), "the readback stops with the recording");
     // One frame (render and readback included); finishing the file inline takes ffmpeg's
     // exit, which the show must never wait for.
     assert!(took < Duration::from_secs(2), "the stop took {took:?}");

@@ -102,8 +102,6 @@ pub struct ObsWebSocket {
     commands: Receiver<ShowCommand>,
     /// What the last publish saw, to tell what changed.
     last: Option<Seen>,
-    /// The readback was switched on here (for a screenshot), not by the recorder.
-    readback_ours: bool,
 }
 
 impl ObsWebSocket {
@@ -145,7 +143,6 @@ impl Plugin for ObsWebSocketPlugin {
                     published,
                     commands,
                     last: None,
-                    readback_ours: false,
                 })
                 .add_systems(Update, forward_commands.in_set(AppSystems::Input))
                 .add_systems(Update, publish.in_set(AppSystems::Output));
@@ -398,16 +395,9 @@ fn publish(
         }
         published.changed.notify_all();
     }
-    // The readback copies every frame to the CPU: on only while a client wants pictures
-    // (and never switched off under the recorder, which turned it on itself).
+    // The readback copies every frame to the CPU: asked for only while a client wants pictures.
     if let Some(mut readback) = readback {
-        if wants_picture && !readback.enabled {
-            readback.enabled = true;
-            obs.readback_ours = true;
-        } else if !wants_picture && obs.readback_ours {
-            readback.enabled = false;
-            obs.readback_ours = false;
-        }
+        ProgramReadback::ask(&mut readback, "obs-websocket", wants_picture);
     }
     emit_changes(&mut obs, loaded, &playback, &scopes);
 }

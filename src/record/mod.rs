@@ -118,6 +118,8 @@ pub struct RecordPlugin {
     /// Record this node's picture with its alpha (in whatever scene is on program,
     /// transparent while that scene has no such node) instead of the program.
     pub node: Option<show::NodeId>,
+    /// Start at once (`--record`), or stay off until started from the console.
+    pub start: bool,
 }
 
 impl Plugin for RecordPlugin {
@@ -125,17 +127,17 @@ impl Plugin for RecordPlugin {
         app.insert_resource(Recording {
             path: self.path.clone(),
             options: self.options.clone(),
-            state: State::Waiting,
+            state: if self.start {
+                State::Waiting
+            } else {
+                State::Stopped
+            },
             frames: ProgramFrames::default(),
             warned_size: false,
             error: None,
             node: self.node.clone(),
             blank: None,
         });
-        // The program's readback copies every frame: only for a recording of the program.
-        if self.node.is_none() {
-            app.add_systems(Startup, enable_readback);
-        }
         app.add_systems(Update, feed_recorder.in_set(AppSystems::Output))
             .add_systems(Last, finish_on_exit);
     }
@@ -289,23 +291,23 @@ impl Recording {
     }
 }
 
-fn enable_readback(mut readback: ResMut<ProgramReadback>) {
-    readback.enabled = true;
-}
-
 /// Hands the newest read-back program frame (or node picture) to the recorder, starting it on
 /// the first one.
 fn feed_recorder(
     mut rec: ResMut<Recording>,
     clock: Res<FrameClock>,
     latest: Res<LatestProgramFrame>,
-    (playback, show, mut snapshots): (
+    (playback, show, mut snapshots, mut readback): (
         Option<Res<crate::playback::Playback>>,
         Option<Res<crate::showfile::CurrentShow>>,
         Option<ResMut<crate::preview::NodeSnapshots>>,
+        ResMut<ProgramReadback>,
     ),
 ) {
     let rec = &mut *rec;
+    // The program's readback copies every frame: asked for while the program is recorded.
+    let wanted = rec.node.is_none() && !matches!(rec.state, State::Stopped);
+    ProgramReadback::ask(&mut readback, ASKER, wanted);
     let source = match &rec.node {
         None => latest.0.as_ref().map(|(f, i)| (*f, i)),
         Some(node) => {

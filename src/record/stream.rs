@@ -559,10 +559,6 @@ pub struct StreamPlugin {
 
 impl Plugin for StreamPlugin {
     fn build(&self, app: &mut App) {
-        // The program's readback copies every frame: only for streams of the program.
-        if self.streams.iter().any(|s| s.node.is_none()) {
-            app.add_systems(Startup, |mut r: ResMut<ProgramReadback>| r.enabled = true);
-        }
         app.insert_resource(Streams {
             entries: self
                 .streams
@@ -696,8 +692,15 @@ fn feed_streams(
     playback: Option<Res<Playback>>,
     show: Option<Res<CurrentShow>>,
     mut snapshots: Option<ResMut<NodeSnapshots>>,
+    mut readback: ResMut<ProgramReadback>,
 ) {
     let streams = &mut *streams;
+    // The program's readback copies every frame: asked for while a program stream runs.
+    let program = streams
+        .entries
+        .iter()
+        .any(|e| e.spec.node.is_none() && !matches!(e.state, EntryState::Stopped));
+    ProgramReadback::ask(&mut readback, ASKER, program);
     let pictures = NodePictures::new(playback.as_deref(), show.as_deref());
     let nodes = streams.entries.iter().filter_map(|e| e.spec.node.as_ref());
     pictures.request(ASKER, nodes, snapshots.as_mut(), &mut streams.blank);

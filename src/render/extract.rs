@@ -58,7 +58,7 @@ pub(super) fn extract_program(
         ex.opacity.extend(o.0.iter().map(|(k, v)| (k.clone(), *v)));
     }
     ex.clock = clock.as_deref().copied().unwrap_or_default();
-    ex.readback = readback.as_ref().is_some_and(|r| r.enabled);
+    ex.readback = readback.as_ref().is_some_and(|r| r.on());
     ex.output = output.as_ref().map(|o| o.0.id());
     ex.settings = settings.as_deref().copied().unwrap_or_default();
     ex.previews.clear();

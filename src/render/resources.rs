@@ -85,10 +85,38 @@ pub struct FrameClock {
 #[derive(Resource, Clone)]
 pub struct CompositeOutput(pub Handle<Image>);
 
-/// When `enabled`, every rendered frame is copied back to the CPU into [`LatestProgramFrame`].
-#[derive(Resource, Default, Clone, Copy, Debug)]
+/// While `enabled`, or while anyone asks ([`ProgramReadback::ask`]), every rendered frame is
+/// copied back to the CPU into [`LatestProgramFrame`]. Asking by name lets each consumer (the
+/// recorder, streams, obs-websocket) stop without cutting off another.
+#[derive(Resource, Default, Clone, Debug)]
 pub struct ProgramReadback {
+    /// On for good (tests, benches, headless renders).
     pub enabled: bool,
+    askers: std::collections::BTreeSet<&'static str>,
+}
+
+impl ProgramReadback {
+    /// `asker` wants frames (`on`) or no longer does. Marks the resource changed only when
+    /// that changes anything.
+    pub fn ask(this: &mut bevy::prelude::ResMut<Self>, asker: &'static str, on: bool) {
+        if this.askers.contains(asker) != on {
+            if on {
+                this.askers.insert(asker);
+            } else {
+                this.askers.remove(asker);
+            }
+        }
+    }
+
+    /// Whether `asker` asks for frames now.
+    pub fn asked_by(&self, asker: &str) -> bool {
+        self.askers.contains(asker)
+    }
+
+    /// Whether frames are read back.
+    pub fn on(&self) -> bool {
+        self.enabled || !self.askers.is_empty()
+    }
 }
 
 /// The newest read-back program frame: ([`FrameClock::frame`] it was rendered with, pixels as
