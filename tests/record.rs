@@ -218,39 +218,19 @@ fn the_recording_is_stopped_and_started_again_live_into_a_new_file() {
     let dir = temp_dir("live-toggle");
     let file = dir.join("show.mkv");
     let size = (320, 180);
-    let loaded =
-        headless::load_at_size(&Path::new(ROOT).join("scenes/demo.ron"), Some(size)).unwrap();
-    let scene = loaded.scene_index("test").unwrap();
-    let mut app = metadj_scope::render::harness::headless_app(size);
-    app.add_plugins((
-        metadj_scope::PlayerPlugin {
-            show: std::sync::Arc::new(loaded),
-            watch: false,
-            start_scene: scene,
-            live_clock: false,
-        },
-        // Off until started, as a machine's `record_to` is.
+    // Off until started, as a machine's `record_to` is.
+    let mut app = common::headless_demo(
+        size,
+        "test",
         RecordPlugin {
             path: file.clone(),
             options: options(Encoding::default(), 30),
             node: None,
             start: false,
         },
-    ));
-    metadj_scope::render::harness::finish_setup(&mut app);
-    headless::wait_for_sources(&mut app).unwrap();
+    );
     let mut frame = 0u32;
-    let mut play = |app: &mut bevy::app::App, n: u32| {
-        for _ in 0..n {
-            frame += 1;
-            let clock = FrameClock {
-                time: frame as f32 / 30.0,
-                frame: u64::from(frame),
-            };
-            headless::capture_frame(app, clock).unwrap();
-            std::thread::sleep(Duration::from_millis(10));
-        }
-    };
+    let mut play = |app: &mut bevy::app::App, n: u32| common::play_frames(app, &mut frame, n);
     let state = |app: &bevy::app::App| app.world().resource::<Recording>().status();
     // (The headless harness keeps the readback on for its own captures: ask who asks.)
     let reading_back = |app: &bevy::app::App| {

@@ -689,3 +689,61 @@ fn measure_streaming() {
         );
     }
 }
+
+/// A program stream stopped and started again while the show plays, through the one control
+/// path (`ShowCommand::Output`, as the console's Stop/Start sends it): off returns at once
+/// (ffmpeg is closed behind the show) and on again starts a new ffmpeg that sends frames.
+#[test]
+fn a_stream_is_stopped_and_started_again_live() {
+    use metadj_scope::control::ShowCommand;
+    use metadj_scope::record::{OutputState, StreamPlugin, Streams};
+    let url = format!("udp://127.0.0.1:{}", free_port(false));
+    let specs =
+        metadj_scope::record::stream::specs(std::slice::from_ref(&url), &[], false).unwrap();
+    let mut app = common::headless_demo(
+        (160, 90),
+        "test",
+        StreamPlugin {
+            streams: specs,
+            options: StreamOptions::default(),
+        },
+    );
+    let mut frame = 0u32;
+    let mut play = |app: &mut bevy::app::App, n: u32| common::play_frames(app, &mut frame, n);
+    let status = |app: &bevy::app::App| app.world().resource::<Streams>().statuses()[0].clone();
+    // Frames go out once ffmpeg has taken the first (UDP pushes, no client needed).
+    let until_sending = |app: &mut bevy::app::App,
+                         play: &mut dyn FnMut(&mut bevy::app::App, u32)| {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while status(app).frames < 10 {
+            assert!(Instant::now() < deadline, "{:?}", status(app));
+            play(app, 1);
+        }
+    };
+    until_sending(&mut app, &mut play);
+    assert_eq!(status(&app).state, OutputState::Running);
+    let name = status(&app).name;
+    app.world_mut().write_message(ShowCommand::Output {
+        name: name.clone(),
+        on: false,
+    });
+    let t = Instant::now();
+    play(&mut app, 1);
+    assert!(
+        t.elapsed() < Duration::from_secs(2),
+        "the stop took {:?}",
+        t.elapsed()
+    );
+    assert_eq!(status(&app).state, OutputState::Off);
+    play(&mut app, 5);
+    assert_eq!(status(&app).state, OutputState::Off, "off stays off");
+    app.world_mut()
+        .write_message(ShowCommand::Output { name, on: true });
+    play(&mut app, 1);
+    until_sending(&mut app, &mut play);
+    assert_eq!(
+        status(&app).state,
+        OutputState::Running,
+        "a new ffmpeg sends again"
+    );
+}

@@ -105,3 +105,47 @@ pub const LAYERS_SHOW: &str = r#"(version: 2, canvas: (160, 90), scenes: [(name:
              "mix": (kind: blend(())), "out": (kind: output(())) },
     edges: [(from: "bg", to: "mix", port: "0"), (from: "fg", to: "mix", port: "1"),
             (from: "mix", to: "out")])])"#;
+
+/// The demo show's `scene` rendered headless at `size`, with `outputs` (a recorder, streams)
+/// added before set-up finishes, as outputs must be; its sources running.
+#[allow(
+    dead_code,
+    reason = "each test file compiles this module; not all use it"
+)]
+pub fn headless_demo<M>(size: (u32, u32), scene: &str, outputs: impl Plugins<M>) -> App {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let loaded =
+        metadj_scope::headless::load_at_size(&root.join("scenes/demo.ron"), Some(size)).unwrap();
+    let start_scene = loaded.scene_index(scene).unwrap();
+    let mut app = metadj_scope::render::harness::headless_app(size);
+    app.add_plugins((
+        metadj_scope::PlayerPlugin {
+            show: Arc::new(loaded),
+            watch: false,
+            start_scene,
+            live_clock: false,
+        },
+        outputs,
+    ));
+    metadj_scope::render::harness::finish_setup(&mut app);
+    metadj_scope::headless::wait_for_sources(&mut app).unwrap();
+    app
+}
+
+/// Renders `n` frames of a 30 fps show clock after `*frame`, at about real-time pace (so an
+/// output's worker keeps up, as in `play`).
+#[allow(
+    dead_code,
+    reason = "each test file compiles this module; not all use it"
+)]
+pub fn play_frames(app: &mut App, frame: &mut u32, n: u32) {
+    for _ in 0..n {
+        *frame += 1;
+        let clock = FrameClock {
+            time: *frame as f32 / 30.0,
+            frame: u64::from(*frame),
+        };
+        metadj_scope::headless::capture_frame(app, clock).unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
