@@ -449,6 +449,7 @@ fn update_scopes(
     mut uploads: ResMut<ScopeUploads>,
 ) {
     let now = Instant::now();
+    let mut uploads_changed = false;
     for mut source in &mut sources {
         let source = &mut *source;
         let Some(handle) = source.handle.get() else {
@@ -464,9 +465,12 @@ fn update_scopes(
                     info!("Scope node \"{}\": {}", source.node, state_label(&state));
                 }
                 ScopeEvent::AssetUploaded { local, .. } => {
-                    source.uploaded.insert(local);
+                    uploads_changed |= source.uploaded.insert(local);
                 }
-                ScopeEvent::ServerRestarted => source.uploaded.clear(),
+                ScopeEvent::ServerRestarted => {
+                    uploads_changed |= !source.uploaded.is_empty();
+                    source.uploaded.clear();
+                }
                 _ => {}
             }
         }
@@ -511,12 +515,14 @@ fn update_scopes(
         .iter()
         .map(|s| (s.node.clone(), s.stats()))
         .collect();
-    let now_uploaded: HashMap<NodeId, HashSet<PathBuf>> = sources
-        .iter()
-        .map(|s| (s.node.clone(), s.uploaded.clone()))
-        .collect();
-    if uploads.0 != now_uploaded {
-        uploads.0 = now_uploaded;
+    // Rebuilt only when an upload was reported or the nodes changed, not every frame.
+    let nodes_changed = uploads.0.len() != statuses.0.len()
+        || statuses.0.keys().any(|k| !uploads.0.contains_key(k));
+    if uploads_changed || nodes_changed {
+        uploads.0 = sources
+            .iter()
+            .map(|s| (s.node.clone(), s.uploaded.clone()))
+            .collect();
     }
     if let Some(mut items) = items {
         items.0.retain(|k, _| !k.starts_with("scope "));
@@ -608,21 +614,24 @@ mod tests {
     use crate::showfile::from_show;
     use crate::sources::camera::CameraSourcesPlugin;
 
-    const SHOW: &str = r#"(
-    version: 1,
-    canvas: (128, 96),
-    scenes: [(
-        name: "a",
-        transition: (kind: cut),
-        nodes: {
+    /// A synthetic camera into a passthrough Scope node into the output.
+    macro_rules! camera_scope {
+        () => {
+            r#"nodes: {
             "cam": (kind: camera((device: synthetic, width: 128, height: 96, fps: 30))),
             "scope": (kind: scope((url: "embedded", pipeline: "passthrough",
                 load: (width: 128, height: 96), fallback: transparent))),
             "out": (kind: output(())),
         },
-        edges: [(from: "cam", to: "scope"), (from: "scope", to: "out")],
-    )],
-)"#;
+        edges: [(from: "cam", to: "scope"), (from: "scope", to: "out")],"#
+        };
+    }
+
+    const SHOW: &str = concat!(
+        r#"(version: 1, canvas: (128, 96), scenes: [(name: "a", transition: (kind: cut), "#,
+        camera_scope!(),
+        ")])"
+    );
 
     /// The same canvas with neither node.
     const SHOW_WITHOUT: &str = r#"(
@@ -659,33 +668,15 @@ mod tests {
 
     /// Two scenes share the Scope node with their own prompts; "b" fades in over 2 s and fixes
     /// no prompt transition.
-    const TWO_SCENES: &str = r#"(
-    version: 2,
-    canvas: (128, 96),
-    scenes: [(
-        name: "a",
-        transition: (kind: cut),
-        scope: (prompts: [(text: "scene a", weight: 1.0)]),
-        nodes: {
-            "cam": (kind: camera((device: synthetic, width: 128, height: 96, fps: 30))),
-            "scope": (kind: scope((url: "embedded", pipeline: "passthrough",
-                load: (width: 128, height: 96), fallback: transparent))),
-            "out": (kind: output(())),
-        },
-        edges: [(from: "cam", to: "scope"), (from: "scope", to: "out")],
-    ), (
-        name: "b",
-        transition: (kind: fade, duration: 2.0),
-        scope: (prompts: [(text: "scene b", weight: 1.0)], interpolation: slerp),
-        nodes: {
-            "cam": (kind: camera((device: synthetic, width: 128, height: 96, fps: 30))),
-            "scope": (kind: scope((url: "embedded", pipeline: "passthrough",
-                load: (width: 128, height: 96), fallback: transparent))),
-            "out": (kind: output(())),
-        },
-        edges: [(from: "cam", to: "scope"), (from: "scope", to: "out")],
-    )],
-)"#;
+    const TWO_SCENES: &str = concat!(
+        r#"(version: 2, canvas: (128, 96), scenes: [(name: "a", transition: (kind: cut),
+        scope: (prompts: [(text: "scene a", weight: 1.0)]), "#,
+        camera_scope!(),
+        r#"), (name: "b", transition: (kind: fade, duration: 2.0),
+        scope: (prompts: [(text: "scene b", weight: 1.0)], interpolation: slerp), "#,
+        camera_scope!(),
+        ")])"
+    );
 
     fn app_with(text: &str) -> App {
         let origin = Path::new("test.ron");

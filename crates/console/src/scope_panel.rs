@@ -62,6 +62,21 @@ impl Draft {
     }
 }
 
+/// The edit that makes `scope` the scene's Scope state: what every control here sends.
+fn scene_scope(scene: usize, scope: ScopeParams) -> Edit {
+    Edit::SetSceneScope {
+        scene,
+        scope: Some(scope),
+    }
+}
+
+/// `params` with `change` made.
+fn with_change(params: &ScopeParams, change: impl FnOnce(&mut ScopeParams)) -> ScopeParams {
+    let mut next = params.clone();
+    change(&mut next);
+    next
+}
+
 /// The Scope node `node` of `scene`.
 pub(crate) fn scope_node<'d>(
     doc: &'d Document,
@@ -183,14 +198,12 @@ impl ScopePanel {
         });
         let mut error = None;
         if send && *draft != sent {
-            let mut next = params.clone();
-            next.prompts = draft.prompts.clone();
-            next.interpolation = draft.interpolation;
-            next.transition_steps = draft.transition_steps;
-            match doc.apply(Edit::SetSceneScope {
-                scene,
-                scope: Some(next),
-            }) {
+            let next = with_change(&params, |p| {
+                p.prompts = draft.prompts.clone();
+                p.interpolation = draft.interpolation;
+                p.transition_steps = draft.transition_steps;
+            });
+            match doc.apply(scene_scope(scene, next)) {
                 Ok(_) => *base = draft.clone(),
                 Err(e) => error = Some(e.to_string()),
             }
@@ -235,12 +248,9 @@ impl ScopePanel {
             params: params.clone(),
             ..s.clone()
         });
-        let to_edit = |k: NodeKind| Edit::SetSceneScope {
-            scene,
-            scope: Some(match k {
-                NodeKind::Scope(s) => s.params,
-                _ => params.clone(),
-            }),
+        let to_edit = |k: NodeKind| match k {
+            NodeKind::Scope(s) => scene_scope(scene, s.params),
+            _ => scene_scope(scene, params.clone()),
         };
         let mut g = Gestures {
             doc,
@@ -289,15 +299,8 @@ impl ScopePanel {
                     if r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter)) {
                         match parse_steps(text, &kind) {
                             Ok(steps) if steps != params.denoising_steps => {
-                                let mut next = params.clone();
-                                next.denoising_steps = steps;
-                                g.track(
-                                    &r,
-                                    Some(Edit::SetSceneScope {
-                                        scene,
-                                        scope: Some(next),
-                                    }),
-                                );
+                                let next = with_change(params, |p| p.denoising_steps = steps);
+                                g.track(&r, Some(scene_scope(scene, next)));
                             }
                             Ok(_) => {}
                             Err(e) => g.error = Some(e),
@@ -412,14 +415,10 @@ impl ScopePanel {
             }
         });
         let list = next?;
-        let mut scope = params.clone();
-        scope.vace_ref_images = list;
-        doc.apply(Edit::SetSceneScope {
-            scene,
-            scope: Some(scope),
-        })
-        .err()
-        .map(|e| e.to_string())
+        let next = with_change(params, |p| p.vace_ref_images = list);
+        doc.apply(scene_scope(scene, next))
+            .err()
+            .map(|e| e.to_string())
     }
 
     /// The reference-strength slider, applied at most every [`SLIDER_INTERVAL`] while dragged.
@@ -455,12 +454,8 @@ impl ScopePanel {
         let mut error = None;
         if Some(value) != params.vace_context_scale && (r.changed() || r.drag_stopped()) && due {
             self.last_slider_edit = now;
-            let mut next = params.clone();
-            next.vace_context_scale = Some(value);
-            if let Err(e) = doc.apply(Edit::SetSceneScope {
-                scene,
-                scope: Some(next),
-            }) {
+            let next = with_change(params, |p| p.vace_context_scale = Some(value));
+            if let Err(e) = doc.apply(scene_scope(scene, next)) {
                 error = Some(e.to_string());
             }
         }

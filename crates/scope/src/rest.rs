@@ -469,7 +469,21 @@ impl RestClient {
         pipeline: &str,
         load_params: &Map<String, Value>,
         timeout: Duration,
+        on_progress: impl FnMut(Option<f32>),
+    ) -> Result<PipelineStatus> {
+        self.load_and_wait_known(pipeline, load_params, timeout, on_progress, None)
+            .await
+    }
+
+    /// [`RestClient::load_and_wait`] with the server's pipeline list already asked for
+    /// (`known`), so it is not asked again; `None` asks.
+    pub async fn load_and_wait_known(
+        &self,
+        pipeline: &str,
+        load_params: &Map<String, Value>,
+        timeout: Duration,
         mut on_progress: impl FnMut(Option<f32>),
+        known: Option<&BTreeMap<String, PipelineSchema>>,
     ) -> Result<PipelineStatus> {
         let current = self.pipeline_status().await?;
         if current.status == LoadState::Loaded
@@ -480,7 +494,11 @@ impl RestClient {
         }
         // `models/status` says "downloaded" for unknown ids, so ask the schemas whether the
         // pipeline exists at all (servers without the route skip this check).
-        match self.pipeline_schemas().await {
+        let asked = match known {
+            Some(list) => Ok(std::borrow::Cow::Borrowed(list)),
+            None => self.pipeline_schemas().await.map(std::borrow::Cow::Owned),
+        };
+        match asked {
             Ok(schemas) if !schemas.contains_key(pipeline) => {
                 return Err(ScopeError::LoadFailed {
                     url: self.url("/api/v1/pipelines/schemas"),

@@ -136,11 +136,16 @@ impl Shared {
         *lock(&self.session_id) = id;
     }
 
-    /// Publishes the server's pipeline list, keeping the old pointer when nothing changed.
-    pub fn set_pipelines(&self, list: BTreeMap<String, PipelineSchema>) {
+    /// Publishes the server's pipeline list, keeping the old pointer when nothing changed;
+    /// returns the list published.
+    pub fn set_pipelines(
+        &self,
+        list: BTreeMap<String, PipelineSchema>,
+    ) -> Arc<BTreeMap<String, PipelineSchema>> {
         let mut p = lock(&self.pipelines);
-        if p.as_deref() != Some(&list) {
-            *p = Some(Arc::new(list));
+        match p.as_ref() {
+            Some(old) if **old == list => old.clone(),
+            _ => p.insert(Arc::new(list)).clone(),
         }
     }
 

@@ -226,11 +226,15 @@ impl Worker {
             if let Ok(hw) = rest.hardware_info().await {
                 shared.report(|r| r.vram_gb = hw.vram_gb.map(|g| g as f32));
             }
-            // The console's pipeline list; a server without the route simply offers none.
-            match rest.pipeline_schemas().await {
-                Ok(list) => shared.set_pipelines(list),
-                Err(e) => tracing::debug!("scope: no pipeline list from {}: {e}", rest.base()),
-            }
+            // The console's pipeline list (a server without the route simply offers none),
+            // also what the load checks the pipeline against.
+            let known = match rest.pipeline_schemas().await {
+                Ok(list) => Some(shared.set_pipelines(list)),
+                Err(e) => {
+                    tracing::debug!("scope: no pipeline list from {}: {e}", rest.base());
+                    None
+                }
+            };
             let mut on_progress = |p: Option<f32>| {
                 let changed = match (p, last_progress) {
                     (Some(a), Some(b)) => (a - b).abs() >= 0.01,
@@ -243,11 +247,12 @@ impl Worker {
                     let _ = events.try_send(ScopeEvent::State(s));
                 }
             };
-            rest.load_and_wait(
+            rest.load_and_wait_known(
                 &cfg.pipeline_id,
                 &cfg.load_params,
                 cfg.load_timeout,
                 &mut on_progress,
+                known.as_deref(),
             )
             .await?;
             Ok::<_, ScopeError>(health.server_start_time)
