@@ -52,7 +52,7 @@ pub struct ShowBench {
 #[derive(Debug, Serialize)]
 pub struct ScopeBench {
     pub state: String,
-    /// Frames sent per second (fewer than the camera's while the send governor holds back).
+    /// Frames sent per second.
     pub fps_in: f32,
     pub fps_out: f32,
     pub rtt_ms: Option<(f64, f64)>,

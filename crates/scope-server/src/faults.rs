@@ -18,6 +18,12 @@ pub struct Faults {
     /// How long a load takes. While loading, `pipeline/status` shows a `loading_stage` with a
     /// percentage and `models/status` reports download progress.
     pub load_duration: Duration,
+    /// Each output frame takes at least this long to go out, as on a server whose encoder is
+    /// starved of CPU.
+    pub output_delay: Duration,
+    /// Each pipeline call takes at least this long, as on a GPU slower than the frames that
+    /// come in.
+    pub pipeline_delay: Duration,
 }
 
 impl Default for Faults {
@@ -26,6 +32,8 @@ impl Default for Faults {
             stall_after_frames: None,
             fail_next_load: false,
             load_duration: Duration::from_millis(100),
+            output_delay: Duration::ZERO,
+            pipeline_delay: Duration::ZERO,
         }
     }
 }
@@ -62,6 +70,14 @@ impl FaultHandle {
 
     pub fn set_load_duration(&self, duration: Duration) {
         lock(&self.shared.faults).load_duration = duration;
+    }
+
+    pub fn set_output_delay(&self, delay: Duration) {
+        lock(&self.shared.faults).output_delay = delay;
+    }
+
+    pub fn set_pipeline_delay(&self, delay: Duration) {
+        lock(&self.shared.faults).pipeline_delay = delay;
     }
 
     /// Closes every peer connection now (the client sees its connection close and must reconnect).

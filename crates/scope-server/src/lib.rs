@@ -30,6 +30,7 @@
 //!   session returns `{"parameters":{}}`; OSC, DMX, tempo, recording and graph routes are absent.
 
 mod faults;
+mod pacing;
 mod params;
 pub mod pipeline;
 mod rest;

@@ -2,8 +2,8 @@
 //!
 //! Per session: an RTP reader task (depacketize → bounded channel), a processor thread
 //! (decode → input queue of 30 → chunks of 4 → pipeline chain → output queue), and a sender
-//! thread (pace by input timestamps → encode → `write_sample`). Codec work stays off the async
-//! runtime.
+//! thread (each call's frames spread by their input timestamps, newest-wins when behind →
+//! encode → `write_sample`). Codec work stays off the async runtime.
 
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -48,8 +48,11 @@ use webrtc::track::track_local::TrackLocalWriter;
 use webrtc::track::track_local::track_local_static_rtp::TrackLocalStaticRTP;
 use webrtc::track::track_remote::TrackRemote;
 
+use crate::pacing::{self, Paced};
 use crate::params::ParamQueue;
-use crate::pipeline::{CHUNK, InputQueue, OUTPUT_QUEUE_MAX, TimedFrame, run_chain};
+use crate::pipeline::{
+    CHUNK, INPUT_QUEUE_MAX, InputQueue, OUTPUT_QUEUE_MAX, TimedFrame, run_chain,
+};
 use crate::state::{Shared, lock};
 
 /// What the offer's first video m-line asks for.
@@ -303,7 +306,7 @@ pub(crate) async fn answer_offer(
     });
     let short = session.id.chars().take(8).collect::<String>();
 
-    let (out_tx, out_rx) = sync_channel::<TimedFrame>(OUTPUT_QUEUE_MAX);
+    let (out_tx, out_rx) = sync_channel::<Paced>(OUTPUT_QUEUE_MAX);
     let weak = Arc::downgrade(&session);
     let processor = std::thread::Builder::new()
         .name(format!("scope-proc-{short}"))
@@ -665,11 +668,9 @@ impl RtpClock {
 fn process_loop(
     weak: &Weak<Session>,
     input_rx: &Receiver<EncodedInput>,
-    out_tx: &SyncSender<TimedFrame>,
+    out_tx: &SyncSender<Paced>,
 ) {
-    let mut decoder: Option<Decoder> = None;
-    let mut queue = InputQueue::default();
-    let mut clock = RtpClock::default();
+    let mut input = Input::default();
     loop {
         let received = input_rx.recv_timeout(Duration::from_millis(50));
         let Some(s) = weak.upgrade() else { return };
@@ -677,30 +678,14 @@ fn process_loop(
             return;
         }
         match received {
-            Ok(input) if s.output_enabled => {
-                if decoder.as_ref().is_none_or(|d| d.codec() != input.codec) {
-                    decoder = match Decoder::new(input.codec) {
-                        Ok(d) => Some(d),
-                        Err(e) => {
-                            warn!(session = %s.id, "no decoder: {e}");
-                            None
-                        }
-                    };
-                }
-                let pts = clock.pts(input.rtp_timestamp);
-                match decoder.as_mut().map(|d| d.decode_i420(&input.data)) {
-                    Some(Ok(Some(mut frame))) => {
-                        s.frames_in.fetch_add(1, Ordering::Relaxed);
-                        frame.captured = pts;
-                        if !queue.push(TimedFrame { frame, pts }) {
-                            debug!(session = %s.id, "input queue full (30), dropping a new frame");
-                        }
-                    }
-                    Some(Ok(None)) | None => {}
-                    Some(Err(e)) => {
-                        debug!(session = %s.id, "decode failed, asking for a keyframe: {e}");
-                        s.remote_keyframe_needed.store(true, Ordering::Relaxed);
-                    }
+            Ok(first) if s.output_enabled => {
+                input.decode(&s, first);
+                // Everything that came in while the last call ran is decoded before the next
+                // call, so that call samples from all of it, as the real server's separate
+                // decoder lets it. Taking one frame per call instead left a slow pipeline
+                // working through a channel of old frames (seconds behind).
+                for more in input_rx.try_iter().take(INPUT_QUEUE_MAX) {
+                    input.decode(&s, more);
                 }
             }
             Ok(_) | Err(RecvTimeoutError::Timeout) => {}
@@ -708,11 +693,19 @@ fn process_loop(
         }
         // Parameter updates are applied between pipeline calls, like the real processor.
         s.apply_pending();
-        if let Some(chunk) = queue.take_chunk() {
-            let Some(chain) = s.shared.upgrade().and_then(|sh| sh.chain(&s.pipeline_ids)) else {
+        if let Some(chunk) = input.queue.take_chunk() {
+            let Some(shared) = s.shared.upgrade() else {
                 continue;
             };
-            for frame in run_chain(&chain, chunk) {
+            let Some(chain) = shared.chain(&s.pipeline_ids) else {
+                continue;
+            };
+            let slow = lock(&shared.faults).pipeline_delay;
+            if !slow.is_zero() {
+                std::thread::sleep(slow);
+            }
+            let frames = run_chain(&chain, chunk);
+            for frame in pacing::pace_chunk(frames, Instant::now()) {
                 if let Err(TrySendError::Full(_)) = out_tx.try_send(frame) {
                     debug!(session = %s.id, "output queue full, dropping a frame");
                 }
@@ -721,15 +714,56 @@ fn process_loop(
     }
 }
 
+/// The processor's decoding side: the decoder, the RTP clock and the decoded frames waiting
+/// for the next pipeline call.
+#[derive(Default)]
+struct Input {
+    decoder: Option<Decoder>,
+    clock: RtpClock,
+    queue: InputQueue,
+}
+
+impl Input {
+    fn decode(&mut self, s: &Session, input: EncodedInput) {
+        if self
+            .decoder
+            .as_ref()
+            .is_none_or(|d| d.codec() != input.codec)
+        {
+            self.decoder = match Decoder::new(input.codec) {
+                Ok(d) => Some(d),
+                Err(e) => {
+                    warn!(session = %s.id, "no decoder: {e}");
+                    None
+                }
+            };
+        }
+        let pts = self.clock.pts(input.rtp_timestamp);
+        match self.decoder.as_mut().map(|d| d.decode_i420(&input.data)) {
+            Some(Ok(Some(mut frame))) => {
+                s.frames_in.fetch_add(1, Ordering::Relaxed);
+                frame.captured = pts;
+                if !self.queue.push(TimedFrame { frame, pts }) {
+                    debug!(session = %s.id, "input queue full (30), dropping a new frame");
+                }
+            }
+            Some(Ok(None)) | None => {}
+            Some(Err(e)) => {
+                debug!(session = %s.id, "decode failed, asking for a keyframe: {e}");
+                s.remote_keyframe_needed.store(true, Ordering::Relaxed);
+            }
+        }
+    }
+}
+
 fn send_loop(
     weak: &Weak<Session>,
-    out_rx: &Receiver<TimedFrame>,
+    out_rx: &Receiver<Paced>,
     codec: Codec,
     track: &TrackLocalStaticRTP,
     runtime: &tokio::runtime::Handle,
 ) {
     let mut encoder: Option<Encoder> = None;
-    let mut anchor: Option<(Instant, Duration)> = None;
     let mut rtp_out = RtpOut::new(codec);
     let mut was_connected = false;
     loop {
@@ -738,40 +772,33 @@ fn send_loop(
         if s.stopped() {
             return;
         }
-        let timed = match received {
+        let first = match received {
             Ok(t) => t,
             Err(RecvTimeoutError::Timeout) => continue,
             Err(RecvTimeoutError::Disconnected) => return,
         };
-        // Pace against the wall clock using the input timestamps; re-anchor after gaps/jumps.
-        let now = Instant::now();
-        let due = match anchor {
-            Some((wall, pts)) if timed.pts >= pts => wall + (timed.pts - pts),
-            _ => now,
-        };
-        let due = if due + Duration::from_millis(100) < now || due > now + Duration::from_secs(1) {
-            anchor = Some((now, timed.pts));
-            now
-        } else {
-            if anchor.is_none() {
-                anchor = Some((now, timed.pts));
-            }
-            due
-        };
-        while Instant::now() < due {
+        let (paced, skipped) = pacing::newest_due(first, Instant::now(), || out_rx.try_recv().ok());
+        if skipped > 0 {
+            debug!(session = %s.id, skipped, "output side behind, skipping to the newest frame");
+        }
+        while Instant::now() < paced.due {
             if s.stopped() {
                 return;
             }
-            std::thread::sleep((due - Instant::now()).min(Duration::from_millis(20)));
+            std::thread::sleep((paced.due - Instant::now()).min(Duration::from_millis(20)));
         }
+        let timed = paced.frame;
 
         if s.paused.load(Ordering::Relaxed) {
             continue;
         }
-        let stall = s
-            .shared
-            .upgrade()
-            .and_then(|sh| lock(&sh.faults).stall_after_frames);
+        let (stall, slow) = s.shared.upgrade().map_or((None, Duration::ZERO), |sh| {
+            let f = lock(&sh.faults);
+            (f.stall_after_frames, f.output_delay)
+        });
+        if !slow.is_zero() {
+            std::thread::sleep(slow);
+        }
         if stall.is_some_and(|n| s.frames_out.load(Ordering::Relaxed) >= n) {
             continue;
         }

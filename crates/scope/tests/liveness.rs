@@ -222,3 +222,73 @@ fn a_late_server_is_stalled_then_live_again_on_the_same_session() {
     assert_eq!(h.stats().reconnects, 0, "{:?}", f.events);
     assert_eq!(srv.faults().session_count(), 1);
 }
+
+/// Streams into a server with `faults` until steady, applies `then`, streams `for_` more and
+/// returns the round-trip median (printed with `what`), after checking there are enough
+/// samples behind it.
+fn round_trip_under(
+    what: &str,
+    faults: impl FnOnce(&scope_server::FaultHandle),
+    then: impl FnOnce(&scope_server::FaultHandle),
+    for_: Duration,
+) -> Duration {
+    let srv = EmbeddedServer::start(ServerOptions::default()).unwrap();
+    faults(&srv.faults());
+    let h = ScopeHandle::start(config(&srv.url()));
+    let mut f = Feeder::new();
+    stream_until_steady(&h, &mut f);
+    then(&srv.faults());
+    let _: Option<()> = f.until(&h, for_, |_, _| None);
+    let s = h.stats();
+    let median = s.rtt_median.expect("passthrough keeps the timestamps");
+    eprintln!(
+        "{what}: round trip median {median:?}, p95 {:?}, {} samples, {:.1} fps out",
+        s.rtt_p95, s.rtt_samples, s.fps_out
+    );
+    assert!(s.rtt_samples >= 20, "{what}: {} samples", s.rtt_samples);
+    median
+}
+
+/// A server whose output side is slower than its input (an encoder starved of CPU: 150 ms a
+/// frame against 33 ms between frames) sends the newest frame each time instead of working
+/// through a queue of stale ones. Before, its 30-frame output queue filled and stayed full:
+/// 30 frames at under 7 fps is more than 4 s behind (issue 9 item 2).
+#[test]
+fn a_slow_output_side_keeps_the_round_trip_bounded() {
+    let median = round_trip_under(
+        "slow output side",
+        |f| f.set_output_delay(Duration::from_millis(150)),
+        |_| {},
+        Duration::from_secs(6),
+    );
+    assert!(median < Duration::from_millis(1000), "{median:?}");
+}
+
+/// A pipeline slower than the frames coming in (200 ms a call of 4 frames against 30 frames
+/// a second): each call samples from what came in during the last one. Before, the server
+/// decoded one frame per loop, so a slow pipeline left the frames waiting in a channel and
+/// the round trip grew to seconds (the avatar scene's 6 s in `BENCHMARKS.md`).
+#[test]
+fn a_slow_pipeline_keeps_the_round_trip_bounded() {
+    let median = round_trip_under(
+        "slow pipeline",
+        |f| f.set_pipeline_delay(Duration::from_millis(200)),
+        |_| {},
+        Duration::from_secs(6),
+    );
+    assert!(median < Duration::from_millis(1000), "{median:?}");
+}
+
+/// A server slow at first (800 ms a call, as while a GPU warms up) that then runs at full
+/// speed: the round trip comes down with it. Before, the output was paced against a clock
+/// anchored on the first frame, so every later frame kept the first one's delay.
+#[test]
+fn the_round_trip_comes_down_after_a_slow_start() {
+    let median = round_trip_under(
+        "after a slow start",
+        |f| f.set_pipeline_delay(Duration::from_millis(800)),
+        |f| f.set_pipeline_delay(Duration::ZERO),
+        Duration::from_secs(5),
+    );
+    assert!(median < Duration::from_millis(500), "{median:?}");
+}
