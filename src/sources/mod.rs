@@ -6,6 +6,7 @@
 pub mod camera;
 pub mod embedded;
 pub mod image;
+mod prompt_blend;
 pub mod scope;
 pub mod segment;
 
@@ -64,12 +65,15 @@ pub fn live_sources_pending(world: &mut World) -> bool {
         .query::<&scope::ScopeSource>()
         .iter(world)
         .any(|s| s.frames_received() == 0 || !matches!(s.stats().state, ::scope::ScopeState::Live));
-    // A segment node waits for its first mask unless its model failed to load.
+    // A segment node on screen waits for its first mask unless its model failed to load
+    // (one in a scene nobody sees is sent no frames, so it never has one).
     let segments_waiting = world
         .query::<&segment::SegmentSource>()
         .iter(world)
         .any(|s| {
-            s.masks_received() == 0 && !matches!(s.status(), ::segment::WorkerStatus::Failed(_))
+            s.is_on_screen()
+                && s.masks_received() == 0
+                && !matches!(s.status(), ::segment::WorkerStatus::Failed(_))
         });
     cameras_waiting || scopes_waiting || segments_waiting
 }

@@ -34,6 +34,7 @@ use crate::playback::{MonitoredScenes, Playback};
 use crate::render::{ExternalOpacity, ExternalTextures, ScopeFeedFrames};
 use crate::showfile::CurrentShow;
 use crate::sources::camera::{self, CameraFrames, CameraSource, CameraSystems, on_screen};
+use crate::sources::prompt_blend;
 use crate::stats::StatusItems;
 
 /// How long a held frame takes to fade out once `fade_after` has passed.
@@ -243,11 +244,13 @@ struct LockStep {
 
 /// Every Scope node id of the show; the scene on screen (with its parameters) wins a conflict.
 /// With `lock`, a node whose scene sets no prompt transition gets one that lasts as long as
-/// the visual transition.
+/// the visual transition. With `bar` (the T-bar stands at `t` from scene `from`), a node in
+/// both scenes gets both scenes' prompts, weighted by the bar ([`prompt_blend`]).
 fn wanted_scopes(
     show: &CurrentShow,
     current: usize,
     lock: Option<&LockStep>,
+    bar: Option<(usize, f32)>,
 ) -> HashMap<NodeId, Wanted> {
     let loaded = &show.0;
     let scenes = &loaded.show.scenes;
@@ -270,7 +273,7 @@ fn wanted_scopes(
     };
     let mut wanted = HashMap::new();
     let order = scenes.get(current).into_iter().chain(scenes.iter());
-    for scene in order {
+    for (n, scene) in order.enumerate() {
         for (id, node) in &scene.nodes {
             let NodeKind::Scope(scope) = &node.kind else {
                 continue;
@@ -278,14 +281,29 @@ fn wanted_scopes(
             wanted.entry(id.clone()).or_insert_with(|| {
                 let input = inputs.get(id).map(|c| (*c).clone());
                 let fps = input.as_ref().and_then(camera_fps).unwrap_or(30);
-                let params = scene.scope.as_ref();
+                let own = scene.scope.as_ref();
+                // The first scene visited is the current one: under the bar, it mixes.
+                let mixed = bar.filter(|_| n == 0).and_then(|(from, t)| {
+                    let NodeKind::Scope(earlier) = &scenes.get(from)?.nodes.get(id)?.kind else {
+                        return None;
+                    };
+                    let from_params = scenes[from].scope.as_ref().unwrap_or(&earlier.params);
+                    let to_params = own.unwrap_or(&scope.params);
+                    Some(ScopeParams {
+                        prompts: prompt_blend::blend(&from_params.prompts, &to_params.prompts, t),
+                        transition_steps: None,
+                        ..to_params.clone()
+                    })
+                });
+                let params = mixed.as_ref().or(own);
                 let mut config = scope_config(scope, params, &loaded.base_dir, fps);
                 if config.transition.is_none()
+                    && mixed.is_none()
                     && let Some(l) = lock
                     && let Some(&(fps_out, per_call)) = l.rates.get(id)
                     && let Some(num_steps) = lock_step(l.duration, fps_out, per_call)
                 {
-                    let method = params.unwrap_or(&scope.params).interpolation;
+                    let method = own.unwrap_or(&scope.params).interpolation;
                     config.transition = Some(PromptTransition {
                         num_steps,
                         method: interpolation(method),
@@ -302,7 +320,16 @@ fn wanted_scopes(
     wanted
 }
 
-/// On a new show or scene: start new nodes, hand the full desired config to the others (the
+/// What [`reconcile_scopes`] last acted on.
+#[derive(Default)]
+struct Reconciled {
+    scene: Option<usize>,
+    /// The T-bar's source scene and step.
+    bar: Option<(usize, u32)>,
+    gate: prompt_blend::Gate,
+}
+
+/// On a new show or scene (or a new T-bar step): start new nodes, hand the full desired config to the others (the
 /// worker sends only what changed), stop the nodes no scene has any more.
 fn reconcile_scopes(
     mut commands: Commands,
@@ -310,15 +337,29 @@ fn reconcile_scopes(
     playback: Res<Playback>,
     mut sources: Query<(Entity, &mut ScopeSource)>,
     mut images: ResMut<Assets<Image>>,
-    mut last_scene: Local<Option<usize>>,
+    mut last: Local<Reconciled>,
 ) {
-    if *last_scene == Some(playback.scene) && !show.is_changed() {
+    let bar = playback
+        .transition
+        .as_ref()
+        .filter(|t| t.manual)
+        .map(|t| (t.from_scene, prompt_blend::step(t.progress())));
+    let same = last.scene == Some(playback.scene) && !show.is_changed();
+    if same && last.bar == bar {
         return;
     }
-    let switched = last_scene.is_some_and(|s| s != playback.scene);
-    *last_scene = Some(playback.scene);
+    // While the bar moves its prompts follow at most every `MIN_GAP`; a later frame sends
+    // where the bar is by then.
+    if bar.is_some() && !last.gate.open(Instant::now()) && same {
+        return;
+    }
+    let switched = last.scene.is_some_and(|s| s != playback.scene);
+    last.scene = Some(playback.scene);
+    last.bar = bar;
+    let bar = bar.map(|(from, step)| (from, step as f32 / prompt_blend::STEPS));
     // The scene's Scope state travels with the switch; under a transition run by the clock
-    // (a cut or the T-bar has no duration to match), the prompt change keeps step with it.
+    // the prompt change keeps step with it (a cut has no duration to match, and under the
+    // T-bar the prompts follow the bar).
     let lock = playback
         .transition
         .as_ref()
@@ -334,7 +375,7 @@ fn reconcile_scopes(
                 })
                 .collect(),
         });
-    let mut wanted = wanted_scopes(&show, playback.scene, lock.as_ref());
+    let mut wanted = wanted_scopes(&show, playback.scene, lock.as_ref(), bar);
     for (entity, mut source) in &mut sources {
         let Some(w) = wanted.remove(&source.node) else {
             commands.entity(entity).despawn();
@@ -783,6 +824,60 @@ mod tests {
             (steps as f64 - expected).abs() <= expected * 0.5 + 1.0,
             "{steps} calls for {expected:.1} expected"
         );
+    }
+
+    /// The T-bar pulled from "a" towards "b" sends both scenes' prompts weighted by where it
+    /// stands, so the picture follows the hand; at the end only "b" is left (checked at the
+    /// server, which merges each update into the session's parameters).
+    #[test]
+    fn the_prompts_follow_the_t_bar() {
+        let server = scope_server::EmbeddedServer::start(Default::default()).unwrap();
+        let show = TWO_SCENES.replace("\"embedded\"", &format!("{:?}", server.url()));
+        let mut app = app_with(&show);
+        let scope = NodeId::from("scope");
+        until_published(&mut app, &scope, |_, _| {});
+        let plans = app.world().resource::<CurrentShow>().0.plans.clone();
+        app.world_mut().resource_mut::<Playback>().preview = Some(1);
+        let rest = scope::RestClient::new(&server.url(), Duration::from_secs(5)).unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let fade = show::scene::Transition {
+            kind: show::scene::TransitionKind::Fade,
+            duration: 1.0,
+        };
+        let mut prompts_at = |bar: f32, want: serde_json::Value| {
+            app.world_mut()
+                .resource_mut::<Playback>()
+                .tbar(&plans, bar, fade);
+            let deadline = Instant::now() + Duration::from_secs(20);
+            loop {
+                app.update();
+                let p = runtime.block_on(rest.session_parameters()).unwrap();
+                if p.get("prompts") == Some(&want) {
+                    return p;
+                }
+                assert!(
+                    Instant::now() < deadline,
+                    "at {bar}: {:?}, want {want}",
+                    p.get("prompts")
+                );
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        };
+        let quarter = prompts_at(
+            0.25,
+            json!([{"text": "scene a", "weight": 0.75}, {"text": "scene b", "weight": 0.25}]),
+        );
+        assert_eq!(quarter["prompt_interpolation_method"], json!("slerp"));
+        assert!(quarter.get("transition").is_none(), "{quarter:?}");
+        prompts_at(
+            0.5,
+            json!([{"text": "scene a", "weight": 0.5}, {"text": "scene b", "weight": 0.5}]),
+        );
+        prompts_at(1.0, json!([{"text": "scene b", "weight": 1.0}]));
+        assert_eq!(app.world().resource::<Playback>().scene, 1);
     }
 
     #[test]

@@ -264,7 +264,10 @@ impl ScopeConfig {
             }
         }
         // Removed keys cannot be unset with a shallow merge; the server keeps their last value.
-        if let (Some(t), Some(prompts)) = (new.transition, update.remove("prompts")) {
+        // (The prompts are taken out only when a transition carries them instead.)
+        if let Some(t) = new.transition
+            && let Some(prompts) = update.remove("prompts")
+        {
             update.insert(
                 "transition".into(),
                 serde_json::json!({
@@ -357,6 +360,20 @@ mod tests {
             Value::Object(update),
             json!({"transition":{"target_prompts":[{"text":"a dog","weight":1.0}],"num_steps":8,"temporal_interpolation_method":"slerp"}})
         );
+    }
+
+    /// Without a transition a prompt change goes as plain `prompts` (it was once dropped on the
+    /// way: the transition check took the prompts out of the update either way).
+    #[test]
+    fn prompt_change_without_a_transition_is_sent_as_it_is() {
+        let a = base();
+        let mut b = a.clone();
+        let prompts = json!([{"text": "a dog", "weight": 0.75}, {"text": "a cat", "weight": 0.25}]);
+        b.params.insert("prompts".into(), prompts.clone());
+        let ConfigChange::Runtime { update, .. } = a.diff(&b) else {
+            panic!("expected runtime")
+        };
+        assert_eq!(Value::Object(update), json!({ "prompts": prompts }));
     }
 
     #[test]

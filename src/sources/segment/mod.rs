@@ -115,6 +115,12 @@ impl SegmentSource {
         self.masks
     }
 
+    /// Whether the node is on screen (program, preview or a tile), as of the last frame: only
+    /// then is it sent frames, so only then can a mask be waited for.
+    pub fn is_on_screen(&self) -> bool {
+        self.on_screen.load(Ordering::Relaxed)
+    }
+
     /// The newest mask, if any arrived.
     pub fn last_mask(&self) -> Option<MaskInfo> {
         self.last
