@@ -152,6 +152,12 @@ fn play(args: &PlayArgs) -> anyhow::Result<()> {
         None => 0,
     };
     let console = !args.output_only;
+    let console_rate = settings
+        .console_idle_fps
+        .map(metadj_scope::editor::ConsoleRate::from_setting)
+        .transpose()
+        .map_err(|e| anyhow::anyhow!("settings.ron: {e}"))?
+        .unwrap_or_default();
     let mode = if console {
         OutputMode {
             fullscreen: args.output_monitor.is_some(),
@@ -170,6 +176,7 @@ fn play(args: &PlayArgs) -> anyhow::Result<()> {
         output::window_plugin(mode, title)
     };
     let mut app = App::new();
+    app.insert_resource(console_rate);
     if let Some(after) = args.exit_after {
         app.insert_resource(output::AutoExit {
             after,

@@ -170,6 +170,7 @@ fn auto_exit(
     mut requested: Local<Option<u32>>,
     mut counted: Local<u32>,
     mut exit: MessageWriter<AppExit>,
+    console: Option<Res<crate::editor::ConsoleDraws>>,
 ) {
     let Some(auto) = auto else { return };
     let elapsed = time.elapsed_secs();
@@ -188,6 +189,13 @@ fn auto_exit(
             *counted as f32 / secs,
             *counted
         );
+        if let Some(c) = console {
+            info!(
+                "console drawn in {} of {} frames",
+                c.drawn,
+                c.drawn + c.skipped
+            );
+        }
     }
     match (&auto.screenshot, *requested) {
         (Some(path), None) => {

@@ -36,6 +36,9 @@ pub struct Settings {
     /// Where this machine records the program (a `.mkv`): offered in the console's outputs
     /// list, off until started there. `--record` starts one at once instead.
     pub record_to: Option<std::path::PathBuf>,
+    /// How often an idle console window is drawn, per second (default 2; it is drawn every
+    /// frame while in use). Higher costs the program frame rate where the GPU is slow.
+    pub console_idle_fps: Option<f32>,
 }
 
 impl Settings {

@@ -9,6 +9,7 @@
 //! through the document too, so an external edit cannot overwrite unsaved work silently.
 
 mod compile;
+mod draw_rate;
 mod keys;
 mod media;
 mod outputs;
@@ -45,6 +46,7 @@ use crate::stats::{FrameStats, StatusItems};
 use crate::{AppSystems, health};
 
 pub use compile::{Compiled, Compiler};
+pub use draw_rate::{ConsoleDraws, ConsoleRate};
 pub use keys::{keymap_path, load_keymap, save_keymap};
 
 /// Hosts the document (edits go live, saves, reloads from disk) and, with `ui`, the console
@@ -159,13 +161,20 @@ impl Plugin for EditorPlugin {
             ..default()
         })
         .add_systems(Startup, spawn_console_camera)
+        .init_resource::<ConsoleRate>()
+        .init_resource::<draw_rate::ConsoleDraws>()
         .init_resource::<outputs::OutputsLive>()
         .init_resource::<media::MediaFiles>()
         .add_systems(
             Update,
             (
                 close_requests.in_set(AppSystems::Input),
-                (window_title, outputs::collect_outputs, media::scan_media)
+                (
+                    window_title,
+                    outputs::collect_outputs,
+                    media::scan_media,
+                    draw_rate::pace_console,
+                )
                     .in_set(AppSystems::Output),
             ),
         )

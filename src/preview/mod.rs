@@ -68,6 +68,18 @@ pub struct PreviewImages {
     pub scenes: HashMap<(usize, (u32, u32)), Handle<Image>>,
 }
 
+/// Whether anyone sees the previews this frame. The console clears it on frames it does not
+/// draw, so their passes wait for a frame that shows them; snapshots (read back for surfaces
+/// and streams) are drawn regardless.
+#[derive(Resource, Debug)]
+pub struct PreviewsShown(pub bool);
+
+impl Default for PreviewsShown {
+    fn default() -> Self {
+        PreviewsShown(true)
+    }
+}
+
 /// The compiled previews, between recompiles: the thumbnails' and the viewer's.
 #[derive(Resource, Default)]
 struct PreviewState {
@@ -93,6 +105,7 @@ impl Plugin for PreviewPlugin {
             .init_resource::<PreviewImages>()
             .init_resource::<PreviewRequest>()
             .init_resource::<PreviewState>()
+            .init_resource::<PreviewsShown>()
             .init_resource::<NodeSnapshots>()
             .init_resource::<snapshot::SnapshotImages>()
             .init_resource::<MonitoredScenes>()
@@ -302,17 +315,19 @@ fn reuse_or_make(
 }
 
 /// Sets [`PreviewRequest`] on frames previews are due (every `every`-th, and at once after a
-/// change) and clears its plan on the others, so the render world draws them only then.
+/// change, while shown) and clears its plan on the others, so the render world draws them only
+/// then.
 /// Snapshots are drawn on every frame.
 fn request_previews(
     previews: Res<NodePreviews>,
+    shown: Res<PreviewsShown>,
     mut state: ResMut<PreviewState>,
     mut request: ResMut<PreviewRequest>,
 ) {
     let mut due = false;
     if !state.previews.is_empty() {
         state.since += 1;
-        due = state.fresh || state.since >= previews.every.max(1);
+        due = shown.0 && (state.fresh || state.since >= previews.every.max(1));
         if due {
             state.since = 0;
             state.fresh = false;
@@ -388,6 +403,17 @@ mod tests {
             due.push(!app.world().resource::<PreviewRequest>().previews.is_empty());
         }
         assert_eq!(due, [true, false, false, true, false, false, true]);
+        // While nobody sees them they wait, and are drawn on the next frame that shows them.
+        app.world_mut().resource_mut::<PreviewsShown>().0 = false;
+        let mut due = Vec::new();
+        for _ in 0..5 {
+            app.update();
+            due.push(!app.world().resource::<PreviewRequest>().previews.is_empty());
+        }
+        app.world_mut().resource_mut::<PreviewsShown>().0 = true;
+        app.update();
+        due.push(!app.world().resource::<PreviewRequest>().previews.is_empty());
+        assert_eq!(due, [false, false, false, false, false, true]);
     }
 
     fn demo_show() -> show::Show {
