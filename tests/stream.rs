@@ -190,6 +190,28 @@ fn client(
     Some((all[last - frame..last].to_vec(), first.unwrap_or_default()))
 }
 
+/// [`client`] again while it gets nothing, until `timeout` (the time to the first frame counts
+/// from the first try): a listener ffmpeg that was just started again takes a moment to bind
+/// its port, and a TCP client that comes first is refused at once (OBS's Media Source retries
+/// too).
+fn client_retrying(
+    url: &str,
+    input: &[&str],
+    frames: u32,
+    size: (u32, u32),
+    timeout: Duration,
+) -> Option<(Vec<u8>, Duration)> {
+    let start = Instant::now();
+    loop {
+        let tried = start.elapsed();
+        let left = timeout.checked_sub(tried)?;
+        if let Some((frame, first)) = client(url, input, frames, size, left) {
+            return Some((frame, tried + first));
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
 /// Options that make an MPEG-TS client start in about a second (OBS's Media Source probes
 /// similarly little).
 const TS_INPUT: &[&str] = &["-analyzeduration", "1000000", "-probesize", "1000000"];
@@ -295,7 +317,7 @@ fn alpha_stream_over_tcp_keeps_the_alpha() {
         let tcp = format!("tcp://127.0.0.1:{port}");
         for round in 1..=2u64 {
             let (frame, first) =
-                client(&tcp, &["-c:v", "libvpx"], 10, size, Duration::from_secs(20))
+                client_retrying(&tcp, &["-c:v", "libvpx"], 10, size, Duration::from_secs(20))
                     .unwrap_or_else(|| panic!("client {round} got no frame"));
             // Away from the bands' edges (4:2:0 chroma and the alpha plane blur them).
             let inner = |x: usize| (x % 40) >= 6 && (x % 40) < 34;
