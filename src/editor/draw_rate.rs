@@ -4,8 +4,8 @@
 //! they use it (pointer, keys, wheel, a resize) it is drawn every frame; otherwise at
 //! [`ConsoleRate::idle_fps`], which still shows the monitors and health moving. The UI itself
 //! runs every frame, so no click or key is lost; only its drawing waits, and with it the
-//! node previews it shows. A window no camera
-//! draws is not presented (Bevy skips acquiring its swapchain), so it keeps its last picture.
+//! node previews it shows. A window no camera draws is not presented (Bevy skips acquiring
+//! its swapchain), so it keeps its last picture.
 
 use std::time::Duration;
 
@@ -26,7 +26,8 @@ const IN_USE_FOR: Duration = Duration::from_millis(750);
 /// The console's draw rates.
 #[derive(Resource, Debug, Clone, Copy, PartialEq)]
 pub struct ConsoleRate {
-    /// Draws per second while nobody touches the console (0.5–60); 60 or more is every frame.
+    /// Draws per second while nobody touches the console (0.5–240); at or above the program's
+    /// frame rate that is every frame.
     pub idle_fps: f32,
 }
 

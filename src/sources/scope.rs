@@ -329,8 +329,9 @@ struct Reconciled {
     gate: prompt_blend::Gate,
 }
 
-/// On a new show or scene (or a new T-bar step): start new nodes, hand the full desired config to the others (the
-/// worker sends only what changed), stop the nodes no scene has any more.
+/// On a new show or scene (or a new T-bar step): start new nodes, hand the full desired
+/// config to the others (the worker sends only what changed), stop the nodes no scene has
+/// any more.
 fn reconcile_scopes(
     mut commands: Commands,
     show: Res<CurrentShow>,
