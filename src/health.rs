@@ -64,9 +64,13 @@ fn behind(stats: &ScopeStats) -> Option<Duration> {
 pub fn scope_live(stats: &ScopeStats) -> ScopeLive {
     let (health, why) = scope(stats);
     let ms = |d: Option<Duration>| d.map_or("-".to_owned(), |d| format!("{} ms", d.as_millis()));
-    let state = match behind(stats) {
-        Some(r) => format!("Live, {:.1} s behind", r.as_secs_f32()),
-        None => state_name(&stats.state),
+    let state = match (behind(stats), &stats.download) {
+        (Some(r), _) => format!("Live, {:.1} s behind", r.as_secs_f32()),
+        (None, Some(d)) => match d.fraction {
+            Some(f) => format!("Downloading models {:.0} %", f * 100.0),
+            None => "Downloading models".to_owned(),
+        },
+        (None, None) => state_name(&stats.state),
     };
     let mut detail = format!(
         "{why} · in {:.1} / out {:.1} fps · rtt {} (p95 {}) · age {} · {} reconnects",
@@ -77,6 +81,9 @@ pub fn scope_live(stats: &ScopeStats) -> ScopeLive {
         ms(stats.frame_age),
         stats.reconnects
     );
+    if let Some(file) = stats.download.as_ref().and_then(|d| d.artifact.as_ref()) {
+        detail.push_str(&format!(" · fetching {file}"));
+    }
     detail.push_str(&server_text(&stats.server));
     ScopeLive {
         state,
@@ -190,6 +197,28 @@ mod tests {
         };
         assert_eq!(scope(&loading).0, Health::Watch);
         assert_eq!(scope_live(&loading).state, "Loading 43 %");
+    }
+
+    /// A model download shows as such, with the file, not as a plain load.
+    #[test]
+    fn a_model_download_is_named_with_its_file() {
+        let downloading = ScopeStats {
+            state: ScopeState::Loading {
+                progress: Some(0.43),
+            },
+            download: Some(scope::ModelDownload {
+                fraction: Some(0.43),
+                artifact: Some("longlive/model.safetensors".into()),
+            }),
+            ..ScopeStats::default()
+        };
+        let l = scope_live(&downloading);
+        assert_eq!(l.state, "Downloading models 43 %");
+        assert!(
+            l.detail.contains(" · fetching longlive/model.safetensors"),
+            "{}",
+            l.detail
+        );
     }
 
     #[test]

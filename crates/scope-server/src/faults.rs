@@ -24,6 +24,10 @@ pub struct Faults {
     /// Each pipeline call takes at least this long, as on a GPU slower than the frames that
     /// come in.
     pub pipeline_delay: Duration,
+    /// While set, the models of every pipeline but passthrough are missing until a download
+    /// (`POST /api/v1/models/download`) has run this long; `models/status` reports its
+    /// progress meanwhile, as a first start of a real server does.
+    pub download_duration: Option<Duration>,
 }
 
 impl Default for Faults {
@@ -34,6 +38,7 @@ impl Default for Faults {
             load_duration: Duration::from_millis(100),
             output_delay: Duration::ZERO,
             pipeline_delay: Duration::ZERO,
+            download_duration: None,
         }
     }
 }
@@ -78,6 +83,10 @@ impl FaultHandle {
 
     pub fn set_pipeline_delay(&self, delay: Duration) {
         lock(&self.shared.faults).pipeline_delay = delay;
+    }
+
+    pub fn set_download_duration(&self, duration: Option<Duration>) {
+        lock(&self.shared.faults).download_duration = duration;
     }
 
     /// Closes every peer connection now (the client sees its connection close and must reconnect).

@@ -381,12 +381,16 @@ async fn models_status(State(s): State<AppState>, RawQuery(q): RawQuery) -> Resp
     }
 }
 
-async fn models_download(body: Bytes) -> Response {
+async fn models_download(State(s): State<AppState>, body: Bytes) -> Response {
     let v = match json_body(&body) {
         Ok(v) => v,
         Err(r) => return r.into_response(),
     };
     match v.get("pipeline_id").and_then(Value::as_str) {
+        Some(id) if !s.start_download(id) => reply(
+            StatusCode::CONFLICT,
+            json!({"detail": format!("Download already in progress for {id}")}),
+        ),
         Some(id) => reply(
             StatusCode::OK,
             json!({"message": format!("Model download started for {id}")}),

@@ -69,6 +69,9 @@ pub(crate) struct Shared {
     /// The newest data-channel parameter messages of every session, oldest first (at most
     /// [`KEPT_UPDATES`]): what a client really sent, for tests and tools.
     pub channel_updates: Mutex<std::collections::VecDeque<Map<String, Value>>>,
+    /// Model downloads started (`POST /api/v1/models/download`), by pipeline id, while
+    /// [`Faults::download_duration`] makes models missing.
+    pub downloads: Mutex<HashMap<String, Instant>>,
 }
 
 /// How many data-channel updates [`Shared::channel_updates`] keeps.
@@ -89,6 +92,7 @@ impl Shared {
             sessions: Mutex::new(HashMap::new()),
             assets_dir,
             channel_updates: Mutex::new(std::collections::VecDeque::new()),
+            downloads: Mutex::new(HashMap::new()),
         }
     }
 
@@ -167,8 +171,44 @@ impl Shared {
         })
     }
 
-    /// `GET /api/v1/models/status`: downloading while a slow load of that pipeline runs.
+    /// `POST /api/v1/models/download`: `false` when that download already runs (the real
+    /// server's 409).
+    pub fn start_download(&self, pipeline_id: &str) -> bool {
+        let Some(total) = lock(&self.faults).download_duration else {
+            return true;
+        };
+        let mut downloads = lock(&self.downloads);
+        match downloads.get(pipeline_id) {
+            Some(since) if since.elapsed() < total => false,
+            Some(_) => true,
+            None => {
+                downloads.insert(pipeline_id.to_owned(), Instant::now());
+                true
+            }
+        }
+    }
+
+    /// `GET /api/v1/models/status`: with [`Faults::download_duration`], a pipeline other than
+    /// passthrough is missing until its download has run that long, and reports its progress
+    /// meanwhile; otherwise downloading while a slow load of that pipeline runs.
     pub fn models_status_json(&self, pipeline_id: &str) -> Value {
+        let download = lock(&self.faults).download_duration;
+        if let Some(total) = download
+            && pipeline_id != "passthrough"
+        {
+            return match lock(&self.downloads).get(pipeline_id) {
+                None => json!({ "downloaded": false, "progress": null }),
+                Some(since) if since.elapsed() < total => json!({
+                    "downloaded": false,
+                    "progress": {
+                        "is_downloading": true,
+                        "percentage": (progress(*since, total) * 1000.0).round() / 10.0,
+                        "current_artifact": format!("{pipeline_id}/diffusion_model.safetensors"),
+                    },
+                }),
+                Some(_) => json!({ "downloaded": true, "progress": null }),
+            };
+        }
         let p = lock(&self.pipeline);
         match (p.status, p.loading_since) {
             (LoadStatus::Loading, Some(since))

@@ -19,6 +19,6 @@ pub use config::{
 };
 pub use error::{Result, ScopeError};
 pub use handle::{FrameSender, ResolvedUrl, ScopeHandle, UrlResolver};
-pub use rest::RestClient;
-pub use shared::{ScopeState, ScopeStats, ServerReport, epoch};
+pub use rest::{LoadProgress, RestClient};
+pub use shared::{ModelDownload, ScopeState, ScopeStats, ServerReport, epoch};
 pub use worker::ScopeEvent;

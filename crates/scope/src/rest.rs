@@ -99,6 +99,19 @@ impl PipelineStatus {
     }
 }
 
+/// How far a load has come, as the server reports it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LoadProgress {
+    /// The pipeline's models are downloading (`/api/v1/models/status`): the fraction done and
+    /// the file being fetched, where the server says.
+    Download {
+        fraction: Option<f32>,
+        artifact: Option<String>,
+    },
+    /// The pipeline is loading (`loading_stage`), the fraction done where it says.
+    Load(Option<f32>),
+}
+
 /// `GET /api/v1/models/status`.
 #[derive(Debug, Clone, Deserialize)]
 pub struct ModelStatus {
@@ -469,7 +482,7 @@ impl RestClient {
         pipeline: &str,
         load_params: &Map<String, Value>,
         timeout: Duration,
-        on_progress: impl FnMut(Option<f32>),
+        on_progress: impl FnMut(LoadProgress),
     ) -> Result<PipelineStatus> {
         self.load_and_wait_known(pipeline, load_params, timeout, on_progress, None)
             .await
@@ -482,7 +495,7 @@ impl RestClient {
         pipeline: &str,
         load_params: &Map<String, Value>,
         timeout: Duration,
-        mut on_progress: impl FnMut(Option<f32>),
+        mut on_progress: impl FnMut(LoadProgress),
         known: Option<&BTreeMap<String, PipelineSchema>>,
     ) -> Result<PipelineStatus> {
         let current = self.pipeline_status().await?;
@@ -516,8 +529,10 @@ impl RestClient {
             .await?;
         self.load_pipeline(&[pipeline.to_owned()], load_params)
             .await?;
-        self.wait_loaded(pipeline, Duration::from_millis(100), timeout, on_progress)
-            .await
+        self.wait_loaded(pipeline, Duration::from_millis(100), timeout, |p| {
+            on_progress(LoadProgress::Load(p));
+        })
+        .await
     }
 
     /// `GET /api/v1/models/status?pipeline_id=`.
@@ -548,7 +563,7 @@ impl RestClient {
         &self,
         pipeline: &str,
         timeout: Duration,
-        on_progress: &mut impl FnMut(Option<f32>),
+        on_progress: &mut impl FnMut(LoadProgress),
     ) -> Result<()> {
         if self.model_status(pipeline).await?.downloaded {
             return Ok(());
@@ -568,7 +583,13 @@ impl RestClient {
                         reason: err.clone(),
                     });
                 }
-                on_progress(Some((p.percentage / 100.0).clamp(0.0, 1.0) as f32));
+                on_progress(LoadProgress::Download {
+                    fraction: p
+                        .percentage
+                        .is_finite()
+                        .then(|| (p.percentage / 100.0).clamp(0.0, 1.0) as f32),
+                    artifact: p.current_artifact.clone(),
+                });
             }
             if start.elapsed() > timeout {
                 return Err(ScopeError::ModelDownload {

@@ -67,6 +67,16 @@ pub struct ScopeStats {
     pub pipelines: Option<Arc<BTreeMap<String, PipelineSchema>>>,
     /// What the server says of itself.
     pub server: ServerReport,
+    /// The model download the server runs for this node's pipeline, while it runs.
+    pub download: Option<ModelDownload>,
+}
+
+/// A model download on the server (`/api/v1/models/status`), part of a load.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ModelDownload {
+    pub fraction: Option<f32>,
+    /// The file being fetched, where the server says.
+    pub artifact: Option<String>,
 }
 
 /// The server's own numbers, polled while a session runs (`docs/scope-api.md` §1.1).
@@ -112,6 +122,7 @@ pub(crate) struct Shared {
     reconnects: Mutex<u32>,
     pipelines: Mutex<Option<Arc<BTreeMap<String, PipelineSchema>>>>,
     server: Mutex<ServerReport>,
+    download: Mutex<Option<ModelDownload>>,
 }
 
 /// Locks even if a holder panicked: these are plain counters, always consistent.
@@ -152,6 +163,10 @@ impl Shared {
     /// Updates what the server said of itself.
     pub fn report(&self, f: impl FnOnce(&mut ServerReport)) {
         f(&mut lock(&self.server));
+    }
+
+    pub fn set_download(&self, download: Option<ModelDownload>) {
+        *lock(&self.download) = download;
     }
 
     pub fn count_reconnect(&self) {
@@ -238,6 +253,7 @@ impl Shared {
             reconnects: *lock(&self.reconnects),
             pipelines: lock(&self.pipelines).clone(),
             server: lock(&self.server).clone(),
+            download: lock(&self.download).clone(),
         }
     }
 }

@@ -15,9 +15,9 @@ use crate::config::{ConfigChange, ScopeConfig, merge_pending};
 use crate::error::ScopeError;
 use crate::handle::{ResolvedUrl, UrlResolver};
 use crate::liveness::{Backoff, Observation, Watchdog};
-use crate::rest::{LoadState, RestClient};
+use crate::rest::{LoadProgress, LoadState, RestClient};
 use crate::rtc::{Session, SessionEvent, SessionSpec};
-use crate::shared::{ScopeState, Shared};
+use crate::shared::{ModelDownload, ScopeState, Shared};
 
 /// Something the app should know about.
 #[derive(Debug, Clone, PartialEq)]
@@ -235,7 +235,17 @@ impl Worker {
                     None
                 }
             };
-            let mut on_progress = |p: Option<f32>| {
+            let mut on_progress = |progress: LoadProgress| {
+                let p = match progress {
+                    LoadProgress::Download { fraction, artifact } => {
+                        shared.set_download(Some(ModelDownload { fraction, artifact }));
+                        fraction
+                    }
+                    LoadProgress::Load(p) => {
+                        shared.set_download(None);
+                        p
+                    }
+                };
                 let changed = match (p, last_progress) {
                     (Some(a), Some(b)) => (a - b).abs() >= 0.01,
                     (a, b) => a.is_some() != b.is_some(),
@@ -264,6 +274,8 @@ impl Worker {
             _ = stop.changed() => return Phase::Stop,
             _ = wait_reload(&mut config, &cfg) => None,
         };
+        // A download is part of a load: over with it, however it ended.
+        self.shared.set_download(None);
         let Some(result) = result else {
             return Phase::Load;
         };

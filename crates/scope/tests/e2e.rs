@@ -380,6 +380,45 @@ fn load_error_then_recovery_and_slow_load_progress() {
     );
 }
 
+/// A pipeline whose models are missing: the client starts the download, reports it with the
+/// file and a growing fraction while it runs (as the real server's `models/status` gives
+/// them), then loads, and the download is gone from the stats once the node is live.
+#[test]
+fn a_missing_model_is_downloaded_with_its_progress_shown() {
+    let srv = server();
+    srv.faults()
+        .set_download_duration(Some(Duration::from_millis(1500)));
+    let mut cfg = config(&srv.url());
+    cfg.pipeline_id = "stylize".into();
+    let h = ScopeHandle::start(cfg);
+    let mut p = Pump::new();
+    let mut seen = Vec::new();
+    let live_now = p.until(&h, Duration::from_secs(30), |h, ev| {
+        if let Some(d) = h.stats().download {
+            seen.push(d);
+        }
+        live(h, ev)
+    });
+    assert!(live_now, "{:?}", p.events);
+    assert!(
+        seen.iter()
+            .all(|d| d.artifact.as_deref() == Some("stylize/diffusion_model.safetensors")),
+        "{seen:?}"
+    );
+    let fractions: Vec<f32> = seen.iter().filter_map(|d| d.fraction).collect();
+    assert!(
+        fractions.iter().any(|f| *f > 0.0 && *f < 1.0)
+            && fractions.windows(2).all(|w| w[0] <= w[1]),
+        "{fractions:?}"
+    );
+    assert_eq!(h.stats().download, None);
+    assert!(
+        block(rest(&srv.url()).model_status("stylize"))
+            .unwrap()
+            .downloaded
+    );
+}
+
 fn session_id(h: &ScopeHandle) -> Option<String> {
     h.stats().session_id
 }

@@ -183,7 +183,9 @@ async fn load_polling_follows_real_semantics() {
     let mut progress = Vec::new();
     let s = rest
         .load_and_wait("longlive", &empty, Duration::from_secs(5), |p| {
-            progress.push(p)
+            if let scope::LoadProgress::Load(p) = p {
+                progress.push(p);
+            }
         })
         .await
         .unwrap();
