@@ -79,10 +79,6 @@ fn due(rate: ConsoleRate, draws: &ConsoleDraws, now: Duration) -> bool {
 }
 
 /// Turns the console camera on for the frames it should draw.
-#[allow(
-    clippy::too_many_arguments,
-    reason = "one message reader per kind of input"
-)]
 pub(super) fn pace_console(
     rate: Res<ConsoleRate>,
     time: Res<Time<Real>>,

@@ -17,7 +17,7 @@ use show::scene::TransitionKind;
 
 use crate::AppSystems;
 use crate::control::ShowCommand;
-use crate::render::{FrameClock, Program, ProgramTransition};
+use crate::render::{FrameClock, Program, ProgramTransition, WarmPlans};
 use crate::showfile::CurrentShow;
 
 mod studio;
@@ -277,9 +277,20 @@ fn advance_transition(time: Res<Time>, mut playback: ResMut<Playback>) {
 }
 
 /// Writes the plans to draw into [`Program`], only when they change.
-fn update_program(show: Res<CurrentShow>, playback: Res<Playback>, mut program: ResMut<Program>) {
+fn update_program(
+    show: Res<CurrentShow>,
+    playback: Res<Playback>,
+    mut program: ResMut<Program>,
+    warm: Option<ResMut<WarmPlans>>,
+) {
     if !show.is_changed() && !playback.is_changed() {
         return;
+    }
+    // Every scene of a new show can be switched to: compile its pipelines ahead.
+    if show.is_changed()
+        && let Some(mut warm) = warm
+    {
+        warm.0.clone_from(&show.0.plans);
     }
     let plan = show.0.plans.get(playback.scene).cloned();
     let transition = playback.transition.as_ref().map(|t| ProgramTransition {

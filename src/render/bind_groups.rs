@@ -15,7 +15,7 @@ use show::plan::MAX_PASS_INPUTS;
 use super::jobs::{Target, transition_variants};
 use super::params::PARAM_BYTES;
 use super::pipelines::{CompositorPipelines, MAX_PACKS, PipelineVariants, SAMPLER_BINDING};
-use super::textures::{CompositorTextures, FrameJobs};
+use super::textures::{CompositorTextures, FrameJobs, WarmQueue};
 
 /// Cached bind groups beyond which the cache starts afresh (views of dropped textures would
 /// otherwise pile up).
@@ -61,6 +61,7 @@ pub(super) fn prepare_compositor_bind_groups(
     mut groups: ResMut<BindGroupCache>,
     mut variants: ResMut<PipelineVariants>,
     mut passes: ResMut<FramePasses>,
+    mut warm: ResMut<WarmQueue>,
 ) {
     passes.0.clear();
     if groups.generation != textures.generation {
@@ -128,14 +129,17 @@ pub(super) fn prepare_compositor_bind_groups(
         });
     }
     // Once this frame's own pipelines are ready, so on a few cores the warm-up never delays
-    // the first picture.
+    // the first picture: the transitions out of this frame, and the other scenes' passes.
     if passes
         .0
         .iter()
         .all(|p| cache.get_render_pipeline(p.pipeline).is_some())
     {
         let keys: Vec<_> = frame.jobs.iter().map(|j| (j.key(), j.target)).collect();
-        for key in transition_variants(&keys) {
+        for key in transition_variants(&keys)
+            .into_iter()
+            .chain(warm.keys.drain(..))
+        {
             variants.get(key, &pipes, &cache);
         }
     }

@@ -7,11 +7,11 @@ use std::sync::Arc;
 
 use bevy::prelude::*;
 use bevy::render::Extract;
-use show::{NodeId, TappedPlan};
+use show::{NodeId, RenderPlan, TappedPlan};
 
 use super::{
     CompositeOutput, CompositorSettings, ExternalOpacity, ExternalTextures, FrameClock,
-    PreviewReadback, PreviewRequest, Program, ProgramReadback,
+    PreviewReadback, PreviewRequest, Program, ProgramReadback, WarmPlans,
 };
 
 /// The main world's request for this frame.
@@ -29,6 +29,8 @@ pub(super) struct ExtractedProgram {
     pub(super) previews: Vec<(Arc<TappedPlan>, Vec<(NodeId, AssetId<Image>)>, bool)>,
     /// The preview target images to read back this frame.
     pub(super) preview_readback: HashSet<AssetId<Image>>,
+    /// [`WarmPlans`]: the plans whose pipelines are compiled ahead.
+    pub(super) warm: Vec<Arc<RenderPlan>>,
 }
 
 /// Fills [`ExtractedProgram`]; a resource the main world lacks reads as its default (the
@@ -44,7 +46,13 @@ pub(super) fn extract_program(
     settings: Extract<Option<Res<CompositorSettings>>>,
     preview: Extract<Option<Res<PreviewRequest>>>,
     preview_readback: Extract<Option<Res<PreviewReadback>>>,
+    warm: Extract<Option<Res<WarmPlans>>>,
 ) {
+    if let Some(w) = warm.as_ref()
+        && (w.0.len() != ex.warm.len() || w.0.iter().zip(&ex.warm).any(|(a, b)| !Arc::ptr_eq(a, b)))
+    {
+        ex.warm.clone_from(&w.0);
+    }
     if let Some(p) = program.as_ref() {
         ex.program = Program::clone(p);
     }

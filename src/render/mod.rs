@@ -48,7 +48,7 @@ pub use resources::{
     CompositeOutput, CompositorSettings, ExternalOpacity, ExternalTextures, FrameClock,
     GPU_TIME_DIAGNOSTIC, LatestProgramFrame, PackedInputs, Preview, PreviewFrames, PreviewReadback,
     PreviewRequest, Program, ProgramReadback, ProgramTransition, ReadbackDrops, ScopeFeedFrames,
-    preview_image, set_output_size,
+    WarmPlans, preview_image, set_output_size,
 };
 
 #[cfg(test)]

@@ -24,11 +24,11 @@ use super::readback::{
     ReadbackReceiver, ReadbackSender, Readbacks, map_readbacks, receive_readback,
 };
 use super::resources::{DEFAULT_CANVAS, output_image, resize_output};
-use super::textures::{CompositorTextures, FrameJobs, prepare_compositor_textures};
+use super::textures::{CompositorTextures, FrameJobs, WarmQueue, prepare_compositor_textures};
 use super::{
     CompositeOutput, CompositorSettings, ExternalOpacity, ExternalTextures, FrameClock,
     LatestProgramFrame, PackedInputs, PreviewFrames, PreviewReadback, PreviewRequest, Program,
-    ProgramReadback, ReadbackDrops, ScopeFeedFrames,
+    ProgramReadback, ReadbackDrops, ScopeFeedFrames, WarmPlans,
 };
 
 /// Adds the compositor: resources, shaders, render-world passes and the readback.
@@ -37,6 +37,7 @@ pub struct CompositorPlugin;
 impl Plugin for CompositorPlugin {
     fn build(&self, app: &mut App) {
         app.init_resource::<Program>()
+            .init_resource::<WarmPlans>()
             .init_resource::<ExternalTextures>()
             .init_resource::<ExternalOpacity>()
             .init_resource::<FrameClock>()
@@ -86,6 +87,7 @@ fn build_render_app(app: &mut App) {
         .init_resource::<CompositorTextures>()
         .init_resource::<StaticPacks>()
         .init_resource::<Warned>()
+        .init_resource::<WarmQueue>()
         .init_resource::<FrameJobs>()
         .init_resource::<BindGroupCache>()
         .init_resource::<PipelineVariants>()

@@ -27,6 +27,13 @@ pub struct Program {
     pub transition: Option<ProgramTransition>,
 }
 
+/// Every plan the program may switch to (the show's scenes): their pipeline variants are
+/// compiled in the background while the program plays, so a first cut or transition to a
+/// scene never shown before draws at once instead of holding the picture while shaders
+/// compile.
+#[derive(Resource, Default, Clone)]
+pub struct WarmPlans(pub Vec<Arc<RenderPlan>>);
+
 /// A running scene switch: `from` is mixed into [`Program::plan`] by `progress` (0..=1).
 #[derive(Clone, Debug)]
 pub struct ProgramTransition {

@@ -101,45 +101,59 @@ fn blend_transition_and_readback() {
     assert!(close(px, [32, 128, 255 / 2 + 1, 255]), "{px:?}");
 }
 
+/// The pipeline variants the render world has been asked for so far (compiled or queued).
+fn variants(app: &App) -> std::collections::HashSet<super::pipelines::VariantKey> {
+    use bevy::render::RenderApp;
+    app.sub_app(RenderApp)
+        .world()
+        .resource::<super::pipelines::PipelineVariants>()
+        .keys()
+}
+
+/// Blue under `top`, mixed by a blend of two layers.
+fn blend_plan(top: Rgba) -> Arc<RenderPlan> {
+    plan(
+        vec![
+            solid(0, Rgba(0.0, 0.0, 1.0, 1.0)),
+            solid(1, top),
+            Pass {
+                node: NodeId::new("mix"),
+                op: PassOp::Blend(vec![(BlendMode::Normal, 1.0), (BlendMode::Screen, 0.5)]),
+                inputs: vec![slot(0), slot(1)],
+                target: SlotId(2),
+            },
+        ],
+        3,
+        2,
+    )
+}
+
+fn single_plan(c: Rgba) -> Arc<RenderPlan> {
+    plan(vec![solid(0, c)], 1, 0)
+}
+
+const TRANSITION_KINDS: [TransitionKind; 4] = [
+    TransitionKind::Cut,
+    TransitionKind::Fade,
+    TransitionKind::FadeThrough(Rgba(0.0, 0.0, 0.0, 1.0)),
+    TransitionKind::Wipe,
+];
+
 /// Every pipeline variant a transition needs is queued while the scene before it plays
 /// (issue 9 item 5): the first use of each transition kind adds no variant, so its first
 /// frame is drawn instead of the picture being held while a shader compiles. Both scene
 /// shapes have their last pass fused into the output, which a transition undoes.
 #[test]
 fn transition_pipelines_are_queued_before_the_first_transition() {
-    use bevy::render::RenderApp;
-    let variants = |app: &App| {
-        app.sub_app(RenderApp)
-            .world()
-            .resource::<super::pipelines::PipelineVariants>()
-            .keys()
-    };
-    let blend = |top: Rgba| {
-        plan(
-            vec![
-                solid(0, Rgba(0.0, 0.0, 1.0, 1.0)),
-                solid(1, top),
-                Pass {
-                    node: NodeId::new("mix"),
-                    op: PassOp::Blend(vec![(BlendMode::Normal, 1.0), (BlendMode::Screen, 0.5)]),
-                    inputs: vec![slot(0), slot(1)],
-                    target: SlotId(2),
-                },
-            ],
-            3,
-            2,
-        )
-    };
-    let single = |c: Rgba| plan(vec![solid(0, c)], 1, 0);
     let mut frame = 0;
     for (a, b) in [
         (
-            single(Rgba(0.0, 1.0, 0.0, 1.0)),
-            single(Rgba(1.0, 0.0, 0.0, 1.0)),
+            single_plan(Rgba(0.0, 1.0, 0.0, 1.0)),
+            single_plan(Rgba(1.0, 0.0, 0.0, 1.0)),
         ),
         (
-            blend(Rgba(1.0, 0.0, 0.0, 0.5)),
-            blend(Rgba(0.0, 1.0, 0.0, 0.5)),
+            blend_plan(Rgba(1.0, 0.0, 0.0, 0.5)),
+            blend_plan(Rgba(0.0, 1.0, 0.0, 0.5)),
         ),
     ] {
         let mut app = headless_app(CANVAS);
@@ -147,27 +161,49 @@ fn transition_pipelines_are_queued_before_the_first_transition() {
         app.world_mut().resource_mut::<Program>().plan = Some(a.clone());
         frame += 1;
         capture(&mut app, frame);
-        let warm = variants(&app);
-        for kind in [
-            TransitionKind::Cut,
-            TransitionKind::Fade,
-            TransitionKind::FadeThrough(Rgba(0.0, 0.0, 0.0, 1.0)),
-            TransitionKind::Wipe,
-        ] {
-            *app.world_mut().resource_mut::<Program>() = Program {
-                plan: Some(b.clone()),
-                transition: Some(ProgramTransition {
-                    from: a.clone(),
-                    kind,
-                    progress: 0.5,
-                }),
-            };
-            frame += 1;
-            capture(&mut app, frame);
-            let cold: Vec<_> = variants(&app).difference(&warm).copied().collect();
-            assert!(cold.is_empty(), "{kind:?} needed {cold:?}");
-        }
+        switch_needs_no_new_variant(&mut app, &a, &b, &mut frame, false);
     }
+}
+
+/// Switches the program from `a` to `b` with each transition kind (half-way), `Cut` as a plain
+/// cut when `plain_cut`, and checks none asks for a variant not asked for before.
+fn switch_needs_no_new_variant(
+    app: &mut App,
+    a: &Arc<RenderPlan>,
+    b: &Arc<RenderPlan>,
+    frame: &mut u64,
+    plain_cut: bool,
+) {
+    let warm = variants(app);
+    for kind in TRANSITION_KINDS {
+        *app.world_mut().resource_mut::<Program>() = Program {
+            plan: Some(b.clone()),
+            transition: (!plain_cut || kind != TransitionKind::Cut).then(|| ProgramTransition {
+                from: a.clone(),
+                kind,
+                progress: 0.5,
+            }),
+        };
+        *frame += 1;
+        capture(app, *frame);
+        let cold: Vec<_> = variants(app).difference(&warm).copied().collect();
+        assert!(cold.is_empty(), "{kind:?} needed {cold:?}");
+    }
+}
+
+/// A scene never shown before (a blend, while a single layer plays) needs no new pipeline
+/// variant when it is first cut or transitioned to: the show's plans ([`super::WarmPlans`])
+/// were queued while the first scene played (issue 9 item 5).
+#[test]
+fn a_scene_never_shown_has_its_pipelines_queued_before_it_is_taken() {
+    let a = single_plan(Rgba(0.0, 1.0, 0.0, 1.0));
+    let b = blend_plan(Rgba(1.0, 0.0, 0.0, 0.5));
+    let mut app = headless_app(CANVAS);
+    finish_setup(&mut app);
+    app.world_mut().resource_mut::<super::WarmPlans>().0 = vec![a.clone(), b.clone()];
+    app.world_mut().resource_mut::<Program>().plan = Some(a.clone());
+    capture(&mut app, 1);
+    switch_needs_no_new_variant(&mut app, &a, &b, &mut 1, true);
 }
 
 #[test]

@@ -5,6 +5,7 @@
 //! [`super::jobs`]), since which textures exist decides what they read.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use bevy::prelude::*;
@@ -22,10 +23,12 @@ use show::plan::{FeedFrom, RenderPlan, Sample};
 use super::PackedInputs;
 use super::extract::ExtractedProgram;
 use super::inputs::Inputs;
-use super::jobs::{FrameRequest, Job, PreviewSet, Warned, frame_jobs, preview_jobs};
+use super::jobs::{
+    FrameRequest, Job, PreviewSet, Warned, frame_jobs, preview_jobs, transition_variants,
+};
 use super::packing::{PackKey, StaticPacks};
 use super::params::PARAM_BYTES;
-use super::pipelines::CompositorPipelines;
+use super::pipelines::{CompositorPipelines, VariantKey};
 
 /// Most canvas-sized slot textures both plans of a transition may use together (a guard
 /// against a broken plan exhausting memory; compiled scenes need a handful).
@@ -109,6 +112,15 @@ pub(super) struct FrameJobs {
     pub(super) preview_readback: HashSet<AssetId<Image>>,
 }
 
+/// Pipeline variants of [`super::WarmPlans`] waiting to be queued (once the frame's own
+/// pipelines are ready), and the plans already looked at (by address: a reload makes new
+/// ones).
+#[derive(Resource, Default)]
+pub(super) struct WarmQueue {
+    pub(super) keys: Vec<VariantKey>,
+    seen: HashSet<usize>,
+}
+
 /// One preview target image of this frame.
 pub(super) struct FramePreview {
     pub(super) image: AssetId<Image>,
@@ -138,6 +150,7 @@ pub(super) fn prepare_compositor_textures(
     mut packs: ResMut<StaticPacks>,
     mut warned: ResMut<Warned>,
     mut frame: ResMut<FrameJobs>,
+    mut warm: ResMut<WarmQueue>,
 ) {
     *frame = FrameJobs::default();
     packs.start_frame(&uploaded.added);
@@ -227,6 +240,7 @@ pub(super) fn prepare_compositor_textures(
         feeds: &feed_samples,
     };
     let mut jobs = frame_jobs(&request, &current, &from, &mut warned);
+    warm_plans(&ex, &current, &pipes.empty, &mut warm);
     let written = if ex.settings.pack_static_images {
         packs.pack_static_inputs(&mut jobs, ex.clock, |size| {
             canvas_target(&device, "compositor_pack", size, TextureFormat::Rgba32Uint)
@@ -275,6 +289,46 @@ pub(super) fn prepare_compositor_textures(
         previews: preview_targets.into_iter().map(|(f, _)| f).collect(),
         preview_readback: ex.preview_readback.clone(),
     };
+}
+
+/// Queues the variants of the warm plans not seen yet: each plan's jobs as a cut to it would
+/// draw them (its slots stand in as copies of one view: only their size counts for a key),
+/// and what a transition into or out of it adds. Static image packs are left to their first
+/// use. Plans on another canvas than the program's are skipped (a switch to them re-sizes
+/// everything anyway).
+fn warm_plans(ex: &ExtractedProgram, current: &Inputs, empty: &TextureView, warm: &mut WarmQueue) {
+    for plan in &ex.warm {
+        let at = Arc::as_ptr(plan) as usize;
+        if plan.canvas != current.canvas
+            || plan.slot_count as usize > MAX_SLOTS
+            || !warm.seen.insert(at)
+        {
+            continue;
+        }
+        let slots = vec![empty.clone(); plan.slot_count as usize];
+        let inputs = Inputs {
+            slots: &slots,
+            ..*current
+        };
+        let request = FrameRequest {
+            plan: Some(plan),
+            transition: None,
+            canvas: current.canvas,
+            clock: ex.clock,
+            feeds: &[],
+        };
+        // Its problems are the program's to report, when it is on.
+        let mut quiet = Warned::default();
+        let keys: Vec<_> = frame_jobs(&request, &inputs, &inputs, &mut quiet)
+            .iter()
+            .map(|j| (j.key(), j.target))
+            .collect();
+        warm.keys.extend(keys.iter().map(|(k, _)| *k));
+        warm.keys.extend(transition_variants(&keys));
+    }
+    // Forget plans the show no longer has.
+    let live: HashSet<usize> = ex.warm.iter().map(|p| Arc::as_ptr(p) as usize).collect();
+    warm.seen.retain(|p| live.contains(p));
 }
 
 impl CompositorTextures {
