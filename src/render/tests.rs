@@ -206,6 +206,61 @@ fn a_scene_never_shown_has_its_pipelines_queued_before_it_is_taken() {
     switch_needs_no_new_variant(&mut app, &a, &b, &mut 1, true);
 }
 
+/// An image another scene reads that decodes after the show loaded: that scene is keyed again
+/// with the image as it is (sRGB, its size), so its first cut still needs no new variant.
+#[test]
+fn a_late_image_keys_the_scenes_that_read_it_again() {
+    use bevy::asset::RenderAssetUsages;
+    use bevy::render::render_resource::{Extent3d, TextureDimension, TextureFormat};
+
+    let a = single_plan(Rgba(0.0, 1.0, 0.0, 1.0));
+    let b = plan(
+        vec![
+            solid(0, Rgba(0.0, 0.0, 1.0, 1.0)),
+            Pass {
+                node: NodeId::new("mix"),
+                op: PassOp::Blend(vec![(BlendMode::Normal, 1.0), (BlendMode::Screen, 1.0)]),
+                inputs: vec![
+                    slot(0),
+                    Sample {
+                        from: Operand::External(NodeId::new("logo")),
+                        xform: Affine::canvas(CANVAS),
+                        crop: [0.0, 0.0, 1.0, 1.0],
+                    },
+                ],
+                target: SlotId(1),
+            },
+        ],
+        2,
+        1,
+    );
+    let mut app = headless_app(CANVAS);
+    finish_setup(&mut app);
+    app.world_mut().resource_mut::<super::WarmPlans>().0 = vec![a.clone(), b.clone()];
+    app.world_mut().resource_mut::<Program>().plan = Some(a.clone());
+    capture(&mut app, 1);
+    // The image arrives only now.
+    let image = Image::new(
+        Extent3d {
+            width: 4,
+            height: 2,
+            depth_or_array_layers: 1,
+        },
+        TextureDimension::D2,
+        vec![200; 4 * 2 * 4],
+        TextureFormat::Rgba8UnormSrgb,
+        RenderAssetUsages::default(),
+    );
+    let handle = app.world_mut().resource_mut::<Assets<Image>>().add(image);
+    app.world_mut()
+        .resource_mut::<super::ExternalTextures>()
+        .0
+        .insert(NodeId::new("logo"), handle);
+    capture(&mut app, 2);
+    capture(&mut app, 3);
+    switch_needs_no_new_variant(&mut app, &a, &b, &mut 3, true);
+}
+
 #[test]
 fn externals_are_premultiplied_and_missing_ones_transparent() {
     use bevy::asset::RenderAssetUsages;

@@ -119,6 +119,10 @@ pub(super) struct FrameJobs {
 pub(super) struct WarmQueue {
     pub(super) keys: Vec<VariantKey>,
     seen: HashSet<usize>,
+    /// The external textures the keys were made with: a key depends on its inputs' format
+    /// and size, and images decode after a show loads, so the plans are keyed again when
+    /// these change.
+    inputs: u64,
 }
 
 /// One preview target image of this frame.
@@ -297,6 +301,11 @@ pub(super) fn prepare_compositor_textures(
 /// use. Plans on another canvas than the program's are skipped (a switch to them re-sizes
 /// everything anyway).
 fn warm_plans(ex: &ExtractedProgram, current: &Inputs, empty: &TextureView, warm: &mut WarmQueue) {
+    let inputs = external_inputs(current);
+    if inputs != warm.inputs {
+        warm.inputs = inputs;
+        warm.seen.clear();
+    }
     for plan in &ex.warm {
         let at = Arc::as_ptr(plan) as usize;
         if plan.canvas != current.canvas
@@ -329,6 +338,35 @@ fn warm_plans(ex: &ExtractedProgram, current: &Inputs, empty: &TextureView, warm
     // Forget plans the show no longer has.
     let live: HashSet<usize> = ex.warm.iter().map(|p| Arc::as_ptr(p) as usize).collect();
     warm.seen.retain(|p| live.contains(p));
+}
+
+/// A fingerprint of the external textures that resolve (node, texture, size, format).
+fn external_inputs(inputs: &Inputs) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut all: Vec<_> = inputs
+        .externals
+        .iter()
+        .filter_map(|(node, asset)| {
+            let g = inputs.images.get(*asset)?;
+            let size = g.texture_descriptor.size;
+            Some((
+                node,
+                g.texture.id(),
+                size.width,
+                size.height,
+                g.texture_descriptor.format,
+            ))
+        })
+        .collect();
+    all.sort_by(|a, b| a.0.cmp(b.0));
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    for (node, texture, w, hgt, format) in all {
+        node.hash(&mut h);
+        texture.hash(&mut h);
+        (w, hgt).hash(&mut h);
+        format.hash(&mut h);
+    }
+    h.finish()
 }
 
 impl CompositorTextures {
