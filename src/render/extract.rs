@@ -48,9 +48,7 @@ pub(super) fn extract_program(
     preview_readback: Extract<Option<Res<PreviewReadback>>>,
     warm: Extract<Option<Res<WarmPlans>>>,
 ) {
-    if let Some(w) = warm.as_ref()
-        && (w.0.len() != ex.warm.len() || w.0.iter().zip(&ex.warm).any(|(a, b)| !Arc::ptr_eq(a, b)))
-    {
+    if let Some(w) = warm.as_ref() {
         ex.warm.clone_from(&w.0);
     }
     if let Some(p) = program.as_ref() {

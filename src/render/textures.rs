@@ -113,16 +113,14 @@ pub(super) struct FrameJobs {
 }
 
 /// Pipeline variants of [`super::WarmPlans`] waiting to be queued (once the frame's own
-/// pipelines are ready), and the plans already looked at (by address: a reload makes new
-/// ones).
+/// pipelines are ready), and what they were made from.
 #[derive(Resource, Default)]
 pub(super) struct WarmQueue {
     pub(super) keys: Vec<VariantKey>,
-    seen: HashSet<usize>,
-    /// The external textures the keys were made with: a key depends on its inputs' format
-    /// and size, and images decode after a show loads, so the plans are keyed again when
-    /// these change.
-    inputs: u64,
+    /// The plans (by address: a reload makes new ones) and the external textures the keys
+    /// were made with. A key depends on its inputs' format and size, and images decode after
+    /// a show loads, so the plans are keyed again when either changes.
+    made_from: Option<(Vec<usize>, u64)>,
 }
 
 /// One preview target image of this frame.
@@ -295,23 +293,23 @@ pub(super) fn prepare_compositor_textures(
     };
 }
 
-/// Queues the variants of the warm plans not seen yet: each plan's jobs as a cut to it would
-/// draw them (its slots stand in as copies of one view: only their size counts for a key),
-/// and what a transition into or out of it adds. Static image packs are left to their first
-/// use. Plans on another canvas than the program's are skipped (a switch to them re-sizes
-/// everything anyway).
+/// Queues the variants of the warm plans when they or the external textures changed: each
+/// plan's jobs as a cut to it would draw them (its slots stand in as copies of one view: only
+/// their size counts for a key), and what a transition into or out of it adds. Static image
+/// packs are left to their first use. Plans on another canvas than the program's are skipped
+/// (a switch to them re-sizes everything anyway).
 fn warm_plans(ex: &ExtractedProgram, current: &Inputs, empty: &TextureView, warm: &mut WarmQueue) {
-    let inputs = external_inputs(current);
-    if inputs != warm.inputs {
-        warm.inputs = inputs;
-        warm.seen.clear();
+    let address = |p: &Arc<RenderPlan>| Arc::as_ptr(p) as usize;
+    let textures = external_inputs(current);
+    let unchanged = warm.made_from.as_ref().is_some_and(|(plans, t)| {
+        *t == textures && plans.iter().copied().eq(ex.warm.iter().map(address))
+    });
+    if unchanged {
+        return;
     }
+    warm.made_from = Some((ex.warm.iter().map(address).collect(), textures));
     for plan in &ex.warm {
-        let at = Arc::as_ptr(plan) as usize;
-        if plan.canvas != current.canvas
-            || plan.slot_count as usize > MAX_SLOTS
-            || !warm.seen.insert(at)
-        {
+        if plan.canvas != current.canvas || plan.slot_count as usize > MAX_SLOTS {
             continue;
         }
         let slots = vec![empty.clone(); plan.slot_count as usize];
@@ -335,38 +333,28 @@ fn warm_plans(ex: &ExtractedProgram, current: &Inputs, empty: &TextureView, warm
         warm.keys.extend(keys.iter().map(|(k, _)| *k));
         warm.keys.extend(transition_variants(&keys));
     }
-    // Forget plans the show no longer has.
-    let live: HashSet<usize> = ex.warm.iter().map(|p| Arc::as_ptr(p) as usize).collect();
-    warm.seen.retain(|p| live.contains(p));
 }
 
-/// A fingerprint of the external textures that resolve (node, texture, size, format).
+/// A fingerprint of the external textures that resolve (node, texture, size, format),
+/// independent of the map's order.
 fn external_inputs(inputs: &Inputs) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut all: Vec<_> = inputs
+    use std::hash::{BuildHasher, BuildHasherDefault};
+    let hasher = BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default();
+    inputs
         .externals
         .iter()
         .filter_map(|(node, asset)| {
             let g = inputs.images.get(*asset)?;
             let size = g.texture_descriptor.size;
-            Some((
+            Some(hasher.hash_one((
                 node,
                 g.texture.id(),
                 size.width,
                 size.height,
                 g.texture_descriptor.format,
-            ))
+            )))
         })
-        .collect();
-    all.sort_by(|a, b| a.0.cmp(b.0));
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    for (node, texture, w, hgt, format) in all {
-        node.hash(&mut h);
-        texture.hash(&mut h);
-        (w, hgt).hash(&mut h);
-        format.hash(&mut h);
-    }
-    h.finish()
+        .fold(0, |all, one| all ^ one)
 }
 
 impl CompositorTextures {

@@ -7,7 +7,7 @@
 
 use std::time::{Duration, Instant};
 
-use show::node::Prompt;
+use show::node::{Prompt, prompt_shares};
 
 /// Steps of the bar the prompts follow: a whole pull sends at most this many + 1 updates.
 pub(super) const STEPS: f32 = 20.0;
@@ -15,8 +15,7 @@ pub(super) const STEPS: f32 = 20.0;
 /// rest, `docs/scope-api.md` §4.1).
 pub(super) const MIN_GAP: Duration = Duration::from_millis(100);
 
-/// `from` at `1 - t` and `to` at `t`, each list's weights normalised first (Scope normalises
-/// the sum; all-zero weights count as equal). A text in both lists is listed once with the
+/// `from` at `1 - t` and `to` at `t`, each list as Scope shares it out ([`prompt_shares`]). A text in both lists is listed once with the
 /// sum of its weights. At `t` = 0 or 1 only one side is left.
 pub(super) fn blend(from: &[Prompt], to: &[Prompt], t: f32) -> Vec<Prompt> {
     let t = if t.is_finite() {
@@ -26,13 +25,7 @@ pub(super) fn blend(from: &[Prompt], to: &[Prompt], t: f32) -> Vec<Prompt> {
     };
     let mut out: Vec<Prompt> = Vec::new();
     for (list, share) in [(from, 1.0 - t), (to, t)] {
-        let total: f32 = list.iter().map(|p| p.weight.max(0.0)).sum();
-        for p in list {
-            let own = if total > 0.0 {
-                p.weight.max(0.0) / total
-            } else {
-                1.0 / list.len() as f32
-            };
+        for (p, own) in list.iter().zip(prompt_shares(list)) {
             let weight = own * share;
             if weight <= 0.0 {
                 continue;

@@ -500,9 +500,9 @@ fn parse_steps(text: &str, kind: &NodeKind) -> Result<Option<Vec<u32>>, String> 
 /// The prompt rows of a draft; `true` when Enter was pressed in one (send now).
 fn prompts(ui: &mut Ui, d: &mut Draft, scene: usize, node: &NodeId) -> bool {
     let mut send = false;
-    let total: f32 = d.prompts.iter().map(|p| p.weight.max(0.0)).sum();
+    let shares = show::node::prompt_shares(&d.prompts);
     let mut remove = None;
-    for (i, p) in d.prompts.iter_mut().enumerate() {
+    for (i, (p, share)) in d.prompts.iter_mut().zip(shares).enumerate() {
         ui.horizontal(|ui| {
             let r = ui.add(
                 egui::TextEdit::singleline(&mut p.text)
@@ -513,18 +513,13 @@ fn prompts(ui: &mut Ui, d: &mut Draft, scene: usize, node: &NodeId) -> bool {
             if r.lost_focus() && ui.input(|inp| inp.key_pressed(egui::Key::Enter)) {
                 send = true;
             }
-            let share = if total > 0.0 {
-                p.weight.max(0.0) / total * 100.0
-            } else {
-                0.0
-            };
             ui.add(
                 egui::Slider::new(&mut p.weight, 0.0..=1.0)
                     .clamping(egui::SliderClamping::Never)
                     .show_value(false),
             )
             .on_hover_text("Weight");
-            ui.label(format!("{share:.0} %"));
+            ui.label(format!("{:.0} %", share * 100.0));
             if ui.small_button("×").on_hover_text("Remove").clicked() {
                 remove = Some(i);
             }

@@ -255,6 +255,22 @@ fn one() -> f32 {
     1.0
 }
 
+/// Each prompt's share of the blend as Scope computes it (`docs/scope-api.md` §4.2): the
+/// weights (a negative one counts as 0) normalised to sum 1, all zero meaning equal shares.
+pub fn prompt_shares(prompts: &[Prompt]) -> Vec<f32> {
+    let total: f32 = prompts.iter().map(|p| p.weight.max(0.0)).sum();
+    prompts
+        .iter()
+        .map(|p| {
+            if total > 0.0 {
+                p.weight.max(0.0) / total
+            } else {
+                1.0 / prompts.len() as f32
+            }
+        })
+        .collect()
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Interpolation {
